@@ -1,0 +1,65 @@
+import { z } from 'zod';
+
+/**
+ * Every stable error code of vad-serve, in one table: the server maps `status` to HTTP, the CLIs
+ * map `exit` to a process exit code, and a test keeps this table in sync with api.md.
+ * `fault` says whose mistake it is (SageMaker's own convention: client vs server fault).
+ */
+export const ERRORS = {
+  // --- request and input (server API, api.md) ---
+  unsupported_media_type: { status: 415, fault: 'client', exit: 2 },
+  unsupported_accept: { status: 406, fault: 'client', exit: 2 },
+  payload_too_large: { status: 413, fault: 'client', exit: 2 },
+  bad_request: { status: 400, fault: 'client', exit: 2 },
+  bad_json: { status: 400, fault: 'client', exit: 2 },
+  bad_image: { status: 400, fault: 'client', exit: 2 },
+  bad_video: { status: 400, fault: 'client', exit: 2 },
+  needs_clip: { status: 400, fault: 'client', exit: 2 },
+  too_many_frames: { status: 400, fault: 'client', exit: 2 },
+  frame_size_mismatch: { status: 422, fault: 'client', exit: 2 },
+  s3_forbidden: { status: 403, fault: 'client', exit: 2 },
+  s3_not_found: { status: 404, fault: 'client', exit: 2 },
+  not_found: { status: 404, fault: 'client', exit: 2 },
+  overloaded: { status: 429, fault: 'server', exit: 75 },
+  deadline_exceeded: { status: 504, fault: 'server', exit: 75 },
+  model_not_ready: { status: 503, fault: 'server', exit: 75 },
+  video_decoder_missing: { status: 501, fault: 'server', exit: 69 },
+  internal: { status: 500, fault: 'server', exit: 70 },
+  // --- models, configs and files (vad-core, artifacts, CLIs) ---
+  bad_argument: { status: 400, fault: 'client', exit: 2 },
+  file_not_found: { status: 400, fault: 'client', exit: 66 },
+  config_invalid: { status: 500, fault: 'client', exit: 65 },
+  no_attributes: { status: 500, fault: 'client', exit: 65 },
+  model_invalid: { status: 500, fault: 'client', exit: 65 },
+  digest_mismatch: { status: 500, fault: 'client', exit: 65 },
+  onnx_contract: { status: 500, fault: 'client', exit: 65 },
+  onnx_runtime: { status: 500, fault: 'server', exit: 70 },
+  bank_invalid: { status: 500, fault: 'client', exit: 65 },
+  fit_failed: { status: 500, fault: 'client', exit: 65 },
+  unsafe_archive: { status: 400, fault: 'client', exit: 65 },
+  pickle_refused: { status: 400, fault: 'client', exit: 65 },
+  unsupported_format: { status: 400, fault: 'client', exit: 65 },
+  golden_mismatch: { status: 500, fault: 'server', exit: 1 },
+} as const satisfies Record<string, { status: number; fault: 'client' | 'server'; exit: number }>;
+
+export type ErrorCode = keyof typeof ERRORS;
+export const ERROR_CODES = Object.keys(ERRORS) as ErrorCode[];
+export const ErrorCodeSchema = z.enum(ERROR_CODES as [ErrorCode, ...ErrorCode[]]);
+
+/** The body of every 4xx/5xx answer of the server (api.md, "Errors"). */
+export const ErrorBodySchema = z.object({
+  error: z.object({
+    code: ErrorCodeSchema,
+    message: z.string(),
+    requestId: z.string().optional(),
+    details: z.record(z.string(), z.unknown()).optional(),
+  }),
+});
+export type ErrorBody = z.infer<typeof ErrorBodySchema>;
+
+export function errorStatus(code: ErrorCode): number {
+  return ERRORS[code].status;
+}
+export function errorExitCode(code: ErrorCode): number {
+  return ERRORS[code].exit;
+}

@@ -1,0 +1,53 @@
+import { z } from 'zod';
+
+/** model-format.md: what `model.tar.gz` holds. */
+export const MODEL_FORMAT_VERSION = 1;
+
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'a lowercase hex sha256');
+const relPath = z
+  .string()
+  .min(1)
+  .refine((p) => !p.startsWith('/') && !p.split('/').includes('..') && !p.includes('\\'), 'a relative path without ..');
+
+export const OnnxStageSchema = z.object({ kind: z.literal('onnx'), file: relPath, sha256 });
+export const BuiltinStageSchema = z.object({
+  kind: z.literal('builtin'),
+  name: z.string().min(1),
+  params: z.record(z.string(), z.unknown()).default({}),
+});
+export const StageSchema = z.discriminatedUnion('kind', [OnnxStageSchema, BuiltinStageSchema]);
+
+export const StagesSchema = z.object({
+  /** null: regions come from foreground detection only. */
+  regions: StageSchema.nullable(),
+  flow: StageSchema.nullable(),
+  pose: StageSchema.nullable(),
+  appearance: StageSchema.nullable(),
+});
+
+export const STAGE_FILES = {
+  regions: 'onnx/regions.onnx',
+  flow: 'onnx/flow.onnx',
+  pose: 'onnx/pose.onnx',
+  appearance: 'onnx/appearance.onnx',
+} as const;
+export type StageName = keyof typeof STAGE_FILES;
+
+export const ManifestSchema = z.object({
+  formatVersion: z.literal(MODEL_FORMAT_VERSION),
+  name: z.string().min(1).max(200),
+  createdAt: z.string(),
+  createdBy: z.string(),
+  imageSize: z.tuple([z.number().int().positive(), z.number().int().positive()]),
+  stages: StagesSchema,
+  files: z.record(relPath, sha256),
+  source: z.object({
+    kind: z.enum(['anomalib-ckpt', 'anomalib-seed-files', 'fit', 'builtin-default']),
+    details: z.record(z.string(), z.unknown()).default({}),
+  }),
+});
+
+export type Manifest = z.infer<typeof ManifestSchema>;
+export type Stage = z.infer<typeof StageSchema>;
+export type OnnxStage = z.infer<typeof OnnxStageSchema>;
+export type BuiltinStage = z.infer<typeof BuiltinStageSchema>;

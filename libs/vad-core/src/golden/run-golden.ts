@@ -1,0 +1,63 @@
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { VadError } from '../errors';
+import { type Comparison, type GoldenCase, loadGoldenCase } from './golden-case';
+import { EVALUATORS } from './evaluators';
+
+export interface CaseOutcome {
+  file: string;
+  kind: string;
+  ok: boolean;
+  comparisons: Comparison[];
+  error?: string;
+}
+
+export async function evaluateGoldenCase(c: GoldenCase): Promise<CaseOutcome> {
+  const evaluate = EVALUATORS[c.kind];
+  if (!evaluate) {
+    return { file: c.file, kind: c.kind, ok: false, comparisons: [], error: `no evaluator for kind "${c.kind}" (known: ${Object.keys(EVALUATORS).join(', ')})` };
+  }
+  try {
+    const comparisons = await evaluate(c);
+    const ok = comparisons.length > 0 && comparisons.every((x) => x.ok);
+    return { file: c.file, kind: c.kind, ok, comparisons, error: comparisons.length === 0 ? 'evaluator compared nothing' : undefined };
+  } catch (e) {
+    return { file: c.file, kind: c.kind, ok: false, comparisons: [], error: (e as Error).message };
+  }
+}
+
+/** Every `*.json` case file in `dir` except README-like files, in name order. */
+export function listGoldenFiles(dir: string): string[] {
+  let names: string[];
+  try {
+    if (!statSync(dir).isDirectory()) throw new Error('not a directory');
+    names = readdirSync(dir);
+  } catch (e) {
+    throw new VadError('file_not_found', `golden directory ${dir}: ${(e as Error).message}`);
+  }
+  return names.filter((n) => n.endsWith('.json')).sort().map((n) => join(dir, n));
+}
+
+export async function evaluateGoldenDir(dir: string): Promise<CaseOutcome[]> {
+  const out: CaseOutcome[] = [];
+  for (const file of listGoldenFiles(dir)) {
+    let c: GoldenCase;
+    try {
+      c = loadGoldenCase(file);
+    } catch (e) {
+      out.push({ file, kind: '?', ok: false, comparisons: [], error: (e as Error).message });
+      continue;
+    }
+    out.push(await evaluateGoldenCase(c));
+  }
+  return out;
+}
+
+/** One line per case: `PASS|FAIL <file> <kind> max|Δ|=… [what failed]`. */
+export function formatOutcome(o: CaseOutcome): string {
+  const worst = o.comparisons.reduce((m, c) => Math.max(m, c.maxAbsDiff), 0);
+  const failed = o.comparisons.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail ?? 'mismatch'}`);
+  const why = o.error ? [o.error, ...failed] : failed;
+  const name = o.file.split('/').pop();
+  return `${o.ok ? 'PASS' : 'FAIL'} ${name} ${o.kind} max|diff|=${worst.toExponential(2)} (${o.comparisons.length} compared)${why.length ? ' — ' + why.join('; ') : ''}`;
+}

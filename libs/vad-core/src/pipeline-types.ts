@@ -1,0 +1,42 @@
+import type { AiVadConfig, AttributeName, Manifest, StageName } from '@vad/contracts';
+import type { Float32Tensor } from './tensor';
+
+/** A decoded, resized frame: float32 RGB in [0, 1], [3, H, W] at the model's working size. */
+export interface PreparedFrame {
+  readonly image: Float32Tensor;
+  /** [height, width] of the frame as sent, to scale boxes back. */
+  readonly originalSize: readonly [number, number];
+}
+
+export type Box = [number, number, number, number];
+
+export interface RegionScore {
+  /** xyxy in the working space. */
+  box: Box;
+  source: 'detector' | 'foreground';
+  label: number;
+  confidence: number;
+  /** Sum of the enabled attributes' normalised scores. */
+  score: number;
+  attributes: Partial<Record<AttributeName, number>>;
+  /** Mean flow magnitude per direction bin, when velocity is enabled. */
+  velocityBins?: number[];
+}
+
+export interface ClipScore {
+  /** Sum over enabled attributes of the max normalised score over regions; 0 without regions. */
+  score: number;
+  /** In anomalib's order (ascending area after overlap removal). */
+  regions: RegionScore[];
+  timingsMs: Record<string, number>;
+}
+
+export type StageProvider = 'cpu' | 'cuda' | 'builtin' | 'none';
+
+export interface LoadOptions {
+  executionProvider?: 'cpu' | 'cuda' | 'auto';
+  /** Intra-op threads per ONNX session. */
+  threads?: number;
+  /** Verify manifest digests on load (default true). */
+  verify?: boolean;
+}
