@@ -4,7 +4,9 @@ const path = require('node:path');
 const root = __dirname;
 
 module.exports = {
-  testEnvironment: 'node',
+  // onnxruntime-node builds output arrays in Node's main realm; this environment shares the main
+  // realm's typed-array constructors with every test so its instanceof checks pass.
+  testEnvironment: path.join(root, 'libs/vad-core/src/testing/onnx-jest-environment.js'),
   transform: {
     '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }],
   },

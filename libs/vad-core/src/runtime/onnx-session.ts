@@ -108,7 +108,13 @@ export async function createOnnxSession(model: string | Uint8Array, options: Ses
         ? await ort.InferenceSession.create(model, sessionOptions)
         : await ort.InferenceSession.create(model, sessionOptions);
   } catch (e) {
-    throw new VadError('onnx_contract', `${label}: onnxruntime could not load the model: ${(e as Error).message}`, undefined, { cause: e });
+    const message = (e as Error).message;
+    if (typeof model === 'string' && /no such file|ENOENT|doesn't exist|does not exist/i.test(message)) {
+      throw new VadError('file_not_found', `${label}: the model file ${model} does not exist`, undefined, { cause: e });
+    }
+    // A provider that cannot load is the machine's fault, not the model's.
+    const code = useCuda && /cuda|cudnn|cublas|providers_shared|ExecutionProvider/i.test(message) ? 'onnx_runtime' : 'onnx_contract';
+    throw new VadError(code, `${label}: onnxruntime could not load the model: ${message}`, undefined, { cause: e });
   }
   const inputs = ioSpecs(session.inputNames, session.inputMetadata);
   const outputs = ioSpecs(session.outputNames, session.outputMetadata);

@@ -1,1 +1,6 @@
 export * from './golden-dir';
+export * from './metrics';
+export * from './synthetic-scene';
+export * from './default-model-recipe';
+export * from './stage-models';
+export * from '../model/tiny-model';

@@ -1,0 +1,110 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import multipart from '@fastify/multipart';
+import pino from 'pino';
+import type { ServerConfig } from './config';
+import { errorHandler, sendError } from './errors';
+import type { Inference } from './infer/types';
+import { S3FrameFetcher } from './inputs/s3-uris';
+import { limitsPlugin } from './plugins/limits';
+import { Metrics } from './plugins/metrics';
+import { modelPlugin } from './plugins/model';
+import { SessionStore } from './plugins/sessions';
+import { executionParametersRoute } from './routes/execution-parameters';
+import { invocationsRoute } from './routes/invocations';
+import { pingRoute } from './routes/ping';
+
+export interface BuildOptions {
+  config: ServerConfig;
+  /** Tests pass a fake or a tiny-worker pool; production builds the piscina pool from config. */
+  inference?: Inference;
+  s3?: S3FrameFetcher;
+  logger?: pino.Logger;
+}
+
+export interface App extends FastifyInstance {
+  sessions: SessionStore;
+  metrics: Metrics;
+}
+
+const INFERENCE_ID = /^[\x21-\x7e]{1,64}$/;
+
+/** The whole server without listen(): plugins in order, then routes (tests use app.inject()). */
+export async function buildApp(opts: BuildOptions): Promise<App> {
+  const { config } = opts;
+  const logger =
+    opts.logger ??
+    pino({
+      level: config.logLevel,
+      base: { service: 'vad-serve' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+    });
+  const app = Fastify({
+    loggerInstance: logger,
+    bodyLimit: config.maxBodyBytes,
+    // The request id is SageMaker's InferenceId when the client set one, so logs and data
+    // capture line up; otherwise a fresh UUID.
+    genReqId: (req) => {
+      const id = req.headers['x-amzn-sagemaker-inference-id'];
+      return typeof id === 'string' && INFERENCE_ID.test(id) ? id : randomUUID();
+    },
+    // Our own one-line-per-request log below; fastify's two lines per request would put every
+    // /ping in CloudWatch (toolkit #70).
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    keepAliveTimeout: 65_000,
+  }) as unknown as App;
+
+  // ① Plugins, in order: limits, negotiation (in the route: parse/Accept helpers), model, sessions, metrics.
+  limitsPlugin(app, config);
+  const inference = modelPlugin(app, { config, inference: opts.inference });
+  const sessions = new SessionStore(config.sessions);
+  const metrics = new Metrics(() => ({
+    vad_model_ready: { help: '1 once the model is loaded, verified and warmed in every worker.', value: inference.readiness().state === 'ready' ? 1 : 0 },
+    vad_queue_depth: { help: 'Invocations waiting for a worker.', value: inference.queueDepth() },
+    vad_workers: { help: 'Inference worker threads.', value: inference.workers },
+    vad_workers_busy: { help: 'Workers running an invocation.', value: inference.busyWorkers() },
+    vad_sessions: { help: 'Open stateful sessions and streams.', value: sessions.size },
+    vad_session_bytes: { help: 'Bytes held by session frames.', value: sessions.bytesHeld },
+    process_resident_memory_bytes: { help: 'Resident set size.', value: process.memoryUsage.rss() },
+  }));
+  app.decorate('sessions', sessions);
+  app.decorate('metrics', metrics);
+  const s3 = opts.s3 ?? new S3FrameFetcher(config.s3);
+  app.addHook('onClose', async () => s3.destroy());
+
+  // Bodies: we parse ourselves (media-type parameters, our error codes), so fastify's defaults go.
+  app.removeAllContentTypeParsers();
+  await app.register(multipart, { limits: { fileSize: config.maxBodyBytes, files: config.maxFrames + 1 } });
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: config.maxBodyBytes }, (_req, body, done) => done(null, body));
+
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((req, reply) => {
+    reply.errorCode = 'not_found';
+    return sendError(reply, { code: 'not_found', message: `${req.method} ${req.url} does not exist; the API is GET /ping, POST /invocations, GET /execution-parameters, GET /metrics` }, req.id);
+  });
+
+  app.addHook('onRequest', async (req) => {
+    if (req.url === '/invocations') metrics.inFlight++;
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    const route = req.routeOptions.url ?? 'unmatched';
+    if (req.url === '/invocations') metrics.inFlight--;
+    const seconds = reply.elapsedTime / 1000;
+    metrics.observeRequest(route, reply.statusCode, reply.errorCode ?? (reply.statusCode < 400 ? 'ok' : 'error'), seconds);
+    const quiet = route === '/ping' || route === '/metrics';
+    const line = { method: req.method, url: req.url, status: reply.statusCode, code: reply.errorCode, ms: Math.round(reply.elapsedTime * 10) / 10 };
+    if (quiet) req.log.debug(line, 'request');
+    else req.log.info(line, 'request');
+  });
+
+  // ② Routes.
+  pingRoute(app);
+  invocationsRoute(app, { config, sessions, s3, metrics });
+  executionParametersRoute(app, config);
+  app.get('/metrics', async (_req, reply) => reply.code(200).header('content-type', 'text/plain; version=0.0.4; charset=utf-8').send(metrics.render()));
+
+  return app;
+}

@@ -1,0 +1,80 @@
+import { join } from 'node:path';
+import { request } from 'node:http';
+import { buildApp } from '../app';
+import { testConfig } from '../testing/config';
+import { WorkerPool } from './pool';
+import type { InferTask } from './types';
+
+const TINY = join(__dirname, '../testing/tiny-worker.ts');
+const task = (): InferTask => ({ requestId: 't', frames: [new Uint8Array(1)], mode: 'sequence', deadline: Date.now() + 60_000, submittedAt: Date.now() });
+
+async function until(cond: () => boolean, ms = 20_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('WorkerPool (piscina) with a tiny worker', () => {
+  it('is ready only once every worker reported ready', async () => {
+    const pool = new WorkerPool({ workers: 2, queuePerWorker: 1, filename: TINY, workerData: { executionProvider: 'cpu', threads: 1, maxPixels: 1, test: { loadMs: 300 } } });
+    try {
+      expect(pool.readiness()).toMatchObject({ state: 'loading' });
+      await until(() => pool.readiness().state === 'ready');
+      expect(pool.readiness()).toMatchObject({ state: 'ready', model: { name: 'fake-model' } });
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('reports a load failure with its reason', async () => {
+    const pool = new WorkerPool({ workers: 1, queuePerWorker: 1, filename: TINY, workerData: { executionProvider: 'cpu', threads: 1, maxPixels: 1, test: { fail: true } } });
+    try {
+      await until(() => pool.readiness().state === 'failed');
+      expect(pool.readiness()).toMatchObject({ state: 'failed', reason: expect.stringContaining('digest_mismatch') });
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('answers overloaded when running + queued reach workers × (1 + VAD_QUEUE)', async () => {
+    const pool = new WorkerPool({ workers: 1, queuePerWorker: 1, filename: TINY, workerData: { executionProvider: 'cpu', threads: 1, maxPixels: 1, test: { busyMs: 400 } } });
+    try {
+      await until(() => pool.readiness().state === 'ready');
+      const running = pool.run(task());
+      const queued = pool.run(task());
+      await expect(pool.run(task())).rejects.toMatchObject({ code: 'overloaded' });
+      expect(pool.hasCapacity()).toBe(false);
+      await expect(Promise.all([running, queued])).resolves.toHaveLength(2);
+      expect(pool.hasCapacity()).toBe(true);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('/ping answers 200 over a real socket while the only worker is busy', async () => {
+    const pool = new WorkerPool({ workers: 1, queuePerWorker: 4, filename: TINY, workerData: { executionProvider: 'cpu', threads: 1, maxPixels: 1, test: { busyMs: 1500 } } });
+    const app = await buildApp({ config: testConfig(), inference: pool });
+    try {
+      await app.listen({ port: 0, host: '127.0.0.1' });
+      const port = (app.server.address() as { port: number }).port;
+      await until(() => pool.readiness().state === 'ready');
+      let busyDone = false;
+      const busy = pool.run(task()).then(() => (busyDone = true));
+      const status = await new Promise<number>((resolve, reject) => {
+        request({ host: '127.0.0.1', port, path: '/ping' }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        })
+          .on('error', reject)
+          .end();
+      });
+      expect(status).toBe(200);
+      expect(busyDone).toBe(false); // answered while the worker was still computing
+      await busy;
+    } finally {
+      await app.close();
+    }
+  });
+});

@@ -1,0 +1,71 @@
+import type { ClipScore } from '@vad/core';
+import type { CodedError } from '../errors';
+
+/** What the main thread hands a worker: encoded frames only; decoding is CPU, so it happens there. */
+export interface InferTask {
+  requestId: string;
+  frames: Uint8Array[];
+  /** `sequence`: N frames → N−1 clips (t−1, t). `clips`: one result per (first, last) index pair. */
+  mode: 'sequence' | 'clips';
+  pairs?: Array<[number, number]>;
+  /** Epoch ms; the worker gives up between stages once it has passed. */
+  deadline: number;
+  /** Epoch ms when the main thread queued it (the worker reports the wait as `queue`). */
+  submittedAt: number;
+  /** Draw the single result's regions on its frame. */
+  render?: 'png' | 'jpeg';
+}
+
+export type InferOutput =
+  | {
+      ok: true;
+      clips: ClipScore[];
+      /** [height, width] of every frame as sent. */
+      originalSizes: Array<[number, number]>;
+      timingsMs: Record<string, number>;
+      rendered?: Uint8Array;
+    }
+  | { ok: false; error: CodedError };
+
+export interface ModelInfo {
+  name: string;
+  sha256: string;
+  imageSize: [number, number];
+  enabled: string[];
+  providers: Record<string, string>;
+}
+
+/** Posted by each worker on its parentPort (piscina forwards it as a pool 'message' event). */
+export type WorkerStatus =
+  | { vadWorker: 'ready'; threadId: number; model: ModelInfo; loadMs: number; warmupMs: number }
+  | { vadWorker: 'failed'; threadId: number; code: string; message: string };
+
+/** The data every worker starts with. */
+export interface WorkerConfig {
+  modelDir?: string;
+  executionProvider: 'auto' | 'cuda' | 'cpu';
+  threads: number;
+  maxPixels: number;
+  /** Set by the pool when the worker entry is TypeScript (tests, `node -r ts-register`). */
+  tsEntry?: string;
+  /** Free-form options for test workers. */
+  test?: Record<string, unknown>;
+}
+
+export type Readiness =
+  | { state: 'loading'; reason: string }
+  | { state: 'ready'; model: ModelInfo }
+  | { state: 'failed'; reason: string };
+
+/** The inference side as the HTTP side sees it; a piscina pool in production, a fake in unit tests. */
+export interface Inference {
+  readonly workers: number;
+  readiness(): Readiness;
+  /** Rejects with HttpError('overloaded') when the queue is full. */
+  run(task: InferTask): Promise<InferOutput>;
+  /** Whether a new task would be queued rather than refused. */
+  hasCapacity(): boolean;
+  queueDepth(): number;
+  busyWorkers(): number;
+  close(): Promise<void>;
+}

@@ -1,0 +1,59 @@
+import { parentPort, threadId, workerData } from 'node:worker_threads';
+import { performance } from 'node:perf_hooks';
+import { assertSameSize, defaultModelDir, loadModel, prepareFrame, type VadModel } from '@vad/core';
+import { HttpError } from '../errors';
+import { plainError, runInferTask } from './run-task';
+import type { InferOutput, InferTask, WorkerConfig, WorkerStatus } from './types';
+
+/**
+ * One inference worker thread: loads its own copy of the model (own ONNX sessions), verifies the
+ * digests, warms it up and only then reports ready, so /ping turns 200 on a model that has
+ * actually run (sagemaker-notes §8.1). Frames are decoded here too: decoding is CPU work and the
+ * main thread must stay free for HTTP and /ping.
+ */
+const config = workerData as WorkerConfig;
+
+function post(s: WorkerStatus): void {
+  parentPort?.postMessage(s);
+}
+
+async function init(): Promise<VadModel> {
+  const t0 = performance.now();
+  try {
+    const dir = config.modelDir ?? defaultModelDir();
+    const model = await loadModel(dir, { executionProvider: config.executionProvider, threads: config.threads, verify: true });
+    const t1 = performance.now();
+    await model.warmup();
+    post({
+      vadWorker: 'ready',
+      threadId,
+      model: {
+        name: model.name,
+        sha256: model.sha256,
+        imageSize: [model.imageSize[0], model.imageSize[1]],
+        enabled: [...model.enabled],
+        providers: { ...model.providers },
+      },
+      loadMs: t1 - t0,
+      warmupMs: performance.now() - t1,
+    });
+    return model;
+  } catch (e) {
+    const c = plainError(e, 'model_invalid');
+    post({ vadWorker: 'failed', threadId, code: c.code, message: c.message });
+    throw e;
+  }
+}
+
+const modelPromise = init();
+modelPromise.catch(() => undefined); // reported above; tasks answer model_not_ready
+
+export default async function infer(task: InferTask): Promise<InferOutput> {
+  let model: VadModel;
+  try {
+    model = await modelPromise;
+  } catch (e) {
+    return { ok: false, error: plainError(new HttpError('model_not_ready', `the model failed to load: ${plainError(e).message}`)) };
+  }
+  return runInferTask(task, { model, prepareFrame, assertSameSize, maxPixels: config.maxPixels });
+}

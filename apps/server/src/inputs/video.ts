@@ -1,0 +1,138 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { HttpError } from '../errors';
+
+export interface VideoDecodeOptions {
+  ffmpegPath: string;
+  /** `fps=<n>` custom attribute: resample before extracting; undefined keeps every frame. */
+  fps?: number;
+  maxFrames: number;
+  deadline: number;
+  /** Refuse frames larger than this before ffmpeg encodes them. */
+  maxPixels: number;
+}
+
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+/** Splits ffmpeg's image2pipe PNG stream into one buffer per frame (signature … IEND chunk). */
+export class PngStreamSplitter {
+  private buf: Buffer = Buffer.alloc(0);
+  private pos = 8;
+  readonly frames: Buffer[] = [];
+
+  push(chunk: Buffer): void {
+    this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
+    for (;;) {
+      if (this.buf.length < 8) return;
+      if (!this.buf.subarray(0, 8).equals(PNG_SIGNATURE)) throw new Error('ffmpeg output is not a PNG stream');
+      // Walk chunks: length(4) type(4) data(length) crc(4).
+      while (this.pos + 8 <= this.buf.length) {
+        const len = this.buf.readUInt32BE(this.pos);
+        const type = this.buf.toString('latin1', this.pos + 4, this.pos + 8);
+        const end = this.pos + 12 + len;
+        if (end > this.buf.length) return;
+        this.pos = end;
+        if (type === 'IEND') {
+          this.frames.push(Buffer.from(this.buf.subarray(0, end)));
+          this.buf = this.buf.subarray(end);
+          this.pos = 8;
+          break;
+        }
+      }
+      if (this.pos + 8 > this.buf.length) return;
+    }
+  }
+
+  get leftover(): number {
+    return this.buf.length;
+  }
+}
+
+/**
+ * video/mp4, video/webm, video/x-msvideo → PNG frames, with ffmpeg from PATH. The body goes to a
+ * temporary file (MP4s with the index at the end cannot be read from a pipe), never under
+ * /opt/ml/model, which is read-only on SageMaker.
+ */
+export async function decodeVideo(body: Uint8Array, opts: VideoDecodeOptions): Promise<Uint8Array[]> {
+  if (body.byteLength === 0) throw new HttpError('bad_video', 'the video body is empty');
+  const dir = await mkdtemp(join(tmpdir(), 'vad-video-'));
+  try {
+    const input = join(dir, 'input');
+    await writeFile(input, body);
+    return await runFfmpeg(input, opts);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function runFfmpeg(input: string, opts: VideoDecodeOptions): Promise<Uint8Array[]> {
+  const filters: string[] = [];
+  if (opts.fps !== undefined) filters.push(`fps=${opts.fps}`);
+  const args = ['-nostdin', '-hide_banner', '-loglevel', 'error', '-i', input];
+  if (filters.length) args.push('-vf', filters.join(','));
+  // One frame more than allowed tells us the video is too long without decoding all of it.
+  args.push('-frames:v', String(opts.maxFrames + 1), '-an', '-f', 'image2pipe', '-c:v', 'png', '-compression_level', '1', 'pipe:1');
+
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const finish = (err: unknown, frames?: Uint8Array[]): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if (err) reject(err);
+      else resolve(frames!);
+    };
+    const child = spawn(opts.ffmpegPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const splitter = new PngStreamSplitter();
+    let stderr = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      finish(new HttpError('deadline_exceeded', 'decoding the video ran past the request deadline; send a shorter video or fps=<n>'));
+    }, Math.max(0, opts.deadline - Date.now()));
+    child.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT') {
+        finish(
+          new HttpError(
+            'video_decoder_missing',
+            `video input needs ffmpeg, which is not installed in this container (looked for ${JSON.stringify(opts.ffmpegPath)} on PATH); install ffmpeg in the image or send frames as images`,
+          ),
+        );
+      } else finish(new HttpError('internal', `could not start ffmpeg: ${e.message}`));
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      if (stderr.length < 4000) stderr += d.toString();
+    });
+    child.stdout.on('data', (d: Buffer) => {
+      try {
+        splitter.push(d);
+      } catch (e) {
+        child.kill('SIGKILL');
+        finish(new HttpError('bad_video', e instanceof Error ? e.message : String(e)));
+        return;
+      }
+      if (splitter.frames.length > opts.maxFrames) {
+        child.kill('SIGKILL');
+        finish(
+          new HttpError(
+            'too_many_frames',
+            `the video has more than ${opts.maxFrames} frames (VAD_MAX_FRAMES)${opts.fps ? ` at fps=${opts.fps}` : ''}; send a lower fps=<n> custom attribute or a shorter video`,
+            { max: opts.maxFrames },
+          ),
+        );
+      }
+    });
+    child.on('close', (code) => {
+      if (code !== 0) {
+        finish(new HttpError('bad_video', `ffmpeg could not decode the video: ${stderr.trim().split('\n').slice(-2).join(' ') || `exit ${code}`}`));
+        return;
+      }
+      if (splitter.frames.length === 0) {
+        finish(new HttpError('bad_video', 'the video has no frames'));
+        return;
+      }
+      finish(null, splitter.frames.map((f) => new Uint8Array(f.buffer, f.byteOffset, f.byteLength)));
+    });
+  });
+}

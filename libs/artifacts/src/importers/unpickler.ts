@@ -1,0 +1,376 @@
+import { VadError } from '@vad/core';
+
+/**
+ * A restricted unpickler (pickle protocols 2–5) that never executes anything: every GLOBAL must be
+ * in the caller's allow-list and maps to a TypeScript stand-in; any other global (os.system,
+ * builtins.eval, subprocess.Popen, …) is refused with VadError('pickle_refused') the moment it is
+ * named, before any REDUCE could call it. torch.save's data.pkl and joblib files only need
+ * containers, numbers, strings, bytes and a handful of rebuild functions (toolchain-notes §5).
+ */
+
+/** A Python tuple: an array, marked so callers can tell it from a list. */
+export type PickleTuple = readonly unknown[] & { readonly __tuple: true };
+
+export function tuple(items: unknown[]): PickleTuple {
+  return Object.assign(items, { __tuple: true as const });
+}
+
+/** Stand-in for an allowed Python callable or class. */
+export interface PickleGlobal {
+  /** REDUCE: f(*args). */
+  call?(args: unknown[]): unknown;
+  /** NEWOBJ: cls.__new__(cls, *args); the result may have `__setstate__` for BUILD. */
+  construct?(args: unknown[]): unknown;
+}
+
+/** An object built by BUILD can read bytes that follow it in the stream (joblib's inline arrays). */
+export interface Buildable {
+  __setstate__(state: unknown, reader: ByteReader): void;
+}
+
+export interface UnpickleOptions {
+  /** Allowed globals, keyed 'module.name'. Everything else is refused. */
+  readonly globals: ReadonlyMap<string, PickleGlobal>;
+  /** BINPERSID: resolves a persistent id (torch storages). Absent: persistent ids are refused. */
+  readonly persistentLoad?: (pid: unknown) => unknown;
+  /** Names the file in errors. */
+  readonly source?: string;
+}
+
+export class ByteReader {
+  pos = 0;
+  constructor(
+    readonly bytes: Uint8Array,
+    private readonly source: string,
+  ) {}
+  private view = (): DataView => new DataView(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength);
+  take(n: number): Uint8Array {
+    if (n < 0 || this.pos + n > this.bytes.byteLength) {
+      throw new VadError('unsupported_format', `${this.source}: truncated pickle (needs ${n} bytes at offset ${this.pos})`);
+    }
+    const out = this.bytes.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return out;
+  }
+  u8(): number {
+    return this.take(1)[0]!;
+  }
+  u16(): number {
+    const v = this.view().getUint16(this.pos, true);
+    this.take(2);
+    return v;
+  }
+  u32(): number {
+    this.take(4);
+    return this.view().getUint32(this.pos - 4, true);
+  }
+  i32(): number {
+    this.take(4);
+    return this.view().getInt32(this.pos - 4, true);
+  }
+  u64(): number {
+    this.take(8);
+    const v = this.view().getBigUint64(this.pos - 8, true);
+    if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new VadError('unsupported_format', `${this.source}: length ${v} too large`);
+    return Number(v);
+  }
+  f64be(): number {
+    this.take(8);
+    return this.view().getFloat64(this.pos - 8, false);
+  }
+  line(): string {
+    const end = this.bytes.indexOf(0x0a, this.pos);
+    if (end < 0) throw new VadError('unsupported_format', `${this.source}: truncated pickle (unterminated line)`);
+    const s = Buffer.from(this.bytes.subarray(this.pos, end)).toString('utf8');
+    this.pos = end + 1;
+    return s;
+  }
+  utf8(n: number): string {
+    return Buffer.from(this.take(n)).toString('utf8');
+  }
+}
+
+/** Signed little-endian two's-complement integer (LONG1/LONG4); a number when it is safe. */
+function decodeLong(b: Uint8Array): number | bigint {
+  if (b.length === 0) return 0;
+  let v = 0n;
+  for (let i = b.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(b[i]!);
+  if (b[b.length - 1]! & 0x80) v -= 1n << BigInt(8 * b.length);
+  return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+}
+
+const MARK = Symbol('mark');
+interface GlobalRef {
+  readonly __global: string;
+  readonly impl: PickleGlobal;
+}
+const isGlobal = (v: unknown): v is GlobalRef => typeof v === 'object' && v !== null && '__global' in v;
+
+/** Unpickles one pickle from `reader` (which may hold more data after STOP, as joblib files do). */
+export function unpickle(reader: ByteReader, options: UnpickleOptions): unknown {
+  const source = options.source ?? 'pickle';
+  const stack: unknown[] = [];
+  const memo = new Map<number, unknown>();
+  const bad = (why: string) => new VadError('unsupported_format', `${source}: ${why}`);
+  const pop = (): unknown => {
+    if (stack.length === 0) throw bad('pickle stack underflow');
+    const v = stack.pop();
+    if (v === MARK) throw bad('unexpected MARK');
+    return v;
+  };
+  const top = (): unknown => {
+    if (stack.length === 0) throw bad('pickle stack underflow');
+    return stack[stack.length - 1];
+  };
+  const popMark = (): unknown[] => {
+    const i = stack.lastIndexOf(MARK);
+    if (i < 0) throw bad('MARK not found');
+    const items = stack.splice(i);
+    items.shift();
+    return items;
+  };
+  const resolveGlobal = (module: string, name: string): GlobalRef => {
+    const key = `${module}.${name}`;
+    const impl = options.globals.get(key);
+    if (!impl) {
+      // os.system pickles as posix.system (nt.system on Windows): name both so the message is recognisable.
+      const alias = module === 'posix' || module === 'nt' ? ` (os.${name})` : '';
+      throw new VadError('pickle_refused', `pickle global ${key}${alias} is not allowed: ${source} asks to call it, and vad-serve only loads tensors, arrays and plain containers (nothing was executed)`, { global: key, file: source });
+    }
+    return { __global: key, impl };
+  };
+  const setItem = (d: unknown, k: unknown, v: unknown) => {
+    if (!(d instanceof Map)) throw bad('SETITEM on a non-dict');
+    d.set(k, v);
+  };
+
+  for (;;) {
+    const op = reader.u8();
+    switch (op) {
+      case 0x80: // PROTO
+        if (reader.u8() > 5) throw bad('pickle protocol newer than 5');
+        break;
+      case 0x95: // FRAME: framing is only a read-ahead hint
+        reader.u64();
+        break;
+      case 0x2e: // STOP
+        return pop();
+      case 0x28: // MARK
+        stack.push(MARK);
+        break;
+      case 0x30: // POP
+        stack.pop();
+        break;
+      case 0x31: // POP_MARK
+        popMark();
+        break;
+      case 0x32: // DUP
+        stack.push(top());
+        break;
+      case 0x7d: // EMPTY_DICT
+        stack.push(new Map());
+        break;
+      case 0x5d: // EMPTY_LIST
+        stack.push([]);
+        break;
+      case 0x29: // EMPTY_TUPLE
+        stack.push(tuple([]));
+        break;
+      case 0x74: // TUPLE
+        stack.push(tuple(popMark()));
+        break;
+      case 0x85: // TUPLE1
+        stack.push(tuple([pop()]));
+        break;
+      case 0x86: {
+        const b = pop();
+        stack.push(tuple([pop(), b]));
+        break;
+      }
+      case 0x87: {
+        const c = pop();
+        const b = pop();
+        stack.push(tuple([pop(), b, c]));
+        break;
+      }
+      case 0x8f: // EMPTY_SET
+        stack.push(new Set());
+        break;
+      case 0x90: {
+        // ADDITEMS
+        const items = popMark();
+        const s = top();
+        if (!(s instanceof Set)) throw bad('ADDITEMS on a non-set');
+        for (const i of items) s.add(i);
+        break;
+      }
+      case 0x91: // FROZENSET
+        stack.push(new Set(popMark()));
+        break;
+      case 0x4a: // BININT
+        stack.push(reader.i32());
+        break;
+      case 0x4b: // BININT1
+        stack.push(reader.u8());
+        break;
+      case 0x4d: // BININT2
+        stack.push(reader.u16());
+        break;
+      case 0x8a: // LONG1
+        stack.push(decodeLong(reader.take(reader.u8())));
+        break;
+      case 0x8b: // LONG4
+        stack.push(decodeLong(reader.take(reader.u32())));
+        break;
+      case 0x47: // BINFLOAT
+        stack.push(reader.f64be());
+        break;
+      case 0x4e: // NONE
+        stack.push(null);
+        break;
+      case 0x88: // NEWTRUE
+        stack.push(true);
+        break;
+      case 0x89: // NEWFALSE
+        stack.push(false);
+        break;
+      case 0x58: // BINUNICODE
+        stack.push(reader.utf8(reader.u32()));
+        break;
+      case 0x8c: // SHORT_BINUNICODE
+        stack.push(reader.utf8(reader.u8()));
+        break;
+      case 0x8d: // BINUNICODE8
+        stack.push(reader.utf8(reader.u64()));
+        break;
+      case 0x54: // BINSTRING (Python 2 str): latin-1, as Python 3 decodes it with encoding='latin1'
+        stack.push(Buffer.from(reader.take(reader.i32())).toString('latin1'));
+        break;
+      case 0x55: // SHORT_BINSTRING
+        stack.push(Buffer.from(reader.take(reader.u8())).toString('latin1'));
+        break;
+      case 0x42: // BINBYTES
+        stack.push(new Uint8Array(reader.take(reader.u32())));
+        break;
+      case 0x43: // SHORT_BINBYTES
+        stack.push(new Uint8Array(reader.take(reader.u8())));
+        break;
+      case 0x8e: // BINBYTES8
+      case 0x96: // BYTEARRAY8
+        stack.push(new Uint8Array(reader.take(reader.u64())));
+        break;
+      case 0x63: {
+        // GLOBAL
+        const module = reader.line();
+        stack.push(resolveGlobal(module, reader.line()));
+        break;
+      }
+      case 0x93: {
+        // STACK_GLOBAL
+        const name = pop();
+        const module = pop();
+        if (typeof module !== 'string' || typeof name !== 'string') throw bad('STACK_GLOBAL needs two strings');
+        stack.push(resolveGlobal(module, name));
+        break;
+      }
+      case 0x52: {
+        // REDUCE
+        const args = pop();
+        const f = pop();
+        if (!isGlobal(f) || !f.impl.call) throw bad(`REDUCE on ${isGlobal(f) ? f.__global : 'a non-callable'}`);
+        if (!Array.isArray(args)) throw bad('REDUCE arguments are not a tuple');
+        stack.push(f.impl.call([...args]));
+        break;
+      }
+      case 0x81: {
+        // NEWOBJ
+        const args = pop();
+        const cls = pop();
+        if (!isGlobal(cls) || !cls.impl.construct) throw bad(`NEWOBJ on ${isGlobal(cls) ? cls.__global : 'a non-class'}`);
+        stack.push(cls.impl.construct([...(args as unknown[])]));
+        break;
+      }
+      case 0x92: {
+        // NEWOBJ_EX
+        pop(); // kwargs: none of the allowed classes take any
+        const args = pop();
+        const cls = pop();
+        if (!isGlobal(cls) || !cls.impl.construct) throw bad(`NEWOBJ_EX on ${isGlobal(cls) ? cls.__global : 'a non-class'}`);
+        stack.push(cls.impl.construct([...(args as unknown[])]));
+        break;
+      }
+      case 0x62: {
+        // BUILD
+        const state = pop();
+        const obj = top();
+        if (typeof obj === 'object' && obj !== null && typeof (obj as Partial<Buildable>).__setstate__ === 'function') {
+          (obj as Buildable).__setstate__(state, reader);
+        } else if (obj instanceof Map && state instanceof Map) {
+          for (const [k, v] of state) obj.set(k, v);
+        } else if (typeof obj === 'object' && obj !== null) {
+          // Attributes set by a plain __dict__ update (e.g. a torch Parameter's hooks): kept aside.
+          Object.assign(obj, { __state__: state });
+        } else {
+          throw bad('BUILD on a value that has no state');
+        }
+        break;
+      }
+      case 0x51: {
+        // BINPERSID
+        const pid = pop();
+        if (!options.persistentLoad) throw bad('persistent ids are not supported in this file');
+        stack.push(options.persistentLoad(pid));
+        break;
+      }
+      case 0x71: // BINPUT
+        memo.set(reader.u8(), top());
+        break;
+      case 0x72: // LONG_BINPUT
+        memo.set(reader.u32(), top());
+        break;
+      case 0x94: // MEMOIZE
+        memo.set(memo.size, top());
+        break;
+      case 0x68: // BINGET
+      case 0x6a: {
+        // LONG_BINGET
+        const i = op === 0x68 ? reader.u8() : reader.u32();
+        if (!memo.has(i)) throw bad(`memo ${i} was never stored`);
+        stack.push(memo.get(i));
+        break;
+      }
+      case 0x73: {
+        // SETITEM
+        const v = pop();
+        const k = pop();
+        setItem(top(), k, v);
+        break;
+      }
+      case 0x75: {
+        // SETITEMS
+        const items = popMark();
+        const d = top();
+        for (let i = 0; i + 1 < items.length; i += 2) setItem(d, items[i], items[i + 1]);
+        break;
+      }
+      case 0x61: {
+        // APPEND
+        const v = pop();
+        const l = top();
+        if (!Array.isArray(l)) throw bad('APPEND on a non-list');
+        l.push(v);
+        break;
+      }
+      case 0x65: {
+        // APPENDS
+        const items = popMark();
+        const l = top();
+        if (!Array.isArray(l)) throw bad('APPENDS on a non-list');
+        l.push(...items);
+        break;
+      }
+      default:
+        throw bad(`unsupported pickle opcode 0x${op.toString(16)} at offset ${reader.pos - 1} (protocol 0/1 text pickles and out-of-band buffers are not supported)`);
+    }
+  }
+}

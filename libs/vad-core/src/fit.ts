@@ -1,0 +1,165 @@
+import { type AiVadConfig, AiVadConfigSchema, type AttributeName, enabledAttributes } from '@vad/contracts';
+import { type DensityState, type TrainingFeatures, fitDensityState } from './density/density-state';
+import { VadError } from './errors';
+import { BUILTIN_FLOW_NAME, DEFAULT_BUILTIN_FLOW_PARAMS } from './flow/builtin-flow';
+import { densityToTensors } from './model/density-io';
+import type { ModelDirReport } from './model/verify-model-dir';
+import { writeModelDir } from './model/write-model-dir';
+import { FeatureExtractor, type StageSource, type StageSources } from './pipeline';
+import type { LoadOptions, PreparedFrame } from './pipeline-types';
+import { type Float32Tensor, tensor } from './tensor';
+
+/**
+ * Fitting (ai-vad-spec.md, "Fitting"): run stages 1–3 over every clip (t−1, t) of normal videos,
+ * collect each attribute's features with the video as group, fit the estimators, write a model dir.
+ */
+export interface FitVideo {
+  /** Group name (the video id); leave-one-group-out normalisation works per video. */
+  readonly id: string;
+  readonly frameCount: number;
+  /** Frame i, decoded and resized to the config's image_size; read lazily so a video need not fit in memory. */
+  frame(index: number): Promise<PreparedFrame>;
+}
+
+export interface FitStages {
+  /** regions.onnx; absent → foreground detections only. */
+  regions?: string | Uint8Array;
+  /** flow.onnx; absent → the built-in flow with `builtinFlowParams`. */
+  flow?: string | Uint8Array;
+  pose?: string | Uint8Array;
+  appearance?: string | Uint8Array;
+  builtinFlowParams?: Record<string, unknown>;
+}
+
+export interface FitProgress {
+  video: string;
+  clip: number;
+  clips: number;
+  regions: number;
+}
+
+export interface FitOptions extends LoadOptions {
+  /** anomalib-style config (dataset:, model:); missing keys take anomalib's defaults. */
+  config: unknown;
+  videos: readonly FitVideo[];
+  stages?: FitStages;
+  name: string;
+  outDir: string;
+  overwrite?: boolean;
+  /** GMM k-means++ seed (default 0, as anomalib's random_state). */
+  seed?: number;
+  /** Fixed createdAt, for byte-identical rebuilds. */
+  createdAt?: Date;
+  sourceKind?: 'fit' | 'builtin-default';
+  onProgress?: (p: FitProgress) => void;
+}
+
+export interface FitResult {
+  readonly report: ModelDirReport;
+  readonly density: DensityState;
+  readonly clips: number;
+  readonly rows: Partial<Record<AttributeName, number>>;
+}
+
+export function parseConfig(config: unknown): AiVadConfig {
+  const parsed = AiVadConfigSchema.safeParse(config ?? {});
+  if (!parsed.success) {
+    throw new VadError('config_invalid', `config: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+  }
+  return parsed.data;
+}
+
+export function fitStageSources(stages: FitStages = {}): StageSources {
+  const onnx = (m: string | Uint8Array | undefined): StageSource => (m === undefined ? null : { kind: 'onnx', model: m });
+  return {
+    regions: onnx(stages.regions),
+    flow: stages.flow !== undefined ? onnx(stages.flow) : { kind: 'builtin', name: BUILTIN_FLOW_NAME, params: { ...DEFAULT_BUILTIN_FLOW_PARAMS, ...stages.builtinFlowParams } },
+    pose: onnx(stages.pose),
+    appearance: onnx(stages.appearance),
+  };
+}
+
+/** Growing row storage for one attribute's features. */
+class FeatureRows {
+  private chunks: Float32Array[] = [];
+  private groups: number[] = [];
+  private dim = -1;
+  rows = 0;
+
+  push(x: Float32Tensor, group: number): void {
+    const m = x.shape[0] ?? 0;
+    if (m === 0) return;
+    const d = x.shape[1] ?? 0;
+    if (this.dim >= 0 && d !== this.dim) throw new VadError('fit_failed', `feature width changed from ${this.dim} to ${d} between clips`);
+    this.dim = d;
+    this.chunks.push(Float32Array.from(x.data));
+    for (let i = 0; i < m; i++) this.groups.push(group);
+    this.rows += m;
+  }
+
+  toTraining(): { features: Float32Tensor; group: Int32Array } {
+    const data = new Float32Array(this.rows * Math.max(this.dim, 0));
+    let o = 0;
+    for (const c of this.chunks) {
+      data.set(c, o);
+      o += c.length;
+    }
+    return { features: tensor('float32', data, [this.rows, Math.max(this.dim, 0)]), group: Int32Array.from(this.groups) };
+  }
+}
+
+export async function fitModel(opts: FitOptions): Promise<FitResult> {
+  const config = parseConfig(opts.config);
+  const enabled = enabledAttributes(config.model);
+  if (opts.videos.length === 0) throw new VadError('fit_failed', 'no training videos given: pass at least one folder of normal frames');
+  const ids = new Set<string>();
+  for (const v of opts.videos) {
+    if (ids.has(v.id)) throw new VadError('fit_failed', `two training videos are both named "${v.id}": video ids must be unique (they are the kNN groups)`);
+    ids.add(v.id);
+    if (v.frameCount < 2) throw new VadError('fit_failed', `training video "${v.id}" has ${v.frameCount} frame(s): a clip needs two`);
+  }
+  const sources = fitStageSources(opts.stages);
+  const extractor = await FeatureExtractor.open(sources, config, enabled, opts);
+  const rows: Partial<Record<AttributeName, FeatureRows>> = {};
+  for (const a of enabled) rows[a] = new FeatureRows();
+  let clips = 0;
+  try {
+    for (const [group, video] of opts.videos.entries()) {
+      let previous = await video.frame(0);
+      for (let i = 1; i < video.frameCount; i++) {
+        const current = await video.frame(i);
+        const { features, regions } = await extractor.extract(previous, current);
+        for (const a of enabled) if (features[a]) rows[a]!.push(features[a]!, group);
+        clips++;
+        opts.onProgress?.({ video: video.id, clip: i, clips: video.frameCount - 1, regions: regions.count });
+        previous = current;
+      }
+    }
+  } finally {
+    await extractor.close();
+  }
+  const training: TrainingFeatures = { groups: opts.videos.map((v) => v.id) };
+  for (const a of enabled) training[a] = rows[a]!.toTraining();
+  const density = await fitDensityState(training, config.model, { seed: opts.seed ?? 0, threads: opts.threads, executionProvider: opts.executionProvider });
+  const report = await writeModelDir(
+    {
+      name: opts.name,
+      config: config as unknown as Record<string, unknown>,
+      density: densityToTensors(density),
+      stages: sources,
+      source: {
+        kind: opts.sourceKind ?? 'fit',
+        details: {
+          videos: opts.videos.map((v) => ({ id: v.id, frames: v.frameCount })),
+          clips,
+          rows: Object.fromEntries(enabled.map((a) => [a, rows[a]!.rows])),
+          seed: opts.seed ?? 0,
+        },
+      },
+      createdAt: opts.createdAt,
+    },
+    opts.outDir,
+    { overwrite: opts.overwrite },
+  );
+  return { report, density, clips, rows: Object.fromEntries(enabled.map((a) => [a, rows[a]!.rows])) };
+}

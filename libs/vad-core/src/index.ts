@@ -1,0 +1,59 @@
+// The public surface of @vad/core. Everything a service needs to load, score and fit AI-VAD
+// models; internals (graph builders, linear algebra, fitting steps) stay private.
+
+// tensors and errors
+export { type DType, type DataOf, type Tensor, type Float32Tensor, type Boxes, shapeSize, tensor, float32, zeros, boxCount, emptyBoxes } from './tensor';
+export { VadError, isVadError, asVadError } from './errors';
+
+// ① frames
+export { decodeImage, type DecodedImage, type DecodeOptions } from './frames/decode';
+export { resizeLinearU8, toChwFloat, resizeBilinearChw } from './frames/resize';
+export { prepareFrame, prepareFrameFromRgb, assertSameSize } from './frames/clip';
+
+// ② regions and flow
+export { createObjectDetector, applyScoreThreshold, type Detections, type ObjectDetector, type ObjectDetectorOptions } from './regions/detector';
+export { foregroundDetections } from './regions/foreground';
+export { postprocessRegions } from './regions/postprocess';
+export { type Regions } from './regions/regions';
+export { createOnnxFlow, type OnnxFlow } from './flow/onnx-flow';
+export { loadBuiltinFlow, BUILTIN_FLOW_NAME, DEFAULT_BUILTIN_FLOW_PARAMS, type BuiltinFlow, type FarnebackParams } from './flow/builtin-flow';
+
+// ③ features
+export { roiAlign } from './features/roi-align';
+export { velocityFeatures, VELOCITY_ROI_SIZE } from './features/velocity';
+export { poseFeatures, POSE_FEATURE_DIM } from './features/pose';
+export { createPoseModel, type PoseModel } from './features/pose-model';
+export { createAppearanceModel, type AppearanceModel } from './features/appearance';
+
+// ④ density
+export { type GmmParams, scoreSamples, gmmRawScores, prepareGmm } from './density/gmm';
+export { fitGmm, type GmmFitOptions, type GmmFitResult } from './density/gmm-fit';
+export { GroupedKnnEstimator, type KnnOptions } from './density/knn';
+export { type MinMax, minMaxNormalize, leaveOneGroupOutMinMax } from './density/normalize';
+export { combineAttributeScores, type CombinedScores } from './density/combined';
+export { createDensityScorer, type DensityScorer, type DensityScores, type RegionFeatures } from './density/density-scorer';
+export { fitDensityState, type DensityState, type VelocityDensity, type KnnDensity, type TrainingFeatures } from './density/density-state';
+
+// runtime
+export { createOnnxSession, type OnnxSession, type ExecutionProvider } from './runtime/onnx-session';
+export { describeProviders, type ProviderReport, type StageSessionOptions } from './runtime/providers';
+export { STAGE_CONTRACTS, validateStage } from './runtime/stage-contract';
+export { buildOnnxModel, type GraphSpec } from './runtime/onnx-graph';
+
+// model format
+export * from './model/safetensors';
+export * from './model/digest';
+export * from './model/verify-model-dir';
+export * from './model/write-model-dir';
+export * from './model/density-io';
+export { loadModelFiles, type ModelFiles } from './model/load-model-dir';
+export { defaultModelDir, sampleClipDir } from './model/default-model';
+
+// the pipeline
+export type { PreparedFrame, RegionScore, ClipScore, Box, LoadOptions, StageProvider } from './pipeline-types';
+export { loadModel, FeatureExtractor, manifestStageSources, type VadModel, type ClipFeatures, type StageSource, type StageSources } from './pipeline';
+export { fitModel, parseConfig, fitStageSources, type FitOptions, type FitVideo, type FitStages, type FitResult, type FitProgress } from './fit';
+export { listFrameFiles, folderVideo, listVideoFolders } from './cli/frame-folder';
+
+// golden evaluation (the `golden` command's engine)
+export { evaluateGoldenDir, evaluateGoldenCase, formatOutcome, type CaseOutcome } from './golden/run-golden';

@@ -1,0 +1,246 @@
+import { VadError } from '../errors';
+import type { Float32Tensor } from '../tensor';
+import { REGION_SOURCE, type Regions, emptyRegions } from './regions';
+
+export interface ForegroundOptions {
+  /** anomalib `foreground_kernel_size` (odd). */
+  kernelSize: number;
+  /** anomalib `foreground_binary_threshold`, in grey levels (0–255). */
+  binaryThreshold: number;
+}
+
+// anomalib gives every foreground region label 0 and confidence 0.5.
+const FOREGROUND_LABEL = 0;
+const FOREGROUND_SCORE = 0.5;
+// Detector boxes are grown by this many pixels before their pixels leave the foreground mask.
+const BOX_MARGIN = 2;
+// torchvision rgb_to_grayscale weights.
+const GREY = [0.2989, 0.587, 0.114] as const;
+
+/** torchvision gaussian_blur's 1-D kernel for sigma = 0.3·((k − 1)/2 − 1) + 0.8 (its default). */
+export function gaussianKernel1d(kernelSize: number): Float64Array {
+  const sigma = 0.3 * ((kernelSize - 1) * 0.5 - 1) + 0.8;
+  const half = (kernelSize - 1) / 2;
+  const k = new Float64Array(kernelSize);
+  let sum = 0;
+  for (let i = 0; i < kernelSize; i++) {
+    const x = (i - half) / sigma;
+    k[i] = Math.exp(-0.5 * x * x);
+    sum += k[i];
+  }
+  for (let i = 0; i < kernelSize; i++) k[i] /= sum;
+  return k;
+}
+
+/** torch's 'reflect' padding index: reflect-101, the edge pixel is not repeated. */
+function reflect101(i: number, n: number): number {
+  if (n === 1) return 0;
+  const period = 2 * n - 2;
+  i %= period;
+  if (i < 0) i += period;
+  return i < n ? i : period - i;
+}
+
+/**
+ * The foreground mask of anomalib's foreground detections (ai-vad-spec.md, stage 1.2), before
+ * detector boxes are removed: grey(|blur(first) − blur(last)|) > threshold/255, blur per channel
+ * with reflect-101 padding. 1 = foreground, row-major [H·W].
+ *
+ * The blur is linear, so blur(first) − blur(last) is computed as blur(first − last): the same
+ * quantity (in float64, closer to exact than torch's float32), one blur instead of two. The 2-D
+ * Gaussian is an outer product, so it runs as a horizontal then a vertical pass.
+ */
+export function foregroundMask(first: Float32Tensor, last: Float32Tensor, opts: ForegroundOptions): Uint8Array {
+  const [c, h, w] = checkFrames(first, last);
+  const k = opts.kernelSize;
+  if (!(Number.isInteger(k) && k >= 1 && k % 2 === 1)) {
+    throw new VadError('bad_argument', `foreground: kernelSize must be an odd positive integer (foreground_kernel_size), got ${k}`);
+  }
+  const kernel = gaussianKernel1d(k);
+  const pad = (k - 1) / 2;
+  const plane = h * w;
+  // torch compares the float32 grey image with the threshold cast to float32.
+  const threshold = Math.fround(opts.binaryThreshold / 255);
+  const a = first.data;
+  const b = last.data;
+  const rowBuf = new Float64Array(w + 2 * pad);
+  const horiz = new Float64Array(plane);
+  const grey = new Float64Array(plane);
+  const mask = new Uint8Array(plane);
+  // Row offsets of the vertical taps, reflected at the top and bottom.
+  const tapRow = new Int32Array(h * k);
+  for (let y = 0; y < h; y++) for (let t = 0; t < k; t++) tapRow[y * k + t] = reflect101(y + t - pad, h) * w;
+  for (let ch = 0; ch < c; ch++) {
+    const base = ch * plane;
+    // Horizontal pass on the difference, one padded row at a time.
+    for (let y = 0; y < h; y++) {
+      const row = base + y * w;
+      for (let x = 0; x < w; x++) rowBuf[pad + x] = a[row + x] - b[row + x];
+      for (let p = 1; p <= pad; p++) {
+        rowBuf[pad - p] = rowBuf[pad + reflect101(-p, w)];
+        rowBuf[pad + w - 1 + p] = rowBuf[pad + reflect101(w - 1 + p, w)];
+      }
+      const o = y * w;
+      if (k === 3) {
+        const k0 = kernel[0];
+        const k1 = kernel[1];
+        for (let x = 0; x < w; x++) horiz[o + x] = k0 * rowBuf[x] + k1 * rowBuf[x + 1] + k0 * rowBuf[x + 2];
+      } else {
+        for (let x = 0; x < w; x++) {
+          let s = 0;
+          for (let t = 0; t < k; t++) s += kernel[t] * rowBuf[x + t];
+          horiz[o + x] = s;
+        }
+      }
+    }
+    // Vertical pass, |·|, weighted into the grey image; the last channel also thresholds.
+    const wc = GREY[ch] ?? 0;
+    const lastChannel = ch === c - 1;
+    for (let y = 0; y < h; y++) {
+      const o = y * w;
+      const taps = y * k;
+      if (k === 3) {
+        const r0 = tapRow[taps];
+        const r1 = tapRow[taps + 1];
+        const r2 = tapRow[taps + 2];
+        const k0 = kernel[0];
+        const k1 = kernel[1];
+        for (let x = 0; x < w; x++) {
+          const v = k0 * horiz[r0 + x] + k1 * horiz[r1 + x] + k0 * horiz[r2 + x];
+          const g = grey[o + x] + wc * (v < 0 ? -v : v);
+          if (lastChannel) mask[o + x] = g > threshold ? 1 : 0;
+          else grey[o + x] = g;
+        }
+      } else {
+        for (let x = 0; x < w; x++) {
+          let v = 0;
+          for (let t = 0; t < k; t++) v += kernel[t] * horiz[tapRow[taps + t] + x];
+          const g = grey[o + x] + wc * (v < 0 ? -v : v);
+          if (lastChannel) mask[o + x] = g > threshold ? 1 : 0;
+          else grey[o + x] = g;
+        }
+      }
+    }
+  }
+  return mask;
+}
+
+/**
+ * Clears the pixels of each detector box grown by 2 px on every side, clipped to the image, with
+ * coordinates truncated to integers and both ends inclusive (anomalib's `box.int()` slicing).
+ */
+export function clearDetectorBoxes(mask: Uint8Array, h: number, w: number, boxes: Float32Array): void {
+  for (let i = 0; i + 3 < boxes.length; i += 4) {
+    const x1 = Math.max(0, Math.trunc(boxes[i]) - BOX_MARGIN);
+    const y1 = Math.max(0, Math.trunc(boxes[i + 1]) - BOX_MARGIN);
+    const x2 = Math.min(w - 1, Math.trunc(boxes[i + 2]) + BOX_MARGIN);
+    const y2 = Math.min(h - 1, Math.trunc(boxes[i + 3]) + BOX_MARGIN);
+    if (x2 < x1) continue;
+    for (let y = y1; y <= y2; y++) mask.fill(0, y * w + x1, y * w + x2 + 1);
+  }
+}
+
+/**
+ * Bounding boxes [min x, min y, max x, max y] (inclusive pixel indices) of the 8-connected
+ * components of `mask`, in the order of each component's first pixel in raster order.
+ * One pass with union-find over provisional labels; boxes are merged per root, so no second pass
+ * over the pixels is needed.
+ */
+export function componentBoxes(mask: Uint8Array, h: number, w: number): Float32Array {
+  const labels = new Int32Array(h * w); // 0 = background, provisional labels from 1
+  const parent: number[] = [0];
+  const box: number[] = [0, 0, 0, 0];
+  const find = (l: number): number => {
+    while (parent[l] !== l) {
+      parent[l] = parent[parent[l]];
+      l = parent[l];
+    }
+    return l;
+  };
+  // The smaller root wins, so a root is the first label its component got: its first pixel.
+  const union = (p: number, q: number): number => {
+    p = find(p);
+    q = find(q);
+    if (p === q) return p;
+    if (p < q) {
+      parent[q] = p;
+      return p;
+    }
+    parent[p] = q;
+    return q;
+  };
+  for (let y = 0; y < h; y++) {
+    const row = y * w;
+    const up = row - w;
+    for (let x = 0; x < w; x++) {
+      if (mask[row + x] === 0) continue;
+      let l = 0;
+      if (x > 0 && labels[row + x - 1] !== 0) l = labels[row + x - 1];
+      if (y > 0) {
+        // N, NW, NE neighbours (8-connectivity).
+        for (let dx = -1; dx <= 1; dx++) {
+          const nx = x + dx;
+          if (nx < 0 || nx >= w) continue;
+          const m = labels[up + nx];
+          if (m !== 0) l = l === 0 ? m : l === m ? l : union(l, m);
+        }
+      }
+      if (l === 0) {
+        l = parent.length;
+        parent.push(l);
+        box.push(x, y, x, y);
+      } else {
+        const b = 4 * l;
+        if (x < box[b]) box[b] = x;
+        if (x > box[b + 2]) box[b + 2] = x;
+        box[b + 3] = y; // rows arrive in order: the latest row is the largest
+      }
+      labels[row + x] = l;
+    }
+  }
+  // Merge every provisional box into its root, then emit roots in label order.
+  const n = parent.length;
+  for (let l = 1; l < n; l++) {
+    const r = find(l);
+    if (r === l) continue;
+    const a = 4 * r;
+    const b = 4 * l;
+    if (box[b] < box[a]) box[a] = box[b];
+    if (box[b + 1] < box[a + 1]) box[a + 1] = box[b + 1];
+    if (box[b + 2] > box[a + 2]) box[a + 2] = box[b + 2];
+    if (box[b + 3] > box[a + 3]) box[a + 3] = box[b + 3];
+  }
+  const out: number[] = [];
+  for (let l = 1; l < n; l++) if (parent[l] === l) out.push(box[4 * l], box[4 * l + 1], box[4 * l + 2], box[4 * l + 3]);
+  return Float32Array.from(out);
+}
+
+/**
+ * anomalib's foreground detections (`enable_foreground_detections`): regions where `last` differs
+ * from `first`, outside the detector's boxes. Label 0, score 0.5, source `foreground`, in
+ * component order; the pipeline appends them after the detector's regions.
+ */
+export function foregroundDetections(first: Float32Tensor, last: Float32Tensor, detectorBoxes: Float32Array, opts: ForegroundOptions): Regions {
+  const [, h, w] = checkFrames(first, last);
+  const mask = foregroundMask(first, last, opts);
+  clearDetectorBoxes(mask, h, w, detectorBoxes);
+  const boxes = componentBoxes(mask, h, w);
+  const count = boxes.length / 4;
+  if (count === 0) return emptyRegions();
+  return {
+    count,
+    boxes,
+    labels: new Int32Array(count).fill(FOREGROUND_LABEL),
+    scores: new Float32Array(count).fill(FOREGROUND_SCORE),
+    source: new Uint8Array(count).fill(REGION_SOURCE.foreground),
+  };
+}
+
+function checkFrames(first: Float32Tensor, last: Float32Tensor): [number, number, number] {
+  const s = first.shape;
+  const same = s.length === 3 && last.shape.length === 3 && s.every((d, i) => d === last.shape[i]);
+  if (!same || s[0] !== 3) {
+    throw new VadError('bad_argument', `foreground: first and last must both be [3, H, W] of one size, got [${s.join(', ')}] and [${last.shape.join(', ')}]`);
+  }
+  return [s[0], s[1], s[2]];
+}
