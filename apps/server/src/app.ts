@@ -89,6 +89,16 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
   app.addHook('onRequest', async (req) => {
     if (req.url === '/invocations') metrics.inFlight++;
   });
+  // SIGTERM drain: responses finishing after close() began tell keep-alive clients to hang up,
+  // or their idle sockets would hold the server open past SageMaker's 30 s SIGKILL.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_req, reply, payload) => {
+    if (closing) reply.header('connection', 'close');
+    return payload;
+  });
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unmatched';
     if (req.url === '/invocations') metrics.inFlight--;

@@ -1,7 +1,7 @@
 import { type AiVadConfig, AiVadConfigSchema, type AttributeName, enabledAttributes } from '@vad/contracts';
 import { type DensityState, type TrainingFeatures, fitDensityState } from './density/density-state';
 import { VadError } from './errors';
-import { BUILTIN_FLOW_NAME, DEFAULT_BUILTIN_FLOW_PARAMS } from './flow/builtin-flow';
+import { BUILTIN_FLOW_NAME, parseBuiltinFlowParams } from './flow/builtin-flow';
 import { densityToTensors } from './model/density-io';
 import type { ModelDirReport } from './model/verify-model-dir';
 import { writeModelDir } from './model/write-model-dir';
@@ -73,7 +73,9 @@ export function fitStageSources(stages: FitStages = {}): StageSources {
   const onnx = (m: string | Uint8Array | undefined): StageSource => (m === undefined ? null : { kind: 'onnx', model: m });
   return {
     regions: onnx(stages.regions),
-    flow: stages.flow !== undefined ? onnx(stages.flow) : { kind: 'builtin', name: BUILTIN_FLOW_NAME, params: { ...DEFAULT_BUILTIN_FLOW_PARAMS, ...stages.builtinFlowParams } },
+    flow: stages.flow !== undefined ? onnx(stages.flow) : // The manifest records every parameter (defaults filled in), so a later change of defaults
+        // can never pair this bank with another flow.
+        { kind: 'builtin', name: BUILTIN_FLOW_NAME, params: { ...parseBuiltinFlowParams(stages.builtinFlowParams ?? {}) } },
     pose: onnx(stages.pose),
     appearance: onnx(stages.appearance),
   };

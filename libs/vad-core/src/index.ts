@@ -6,22 +6,22 @@ export { type DType, type DataOf, type Tensor, type Float32Tensor, type Boxes, s
 export { VadError, isVadError, asVadError } from './errors';
 
 // ① frames
-export { decodeImage, type DecodedImage, type DecodeOptions } from './frames/decode';
-export { resizeLinearU8, toChwFloat, resizeBilinearChw } from './frames/resize';
+export { decodeImage, sniffImageFormat, DEFAULT_MAX_PIXELS, type DecodedImage, type DecodeOptions } from './frames/decode';
+export { resizeLinearU8, resizeImage, resizeRgbToChwFloat, toChwFloat, resizeBilinearChw, type ImageU8 } from './frames/resize';
 export { prepareFrame, prepareFrameFromRgb, assertSameSize } from './frames/clip';
 
 // ② regions and flow
 export { createObjectDetector, applyScoreThreshold, type Detections, type ObjectDetector, type ObjectDetectorOptions } from './regions/detector';
 export { foregroundDetections } from './regions/foreground';
 export { postprocessRegions } from './regions/postprocess';
-export { type Regions } from './regions/regions';
+export { type Regions, REGION_SOURCE, emptyRegions, regionsFromDetections, concatRegions, selectRegions } from './regions/regions';
 export { createOnnxFlow, type OnnxFlow } from './flow/onnx-flow';
-export { loadBuiltinFlow, BUILTIN_FLOW_NAME, DEFAULT_BUILTIN_FLOW_PARAMS, type BuiltinFlow, type FarnebackParams } from './flow/builtin-flow';
+export { loadBuiltinFlow, loadBuiltinFlowForStage, builtinFlowStage, parseBuiltinFlowParams, FarnebackParamsSchema, BUILTIN_FLOW_NAME, DEFAULT_BUILTIN_FLOW_PARAMS, type BuiltinFlow, type FarnebackParams, type FarnebackParamsInput } from './flow/builtin-flow';
 
 // ③ features
-export { roiAlign } from './features/roi-align';
-export { velocityFeatures, VELOCITY_ROI_SIZE } from './features/velocity';
-export { poseFeatures, POSE_FEATURE_DIM } from './features/pose';
+export { roiAlign, type RoiAlignOptions } from './features/roi-align';
+export { velocityFeatures, velocityBinEdges, VELOCITY_ROI_SIZE } from './features/velocity';
+export { poseFeatures, POSE_FEATURE_DIM, POSE_KEYPOINTS } from './features/pose';
 export { createPoseModel, type PoseModel } from './features/pose-model';
 export { createAppearanceModel, type AppearanceModel } from './features/appearance';
 
@@ -29,10 +29,10 @@ export { createAppearanceModel, type AppearanceModel } from './features/appearan
 export { type GmmParams, scoreSamples, gmmRawScores, prepareGmm } from './density/gmm';
 export { fitGmm, type GmmFitOptions, type GmmFitResult } from './density/gmm-fit';
 export { GroupedKnnEstimator, type KnnOptions } from './density/knn';
-export { type MinMax, minMaxNormalize, leaveOneGroupOutMinMax } from './density/normalize';
+export { type MinMax, minMaxNormalize, minMaxOf, gmmBankMinMax, leaveOneGroupOutMinMax, normalizeKnnDistances } from './density/normalize';
 export { combineAttributeScores, type CombinedScores } from './density/combined';
 export { createDensityScorer, type DensityScorer, type DensityScores, type RegionFeatures } from './density/density-scorer';
-export { fitDensityState, type DensityState, type VelocityDensity, type KnnDensity, type TrainingFeatures } from './density/density-state';
+export { fitDensityState, type DensityState, type VelocityDensity, type KnnDensity, type TrainingFeatures, type AttributeTrainingFeatures, type FitDensityOptions } from './density/density-state';
 
 // runtime
 export { createOnnxSession, type OnnxSession, type ExecutionProvider } from './runtime/onnx-session';

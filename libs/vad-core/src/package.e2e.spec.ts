@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 
 /**
  * Other services import our libs: build @vad/contracts and @vad/core to packages, install the
- * tarballs into a project outside the monorepo (npm, offline from the cache), then type-check and
+ * tarballs into a project outside the monorepo (npm, from the cache where it can), then type-check and
  * run a consumer that loads the packaged default model and scores a clip.
  */
 const ROOT = resolve(__dirname, '../../..');
@@ -23,7 +23,7 @@ describe('@vad/core as an installed package', () => {
     run('mkdir', ['-p', consumer], work);
     writeFileSync(join(consumer, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true }));
     writeFileSync(join(consumer, '.npmrc'), 'onnxruntime-node-install=skip\n');
-    run('npm', ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', ...tarballs], consumer);
+    run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', ...tarballs], consumer);
   }, 600_000);
 
   afterAll(() => rmSync(work, { recursive: true, force: true }));

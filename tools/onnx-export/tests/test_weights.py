@@ -62,6 +62,11 @@ def saved_files(tmp_path_factory, networks):
     return {"pth": pth, "ckpt": ckpt}
 
 
+@pytest.fixture(scope="session")
+def loaded(saved_files):
+    return {kind: weights.load_file(path) for kind, path in saved_files.items()}
+
+
 PROBES = {
     "regions": ("detector.backbone.body.conv1.weight", "backbone.body.conv1.weight"),
     "flow": ("raft.feature_encoder.convnormrelu.0.weight", "feature_encoder.convnormrelu.0.weight"),
@@ -72,8 +77,8 @@ PROBES = {
 
 @pytest.mark.parametrize("kind", ["pth", "ckpt"])
 @pytest.mark.parametrize("stage", ["regions", "flow", "pose", "appearance"])
-def test_anomalib_weights_load_into_each_stage(saved_files, networks, kind, stage):
-    sd = weights.load_file(saved_files[kind])
+def test_anomalib_weights_load_into_each_stage(loaded, networks, kind, stage):
+    sd = loaded[kind]
     state, source = weights.resolve(stage, sd, None, None)
     assert source.startswith("anomalib:")
     module = {"regions": regions, "flow": flow, "pose": pose, "appearance": appearance}[stage].build(state, box_score_thresh=0.7)
@@ -108,3 +113,9 @@ def test_torchvision_and_clip_files(tmp_path, networks):
     torch.save(clip_sd, tmp_path / "ViT-B-16.pt")
     state, source = weights.resolve("appearance", None, None, str(tmp_path / "ViT-B-16.pt"))
     appearance.build(state)
+
+
+def test_torchvision_default_file_is_preferred_over_other_versions(tmp_path):
+    for name in ["keypointrcnn_resnet50_fpn_coco-9f466800.pth", "keypointrcnn_resnet50_fpn_coco-fc266e95.pth"]:
+        (tmp_path / name).write_bytes(b"")
+    assert weights.find_torchvision_file(tmp_path, "pose").name == "keypointrcnn_resnet50_fpn_coco-fc266e95.pth"

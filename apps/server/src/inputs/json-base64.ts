@@ -37,9 +37,14 @@ const SHAPES = '{"frames": [F, …]}, {"clips": [[F, F], …]} or {"images": [F,
  * frame count is checked before any base64 is decoded or any S3 object fetched.
  */
 export function parseJsonInvocation(body: Buffer | string, maxFrames: number): ParsedRequest {
+  const buf = typeof body === 'string' ? Buffer.from(body) : body;
+  const depth = nestingDepth(buf, MAX_DEPTH);
+  if (depth > MAX_DEPTH) {
+    throw new HttpError('bad_json', `the JSON body is nested deeper than ${MAX_DEPTH} levels; the API's bodies are at most 4 deep. Expected ${SHAPES}`);
+  }
   let value: unknown;
   try {
-    value = JSON.parse(typeof body === 'string' ? body : body.toString('utf8'));
+    value = JSON.parse(buf.toString('utf8'));
   } catch (e) {
     throw new HttpError('bad_json', `the body is not valid JSON (${e instanceof Error ? e.message : String(e)}); expected ${SHAPES}`);
   }
@@ -79,6 +84,34 @@ export function parseJsonInvocation(body: Buffer | string, maxFrames: number): P
     return { form: 'clips', clips: [{ first: source(req.images[0]!, 0), last: source(req.images[lastIndex]!, lastIndex), lastIndex }] };
   }
   return { form: 'sequence', frames: req.images.map(source) };
+}
+
+const MAX_DEPTH = 32;
+
+/**
+ * Nesting depth of a JSON text, stopping once past `limit`. A megabyte of `[[[[…` parses into
+ * half a million arrays; refusing it before JSON.parse keeps such bodies from costing memory.
+ */
+export function nestingDepth(buf: Uint8Array, limit: number): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < buf.length; i++) {
+    const c = buf[i]!;
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped byte
+      else if (c === 0x22) inString = false;
+      continue;
+    }
+    if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) {
+        max = depth;
+        if (max > limit) return max;
+      }
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return max;
 }
 
 function countFrameRefs(v: unknown): number {

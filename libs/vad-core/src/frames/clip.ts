@@ -1,8 +1,7 @@
 import { VadError } from '../errors';
 import type { PreparedFrame } from '../pipeline-types';
-import { tensor } from '../tensor';
 import { type DecodeOptions, decodeImage } from './decode';
-import { resizeImage, toChwFloat } from './resize';
+import { resizeRgbToChwFloat } from './resize';
 
 /**
  * RGB uint8 pixels [height, width, 3] → a PreparedFrame at the model's working size: OpenCV
@@ -19,8 +18,7 @@ export function prepareFrameFromRgb(rgb: Uint8Array, width: number, height: numb
   if (!(Number.isInteger(h) && Number.isInteger(w) && h > 0 && w > 0)) {
     throw new VadError('bad_argument', `prepareFrameFromRgb: imageSize must be [height, width] of positive integers, got [${imageSize.join(', ')}]`);
   }
-  const resized = resizeImage(tensor('uint8', rgb, [height, width, 3]), [h, w]);
-  return { image: toChwFloat(resized), originalSize: [height, width] };
+  return { image: resizeRgbToChwFloat(rgb, height, width, h, w), originalSize: [height, width] };
 }
 
 /** Encoded JPEG/PNG/WebP bytes → a PreparedFrame (see decodeImage for what is refused). */

@@ -13,7 +13,6 @@ interface Cv {
 
 // The Emscripten module is a thenable: wrap it, and poll for readiness instead of awaiting it.
 function loadCv(): Promise<{ cv: Cv }> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const cv = require('@techstark/opencv-js') as Cv;
   return new Promise((resolve) => {
     const poll = (): void => (typeof cv.Mat === 'function' ? resolve({ cv }) : void setTimeout(poll, 5));

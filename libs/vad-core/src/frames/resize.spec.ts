@@ -1,6 +1,6 @@
 import { VadError } from '../errors';
 import { tensor } from '../tensor';
-import { resizeBilinearChw, resizeImage, resizeLinearU8, toChwFloat } from './resize';
+import { resizeBilinearChw, resizeImage, resizeLinearU8, resizeRgbToChwFloat, toChwFloat } from './resize';
 
 describe('resizeLinearU8', () => {
   it('returns a copy at the same size', () => {
@@ -50,6 +50,16 @@ describe('resizeImage / toChwFloat', () => {
     const chw = toChwFloat(resizeImage(img, [1, 2]));
     expect(chw.shape).toEqual([3, 1, 2]);
     expect(Array.from(chw.data)).toEqual([0, 0.4, 0.2, 0.6, 1, 0.8].map(Math.fround));
+  });
+
+  it('fuses resize and layout without changing a value (resizeRgbToChwFloat)', () => {
+    for (const [h, w, dh, dw] of [[31, 45, 24, 36], [24, 36, 24, 36], [48, 72, 24, 36], [7, 5, 24, 36]]) {
+      const rgb = Uint8Array.from({ length: h * w * 3 }, (_, i) => (i * 7919 + (i >> 5)) % 256);
+      const fused = resizeRgbToChwFloat(rgb, h, w, dh, dw);
+      const twoStep = toChwFloat(resizeImage(tensor('uint8', rgb, [h, w, 3]), [dh, dw]));
+      expect(fused.shape).toEqual([3, dh, dw]);
+      expect(fused.data).toEqual(twoStep.data);
+    }
   });
 
   it('divides (correctly rounded float32 v / 255), the way ToTensor does', () => {

@@ -55,35 +55,28 @@ function axisTable(srcLen: number, dstLen: number, clampEdges: boolean): AxisTab
   return { ofs, w0, w1 };
 }
 
-/**
- * cv2.resize(src, (dstW, dstH), interpolation=INTER_LINEAR) on 8-bit data, bit-exact: the image
- * transform anomalib applies to every frame (albumentations Resize). Pixel centres at +0.5, no
- * antialiasing, 11-bit fixed-point weights, OpenCV's rounding; an exact 2x downscale takes OpenCV's
- * INTER_AREA shortcut, as OpenCV itself does.
- */
-export function resizeLinearU8(
-  src: Uint8Array,
-  srcH: number,
-  srcW: number,
-  cn: number,
-  dstH: number,
-  dstW: number,
-): Uint8Array {
-  checkDims(src.length, srcH, srcW, cn, dstH, dstW);
-  const dst = new Uint8Array(dstH * dstW * cn);
-  if (srcH === dstH && srcW === dstW) {
-    dst.set(src.subarray(0, dst.length));
-    return dst;
-  }
-  if (srcW === 2 * dstW && srcH === 2 * dstH && (cn === 1 || cn === 3 || cn === 4)) {
-    areaFast2x(src, srcW, cn, dst, dstH, dstW);
-    return dst;
-  }
+
+/** Everything about a resize that does not depend on the pixels. */
+interface LinearPlan {
+  srcH: number;
+  srcW: number;
+  cn: number;
+  dstH: number;
+  dstW: number;
+  /** Per output element (x*cn + channel): source offset and the two horizontal weights. */
+  xofs: Int32Array;
+  a0: Int32Array;
+  a1: Int32Array;
+  /** From this element on (the first column clamped to the right edge), OpenCV takes one tap. */
+  xmax: number;
+  /** The same per output pixel (source offset sx*cn): the RGB fast path reads these. */
+  xt: AxisTable;
+  yt: AxisTable;
+}
+
+function linearPlan(srcH: number, srcW: number, cn: number, dstH: number, dstW: number): LinearPlan {
   const width = dstW * cn;
   const xt = axisTable(srcW, dstW, true);
-  const yt = axisTable(srcH, dstH, false);
-  // Per output element (x*cn + channel): source offset and the two weights. From the first column
-  // clamped to the right edge on, OpenCV takes a single tap (weight 2048, no right neighbour).
   const xofs = new Int32Array(width);
   const a0 = new Int32Array(width);
   const a1 = new Int32Array(width);
@@ -98,22 +91,56 @@ export function resizeLinearU8(
       a1[i] = xt.w1[dx];
     }
   }
-  const rowStride = srcW * cn;
+  return { srcH, srcW, cn, dstH, dstW, xofs, a0, a1, xmax, xt, yt: axisTable(srcH, dstH, false) };
+}
+
+/** OpenCV's horizontal pass (HResizeLinear) of one source row into 32-bit fixed point. */
+function hresizeRow(src: Uint8Array, base: number, p: LinearPlan, out: Int32Array): void {
+  const { xofs, a0, a1, xmax, cn } = p;
+  const width = out.length;
+  if (cn === 3) {
+    // Same arithmetic per pixel instead of per element: a third of the table reads.
+    const { ofs, w0, w1 } = p.xt;
+    const pmax = xmax / 3;
+    for (let dx = 0, o = 0; dx < pmax; dx++, o += 3) {
+      const s = base + 3 * ofs[dx];
+      const u = w0[dx];
+      const v = w1[dx];
+      out[o] = src[s] * u + src[s + 3] * v;
+      out[o + 1] = src[s + 1] * u + src[s + 4] * v;
+      out[o + 2] = src[s + 2] * u + src[s + 5] * v;
+    }
+    for (let dx = pmax, o = xmax; o < width; dx++, o += 3) {
+      const s = base + 3 * ofs[dx];
+      out[o] = src[s] * COEF_SCALE;
+      out[o + 1] = src[s + 1] * COEF_SCALE;
+      out[o + 2] = src[s + 2] * COEF_SCALE;
+    }
+    return;
+  }
+  for (let i = 0; i < xmax; i++) {
+    const s = base + xofs[i];
+    out[i] = src[s] * a0[i] + src[s + cn] * a1[i];
+  }
+  for (let i = xmax; i < width; i++) out[i] = src[base + xofs[i]] * COEF_SCALE;
+}
+
+type RowSink = (dy: number, rowA: Int32Array, rowB: Int32Array, b0: number, b1: number) => void;
+
+/**
+ * Drives the two passes: for each output row, the two (clamped) source rows in horizontal fixed
+ * point, reusing a row already computed for the previous output row, as OpenCV does.
+ */
+function resizeRows(src: Uint8Array, p: LinearPlan, sink: RowSink): void {
+  const width = p.dstW * p.cn;
+  const rowStride = p.srcW * p.cn;
+  const { srcH, yt } = p;
   let rowA = new Int32Array(width);
   let rowB = new Int32Array(width);
   let heldA = -1;
   let heldB = -1;
-  const hresize = (sy: number, out: Int32Array): void => {
-    const base = sy * rowStride;
-    for (let i = 0; i < xmax; i++) {
-      const s = base + xofs[i];
-      out[i] = src[s] * a0[i] + src[s + cn] * a1[i];
-    }
-    for (let i = xmax; i < width; i++) out[i] = src[base + xofs[i]] * COEF_SCALE;
-  };
-  // Saturating stores, like OpenCV's v_pack_u (a weight pair may sum to 2049).
-  const out8 = new Uint8ClampedArray(dst.buffer, dst.byteOffset, dst.length);
-  for (let dy = 0; dy < dstH; dy++) {
+  for (let dy = 0; dy < p.dstH; dy++) {
+    // OpenCV clamps the row index, not the weights: above/below the image both taps read the edge.
     const sy0 = yt.ofs[dy];
     const r0 = sy0 < 0 ? 0 : sy0 >= srcH ? srcH - 1 : sy0;
     const r1 = sy0 + 1 < 0 ? 0 : sy0 + 1 >= srcH ? srcH - 1 : sy0 + 1;
@@ -123,31 +150,81 @@ export function resizeLinearU8(
         rowA = rowB;
         rowB = t;
         heldB = heldA;
-        heldA = r0;
       } else {
-        hresize(r0, rowA);
-        heldA = r0;
+        hresizeRow(src, r0 * rowStride, p, rowA);
       }
+      heldA = r0;
     }
     if (heldB !== r1) {
       if (r1 === r0) rowB.set(rowA);
-      else hresize(r1, rowB);
+      else hresizeRow(src, r1 * rowStride, p, rowB);
       heldB = r1;
     }
-    const b0 = yt.w0[dy];
-    const b1 = yt.w1[dy];
-    const o = dy * width;
-    // OpenCV's vector kernel (VResizeLinearVec_32s8u) works in 16-bit lanes: each row is shifted
-    // down 4 bits, multiplied keeping the high 16 bits, summed, then rounded with (+2) >> 2. That
-    // rounds differently (by 1 grey level, often) from the 32-bit scalar formula
-    // (r0*b0 + r1*b1 + 2^21) >> 22. opencv.js 4.12 gives this result for every element, tails
-    // included (checked in resize.opencv.spec.ts); x86 cv2 builds use it for all but a short tail.
-    for (let x = 0; x < width; x++) {
-      out8[o + x] = ((((rowA[x] >> 4) * b0) >> 16) + (((rowB[x] >> 4) * b1) >> 16) + 2) >> 2;
-    }
+    sink(dy, rowA, rowB, yt.w0[dy], yt.w1[dy]);
   }
+}
+
+// OpenCV's vertical kernel (VResizeLinearVec_32s8u) works in 16-bit lanes: each row value is
+// shifted down 4 bits, multiplied keeping the high 16 bits, summed, then rounded with (+2) >> 2.
+// That differs (by 1 grey level, often) from the 32-bit scalar formula (r0*b0 + r1*b1 + 2^21) >> 22.
+// opencv.js 4.12 gives the 16-bit result for every element, row tails included (resize.opencv.spec.ts
+// checks it bit for bit), and so do the x86 cv2 builds behind the shared golden vectors. The result
+// is at most 255 + 1 (weight pairs may sum to 2049): stores saturate, as v_pack_u does.
+
+/**
+ * cv2.resize(src, (dstW, dstH), interpolation=INTER_LINEAR) on 8-bit data, bit-exact: the image
+ * transform anomalib applies to every frame (albumentations Resize). Pixel centres at +0.5, no
+ * antialiasing, 11-bit fixed-point weights, OpenCV's rounding; an exact 2x downscale takes OpenCV's
+ * INTER_AREA shortcut, as OpenCV itself does.
+ */
+export function resizeLinearU8(src: Uint8Array, srcH: number, srcW: number, cn: number, dstH: number, dstW: number): Uint8Array {
+  checkDims(src.length, srcH, srcW, cn, dstH, dstW);
+  const dst = new Uint8Array(dstH * dstW * cn);
+  if (srcH === dstH && srcW === dstW) {
+    dst.set(src.subarray(0, dst.length));
+    return dst;
+  }
+  if (srcW === 2 * dstW && srcH === 2 * dstH && (cn === 1 || cn === 3 || cn === 4)) {
+    areaFast2x(src, srcW, cn, dst, dstH, dstW);
+    return dst;
+  }
+  const width = dstW * cn;
+  resizeRows(src, linearPlan(srcH, srcW, cn, dstH, dstW), (dy, rowA, rowB, b0, b1) => {
+    const o = dy * width;
+    for (let x = 0; x < width; x++) {
+      const v = ((((rowA[x] >> 4) * b0) >> 16) + (((rowB[x] >> 4) * b1) >> 16) + 2) >> 2;
+      dst[o + x] = v > 255 ? 255 : v;
+    }
+  });
   return dst;
 }
+
+/**
+ * resizeLinearU8 of an RGB [H, W, 3] image fused with toChwFloat: the same uint8 values, written
+ * straight to float32 [3, dstH, dstW] / 255 without the intermediate image.
+ */
+export function resizeRgbToChwFloat(src: Uint8Array, srcH: number, srcW: number, dstH: number, dstW: number): Float32Tensor {
+  checkDims(src.length, srcH, srcW, 3, dstH, dstW);
+  if ((srcH === dstH && srcW === dstW) || (srcW === 2 * dstW && srcH === 2 * dstH)) {
+    return toChwFloat(tensor('uint8', resizeLinearU8(src, srcH, srcW, 3, dstH, dstW), [dstH, dstW, 3]));
+  }
+  const plane = dstH * dstW;
+  const out = new Float32Array(3 * plane);
+  const lut = U8_TO_UNIT;
+  resizeRows(src, linearPlan(srcH, srcW, 3, dstH, dstW), (dy, rowA, rowB, b0, b1) => {
+    let o = dy * dstW;
+    for (let x = 0; x < 3 * dstW; x += 3, o++) {
+      const r = ((((rowA[x] >> 4) * b0) >> 16) + (((rowB[x] >> 4) * b1) >> 16) + 2) >> 2;
+      const g = ((((rowA[x + 1] >> 4) * b0) >> 16) + (((rowB[x + 1] >> 4) * b1) >> 16) + 2) >> 2;
+      const b = ((((rowA[x + 2] >> 4) * b0) >> 16) + (((rowB[x + 2] >> 4) * b1) >> 16) + 2) >> 2;
+      out[o] = lut[r > 255 ? 255 : r];
+      out[plane + o] = lut[g > 255 ? 255 : g];
+      out[2 * plane + o] = lut[b > 255 ? 255 : b];
+    }
+  });
+  return tensor('float32', out, [3, dstH, dstW]);
+}
+
 
 /**
  * OpenCV turns INTER_LINEAR with an exact 2× downscale on both axes into INTER_AREA's fast path,

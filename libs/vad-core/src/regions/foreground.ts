@@ -57,72 +57,124 @@ export function foregroundMask(first: Float32Tensor, last: Float32Tensor, opts: 
     throw new VadError('bad_argument', `foreground: kernelSize must be an odd positive integer (foreground_kernel_size), got ${k}`);
   }
   const kernel = gaussianKernel1d(k);
-  const pad = (k - 1) / 2;
   const plane = h * w;
+  const { rows, grey } = scratchPlanes(plane);
   // torch compares the float32 grey image with the threshold cast to float32.
   const threshold = Math.fround(opts.binaryThreshold / 255);
-  const a = first.data;
-  const b = last.data;
-  const rowBuf = new Float64Array(w + 2 * pad);
-  const horiz = new Float64Array(plane);
-  const grey = new Float64Array(plane);
   const mask = new Uint8Array(plane);
-  // Row offsets of the vertical taps, reflected at the top and bottom.
-  const tapRow = new Int32Array(h * k);
-  for (let y = 0; y < h; y++) for (let t = 0; t < k; t++) tapRow[y * k + t] = reflect101(y + t - pad, h) * w;
   for (let ch = 0; ch < c; ch++) {
-    const base = ch * plane;
-    // Horizontal pass on the difference, one padded row at a time.
-    for (let y = 0; y < h; y++) {
-      const row = base + y * w;
-      for (let x = 0; x < w; x++) rowBuf[pad + x] = a[row + x] - b[row + x];
-      for (let p = 1; p <= pad; p++) {
-        rowBuf[pad - p] = rowBuf[pad + reflect101(-p, w)];
-        rowBuf[pad + w - 1 + p] = rowBuf[pad + reflect101(w - 1 + p, w)];
-      }
-      const o = y * w;
-      if (k === 3) {
-        const k0 = kernel[0];
-        const k1 = kernel[1];
-        for (let x = 0; x < w; x++) horiz[o + x] = k0 * rowBuf[x] + k1 * rowBuf[x + 1] + k0 * rowBuf[x + 2];
-      } else {
-        for (let x = 0; x < w; x++) {
-          let s = 0;
-          for (let t = 0; t < k; t++) s += kernel[t] * rowBuf[x + t];
-          horiz[o + x] = s;
-        }
-      }
-    }
-    // Vertical pass, |·|, weighted into the grey image; the last channel also thresholds.
-    const wc = GREY[ch] ?? 0;
-    const lastChannel = ch === c - 1;
-    for (let y = 0; y < h; y++) {
-      const o = y * w;
-      const taps = y * k;
-      if (k === 3) {
-        const r0 = tapRow[taps];
-        const r1 = tapRow[taps + 1];
-        const r2 = tapRow[taps + 2];
-        const k0 = kernel[0];
-        const k1 = kernel[1];
-        for (let x = 0; x < w; x++) {
-          const v = k0 * horiz[r0 + x] + k1 * horiz[r1 + x] + k0 * horiz[r2 + x];
-          const g = grey[o + x] + wc * (v < 0 ? -v : v);
-          if (lastChannel) mask[o + x] = g > threshold ? 1 : 0;
-          else grey[o + x] = g;
-        }
-      } else {
-        for (let x = 0; x < w; x++) {
-          let v = 0;
-          for (let t = 0; t < k; t++) v += kernel[t] * horiz[tapRow[taps + t] + x];
-          const g = grey[o + x] + wc * (v < 0 ? -v : v);
-          if (lastChannel) mask[o + x] = g > threshold ? 1 : 0;
-          else grey[o + x] = g;
-        }
-      }
-    }
+    blurRowsOfDifference(first.data, last.data, ch * plane, h, w, kernel, rows);
+    blurColumnsIntoGrey(rows, h, w, kernel, GREY[ch], ch === 0, ch === c - 1 ? { mask, threshold } : undefined, grey);
   }
   return mask;
+}
+
+// Two float64 planes reused from call to call: allocating (and zeroing) them each time costs more
+// than the blur itself. Calls are synchronous, so one set per thread is enough.
+let scratch: { rows: Float64Array; grey: Float64Array } | undefined;
+function scratchPlanes(plane: number): { rows: Float64Array; grey: Float64Array } {
+  if (!scratch || scratch.rows.length < plane) scratch = { rows: new Float64Array(plane), grey: new Float64Array(plane) };
+  return scratch;
+}
+
+/** Horizontal pass of the blur over (a − b) of one channel plane starting at `off`. */
+function blurRowsOfDifference(a: Float32Array, b: Float32Array, off: number, h: number, w: number, kernel: Float64Array, out: Float64Array): void {
+  const k = kernel.length;
+  const pad = (k - 1) >> 1;
+  if (k === 3 && w >= 2) {
+    const k0 = kernel[0];
+    const k1 = kernel[1];
+    for (let y = 0; y < h; y++) {
+      const row = off + y * w;
+      const o = y * w;
+      // Sliding window; reflect-101 makes the missing neighbour at each end the pixel one further in.
+      let prev = a[row + 1] - b[row + 1];
+      let cur = a[row] - b[row];
+      for (let x = 0; x < w - 1; x++) {
+        const next = a[row + x + 1] - b[row + x + 1];
+        out[o + x] = k0 * prev + k1 * cur + k0 * next;
+        prev = cur;
+        cur = next;
+      }
+      out[o + w - 1] = k0 * prev + k1 * cur + k0 * prev;
+    }
+    return;
+  }
+  // Any other kernel: the difference row, reflect-padded, then the taps over contiguous values.
+  const padded = new Float64Array(w + 2 * pad);
+  for (let y = 0; y < h; y++) {
+    const row = off + y * w;
+    for (let x = 0; x < w; x++) padded[x + pad] = a[row + x] - b[row + x];
+    for (let p = 1; p <= pad; p++) {
+      padded[pad - p] = padded[pad + reflect101(-p, w)];
+      padded[pad + w - 1 + p] = padded[pad + reflect101(w - 1 + p, w)];
+    }
+    const o = y * w;
+    for (let x = 0; x < w; x++) {
+      let s = 0;
+      for (let t = 0; t < k; t++) s += kernel[t] * padded[x + t];
+      out[o + x] = s;
+    }
+  }
+}
+
+/**
+ * Vertical pass of the blur, then |·| weighted into the grey image: grey = w·|v| for the first
+ * channel, grey += w·|v| after; the last channel thresholds instead of storing (same sum order as
+ * torch's 0.2989·r + 0.587·g + 0.114·b).
+ */
+function blurColumnsIntoGrey(
+  src: Float64Array,
+  h: number,
+  w: number,
+  kernel: Float64Array,
+  weight: number,
+  firstChannel: boolean,
+  out: { mask: Uint8Array; threshold: number } | undefined,
+  grey: Float64Array,
+): void {
+  const k = kernel.length;
+  const pad = (k - 1) >> 1;
+  const rowOfs = new Int32Array(k);
+  const acc = k === 3 ? new Float64Array(0) : new Float64Array(w);
+  const k0 = kernel[0];
+  const k1 = kernel[pad];
+  for (let y = 0; y < h; y++) {
+    for (let t = 0; t < k; t++) rowOfs[t] = reflect101(y + t - pad, h) * w;
+    const o = y * w;
+    if (k === 3) {
+      const up = rowOfs[0];
+      const down = rowOfs[2];
+      // Math.abs, not a ternary: the sign of a difference is random, and a branch mispredicts.
+      if (out) {
+        const mask = out.mask;
+        const t = out.threshold;
+        for (let x = 0; x < w; x++) mask[o + x] = +(grey[o + x] + weight * Math.abs(k0 * src[up + x] + k1 * src[o + x] + k0 * src[down + x]) > t);
+      } else if (firstChannel) {
+        for (let x = 0; x < w; x++) grey[o + x] = weight * Math.abs(k0 * src[up + x] + k1 * src[o + x] + k0 * src[down + x]);
+      } else {
+        for (let x = 0; x < w; x++) grey[o + x] += weight * Math.abs(k0 * src[up + x] + k1 * src[o + x] + k0 * src[down + x]);
+      }
+      continue;
+    }
+    // Any other kernel: accumulate the taps row by row (contiguous reads), then combine.
+    for (let t = 0; t < k; t++) {
+      const kw = kernel[t];
+      const r = rowOfs[t];
+      if (t === 0) for (let x = 0; x < w; x++) acc[x] = kw * src[r + x];
+      else for (let x = 0; x < w; x++) acc[x] += kw * src[r + x];
+    }
+    if (out) {
+      const mask = out.mask;
+      const th = out.threshold;
+      if (firstChannel) for (let x = 0; x < w; x++) mask[o + x] = +(weight * Math.abs(acc[x]) > th);
+      else for (let x = 0; x < w; x++) mask[o + x] = +(grey[o + x] + weight * Math.abs(acc[x]) > th);
+    } else if (firstChannel) {
+      for (let x = 0; x < w; x++) grey[o + x] = weight * Math.abs(acc[x]);
+    } else {
+      for (let x = 0; x < w; x++) grey[o + x] += weight * Math.abs(acc[x]);
+    }
+  }
 }
 
 /**
@@ -140,6 +192,12 @@ export function clearDetectorBoxes(mask: Uint8Array, h: number, w: number, boxes
   }
 }
 
+let labelScratch = new Int32Array(0);
+function labelPlane(n: number): Int32Array {
+  if (labelScratch.length < n) labelScratch = new Int32Array(n);
+  return labelScratch;
+}
+
 /**
  * Bounding boxes [min x, min y, max x, max y] (inclusive pixel indices) of the 8-connected
  * components of `mask`, in the order of each component's first pixel in raster order.
@@ -147,7 +205,7 @@ export function clearDetectorBoxes(mask: Uint8Array, h: number, w: number, boxes
  * over the pixels is needed.
  */
 export function componentBoxes(mask: Uint8Array, h: number, w: number): Float32Array {
-  const labels = new Int32Array(h * w); // 0 = background, provisional labels from 1
+  const labels = labelPlane(h * w); // 0 = background, provisional labels from 1
   const parent: number[] = [0];
   const box: number[] = [0, 0, 0, 0];
   const find = (l: number): number => {
@@ -173,7 +231,10 @@ export function componentBoxes(mask: Uint8Array, h: number, w: number): Float32A
     const row = y * w;
     const up = row - w;
     for (let x = 0; x < w; x++) {
-      if (mask[row + x] === 0) continue;
+      if (mask[row + x] === 0) {
+        labels[row + x] = 0; // the label plane is reused: background must be written too
+        continue;
+      }
       let l = 0;
       if (x > 0 && labels[row + x - 1] !== 0) l = labels[row + x - 1];
       if (y > 0) {

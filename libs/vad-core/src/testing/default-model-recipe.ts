@@ -23,11 +23,11 @@ export const DEFAULT_MODEL_CONFIG = {
     enable_foreground_detections: true,
     foreground_kernel_size: 3,
     foreground_binary_threshold: 18,
-    n_velocity_bins: 8,
+    n_velocity_bins: 1,
     use_velocity_features: true,
     use_pose_features: false,
     use_deep_features: false,
-    n_components_velocity: 5,
+    n_components_velocity: 2,
   },
 };
 

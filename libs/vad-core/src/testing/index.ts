@@ -4,3 +4,4 @@ export * from './synthetic-scene';
 export * from './default-model-recipe';
 export * from './stage-models';
 export * from '../model/tiny-model';
+export * from './write-frames';

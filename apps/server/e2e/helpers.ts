@@ -1,0 +1,83 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+
+export const REPO = join(__dirname, '../../..');
+export const SAMPLE_CLIP = join(REPO, 'libs/vad-core/assets/sample-clip');
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  child: ChildProcess;
+  logs: () => string;
+  /** Resolves with the exit code. */
+  exited: Promise<number | null>;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/**
+ * Spawns the real server process on loopback: from the TypeScript sources (`source`, no build
+ * needed) or through the image's start command `bin/serve serve` over the esbuild bundle (`bundle`).
+ */
+export async function startServer(env: Record<string, string> = {}, how: 'source' | 'bundle' = 'source'): Promise<RunningServer> {
+  const port = await freePort();
+  const fullEnv = { ...process.env, VAD_HOST: '127.0.0.1', SAGEMAKER_BIND_TO_PORT: String(port), VAD_LOG_LEVEL: 'info', VAD_WORKERS: '1', ...env };
+  const child =
+    how === 'source'
+      ? spawn(process.execPath, ['-r', join(REPO, 'tools/ts-register.js'), join(REPO, 'apps/server/src/main.ts'), 'serve'], { env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn(join(REPO, 'dist/apps/server/bin/serve'), ['serve'], { env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'], cwd: '/' });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-200_000)));
+  child.stderr!.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-200_000)));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const url = `http://127.0.0.1:${port}`;
+  return {
+    url,
+    port,
+    child,
+    logs: () => out,
+    exited,
+    async stop(signal: NodeJS.Signals = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+  };
+}
+
+/** Polls /ping until `status` (or throws with the server's log). */
+export async function waitForPing(server: RunningServer, status = 200, timeoutMs = 90_000): Promise<{ ms: number; body: string }> {
+  const t0 = Date.now();
+  let last = '';
+  while (Date.now() - t0 < timeoutMs) {
+    if (server.child.exitCode !== null) throw new Error(`server exited (${server.child.exitCode}):\n${server.logs()}`);
+    try {
+      const res = await fetch(`${server.url}/ping`);
+      const body = await res.text();
+      last = `${res.status} ${body}`;
+      if (res.status === status) return { ms: Date.now() - t0, body };
+    } catch (e) {
+      last = String(e);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`/ping never answered ${status} (last: ${last}):\n${server.logs()}`);
+}
+
+export async function rss(server: RunningServer): Promise<number> {
+  const text = await (await fetch(`${server.url}/metrics`)).text();
+  return Number(/^process_resident_memory_bytes (\d+)/m.exec(text)![1]);
+}
