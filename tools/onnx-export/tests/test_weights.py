@@ -52,6 +52,7 @@ def saved_files(tmp_path_factory, networks):
             self.box_score_thresh = 0.7
 
     HParams.__module__ = "anomalib_fake_module"
+    HParams.__qualname__ = "HParams"
     fake.HParams = HParams
     sys.modules["anomalib_fake_module"] = fake
     try:
@@ -95,7 +96,11 @@ def test_pose_from_aliases_only(networks):
     sd = {f"feature_extractor.pose_extractor.backbone.{k}": v for k, v in kp.backbone.state_dict().items()}
     sd.update({f"feature_extractor.pose_extractor.roi_heads.{k}": v for k, v in kp.roi_heads.state_dict().items()})
     state, _ = weights.resolve("pose", sd, None, None)
-    pose.build(state)  # strict load
+    graph = pose.build(state)  # everything the pose graph runs must be loaded; only the RPN may be absent
+    assert torch.equal(graph.roi_heads.keypoint_head[0].weight, kp.roi_heads.keypoint_head[0].weight)
+    del sd["feature_extractor.pose_extractor.roi_heads.keypoint_predictor.kps_score_lowres.weight"]
+    with pytest.raises(RuntimeError, match="kps_score_lowres"):
+        pose.build(weights.resolve("pose", sd, None, None)[0])
 
 
 def test_missing_stage_names_the_prefix_it_looked_for():

@@ -55,7 +55,21 @@ def export_module(stage: str, module: torch.nn.Module, example_inputs: tuple, pa
             dynamic_axes=s.DYNAMIC_AXES,
             do_constant_folding=True,
         )
+    pin_output_dims(path, getattr(s, "STATIC_OUTPUT_DIMS", {}))
     return time.perf_counter() - t0
+
+
+def pin_output_dims(path: Path, dims: dict) -> None:
+    """Writes the contract's fixed output dims where the tracer left a generated symbol."""
+    if not dims:
+        return
+    model = onnx.load(str(path))
+    for out in model.graph.output:
+        for axis, size in dims.get(out.name, {}).items():
+            d = out.type.tensor_type.shape.dim[axis]
+            d.ClearField("dim_param")
+            d.dim_value = size
+    onnx.save(model, str(path))
 
 
 def torch_outputs(module: torch.nn.Module, inputs: tuple) -> tuple:

@@ -18,7 +18,8 @@ from __future__ import annotations
 import fnmatch
 import pickle
 from pathlib import Path
-from types import SimpleNamespace
+from contextlib import contextmanager
+from types import ModuleType
 
 import torch
 
@@ -64,7 +65,27 @@ class _TolerantUnpickler(pickle.Unpickler):
             return type(name, (_Stub,), {"__module__": module})
 
 
-_tolerant_pickle = SimpleNamespace(Unpickler=_TolerantUnpickler, load=lambda f, **kw: _TolerantUnpickler(f, **kw).load(), __name__="tolerant_pickle")
+def _make_tolerant_pickle() -> ModuleType:
+    mod = ModuleType("tolerant_pickle")
+    mod.__dict__.update({k: v for k, v in pickle.__dict__.items() if not k.startswith("__")})
+    mod.Unpickler = _TolerantUnpickler
+    mod.load = lambda f, **kw: _TolerantUnpickler(f, **kw).load()
+    return mod
+
+
+_tolerant_pickle = _make_tolerant_pickle()
+
+
+@contextmanager
+def _tolerant_torch_load():
+    """Debian's torch 1.13 ignores torch.load(pickle_module=...) (it resets it to `pickle` when
+    weights_only is False), so the module torch.serialization uses is swapped for the call."""
+    saved = torch.serialization.pickle
+    torch.serialization.pickle = _tolerant_pickle
+    try:
+        yield
+    finally:
+        torch.serialization.pickle = saved
 
 
 def load_file(path: str | Path) -> dict:
@@ -73,7 +94,8 @@ def load_file(path: str | Path) -> dict:
     if not path.is_file():
         raise WeightsError(f"{path}: no such file")
     try:
-        obj = torch.load(str(path), map_location="cpu", pickle_module=_tolerant_pickle)
+        with _tolerant_torch_load():
+            obj = torch.load(str(path), map_location="cpu", pickle_module=_tolerant_pickle)
     except Exception as first:  # OpenAI's CLIP files are TorchScript archives, not pickles
         try:
             obj = torch.jit.load(str(path), map_location="cpu")

@@ -7,6 +7,9 @@ import { z } from 'zod';
  */
 export const ERRORS = {
   // --- request and input (server API, api.md) ---
+  // api.md gives S3 failures "400 or 422 as fits": a forbidden bucket is a bad request, a
+  // missing object makes an otherwise valid request unprocessable (a 403/404 would read as the
+  // endpoint's own auth or route failing).
   unsupported_media_type: { status: 415, fault: 'client', exit: 2 },
   unsupported_accept: { status: 406, fault: 'client', exit: 2 },
   payload_too_large: { status: 413, fault: 'client', exit: 2 },
@@ -17,8 +20,8 @@ export const ERRORS = {
   needs_clip: { status: 400, fault: 'client', exit: 2 },
   too_many_frames: { status: 400, fault: 'client', exit: 2 },
   frame_size_mismatch: { status: 422, fault: 'client', exit: 2 },
-  s3_forbidden: { status: 403, fault: 'client', exit: 2 },
-  s3_not_found: { status: 404, fault: 'client', exit: 2 },
+  s3_forbidden: { status: 400, fault: 'client', exit: 2 },
+  s3_not_found: { status: 422, fault: 'client', exit: 2 },
   not_found: { status: 404, fault: 'client', exit: 2 },
   overloaded: { status: 429, fault: 'server', exit: 75 },
   deadline_exceeded: { status: 504, fault: 'server', exit: 75 },

@@ -20,6 +20,7 @@ OPSET = 16
 INPUT_NAMES = ["frame1", "frame2"]
 OUTPUT_NAMES = ["flow"]
 DYNAMIC_AXES = {"frame1": {2: "H", 3: "W"}, "frame2": {2: "H", 3: "W"}, "flow": {2: "H", 3: "W"}}
+STATIC_OUTPUT_DIMS = {"flow": {0: 1, 1: 2}}  # the tracer leaves them symbolic after the last Resize
 RAFT_SIZE = (520, 960)
 NUM_FLOW_UPDATES = 12  # torchvision's default, which anomalib uses
 
