@@ -2,9 +2,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-// vad-core's session wrapper is the only onnxruntime user; import its source (no index yet).
-import { createOnnxSession } from '../../../libs/vad-core/src/runtime/onnx-session';
-import { tensor, type DType, type Tensor } from '../../../libs/vad-core/src/tensor';
+import { createOnnxSession, fitModel, loadModel, tensor, type DType, type Float32Tensor, type Tensor } from '@vad/core';
+import { generateScene, sceneVideo } from '@vad/core/testing';
 
 /**
  * Exports the four stage networks with Debian's python3-torch (random init, real architectures),
@@ -143,4 +142,59 @@ describe('exported AI-VAD stage networks match PyTorch (onnx-export e2e)', () =>
     const { c, got } = await replay('roi_crop');
     expectClose(c, got);
   });
+
+  // The four exported networks as one model: vad-core fits the density bank through them, the model
+  // directory verifies, and a clip runs through every stage. The detector's boxes that survive
+  // vad-core's region post-processing must be boxes PyTorch found on the same frame.
+  it('the exported networks make a model: fitted bank, verified directory, a clip scored through all four stages', async () => {
+    if (setupError) throw new Error(setupError);
+    const regionsCase = cases.get('regions')!;
+    const [, h, w] = regionsCase.inputs.image.shape as [number, number, number];
+    const imageSize: [number, number] = [h, w];
+    const config = { dataset: { image_size: imageSize }, model: { box_score_thresh: 0.7 } };
+    const onnx = (stage: string): string => join(dir, cases.get(stage)!.model);
+    const videos = [11, 12].map((seed) => sceneVideo(`video-${seed}`, generateScene({ seed, frames: 3, width: w, height: h, kind: 'train' }), imageSize));
+    const outDir = join(dir, 'model');
+    const fitted = await fitModel({
+      config,
+      videos,
+      name: 'exported-random-init',
+      outDir,
+      stages: { regions: onnx('regions'), flow: onnx('flow'), pose: onnx('pose'), appearance: onnx('appearance') },
+      threads: 2,
+    });
+    expect(fitted.clips).toBe(4);
+    for (const a of ['velocity', 'pose', 'appearance'] as const) expect(fitted.rows[a]).toBeGreaterThan(0);
+    const manifest = JSON.parse(readFileSync(join(outDir, 'manifest.json'), 'utf8')) as { stages: Record<string, { kind: string }> };
+    expect(Object.values(manifest.stages).map((s) => s.kind)).toEqual(['onnx', 'onnx', 'onnx', 'onnx']);
+
+    const model = await loadModel(outDir, { threads: 2 });
+    try {
+      const flowCase = cases.get('flow')!;
+      const first = { image: reshape(readArray(dir, flowCase.inputs.frame1), [3, h, w]), originalSize: imageSize } as const;
+      const last = { image: reshape(readArray(dir, regionsCase.inputs.image), [3, h, w]), originalSize: imageSize } as const;
+      const clip = await model.scoreClip(first, last);
+      expect(Number.isFinite(clip.score)).toBe(true);
+      const detected = clip.regions.filter((r) => r.source === 'detector');
+      expect(detected.length).toBeGreaterThan(0);
+      const torchBoxes = readArray(dir, regionsCase.expected.boxes).data as Float32Array;
+      for (const r of detected) {
+        let best = Infinity;
+        for (let i = 0; i < torchBoxes.length; i += 4) best = Math.min(best, Math.max(...r.box.map((v, k) => Math.abs(v - torchBoxes[i + k]))));
+        expect(best).toBeLessThan(1e-2);
+      }
+      for (const r of clip.regions) {
+        expect(Object.keys(r.attributes).sort()).toEqual(['appearance', 'pose', 'velocity']);
+        for (const v of Object.values(r.attributes)) expect(Number.isFinite(v)).toBe(true);
+      }
+      // eslint-disable-next-line no-console
+      console.log(`pipeline: ${clip.regions.length} regions (${detected.length} from the detector), frame score ${clip.score.toFixed(3)}, ms ${JSON.stringify(clip.timingsMs)}`);
+    } finally {
+      await model.close();
+    }
+  }, 20 * 60 * 1000);
 });
+
+function reshape(t: Tensor<DType>, shape: number[]): Float32Tensor {
+  return tensor('float32', t.data as Float32Array, shape);
+}
