@@ -94,6 +94,25 @@ export async function inspectModel(dirOrTarGz: string): Promise<InspectReport> {
 
 const fmt = (n: number) => (Number.isFinite(n) ? Number(n.toPrecision(6)).toString() : String(n));
 
+/**
+ * An imported model says, per tensor, what came from the user's files as is ("taken"), what was
+ * computed here ("refitted") and what it lacks compared with the anomalib model ("missing"):
+ * one line each, since that is what a user checks before trusting the scores.
+ */
+const SOURCE_LISTS = ['taken', 'refitted', 'missing', 'notes'] as const;
+
+function renderSource(source: InspectReport['source']): string[] {
+  const rest = Object.fromEntries(Object.entries(source.details).filter(([k]) => !(SOURCE_LISTS as readonly string[]).includes(k)));
+  const lines = [`source: ${source.kind}${Object.keys(rest).length ? ` ${JSON.stringify(rest)}` : ''}`];
+  for (const key of SOURCE_LISTS) {
+    const list = source.details[key];
+    if (!Array.isArray(list)) continue;
+    if (list.length === 0) lines.push(`  ${key}: (none)`);
+    for (const item of list) lines.push(`  ${key}: ${String(item)}`);
+  }
+  return lines;
+}
+
 export function renderInspectReport(r: InspectReport): string {
   const lines: string[] = [];
   lines.push(`model ${r.name} (format v${r.formatVersion}, ${r.createdBy}, ${r.createdAt})`);
@@ -111,7 +130,7 @@ export function renderInspectReport(r: InspectReport): string {
   lines.push('config: ' + Object.entries(r.config).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' '));
   lines.push('files:');
   for (const f of r.files) lines.push(`  ${f.path.padEnd(24)} ${String(f.bytes).padStart(12)}  ${f.sha256}`);
-  lines.push(`source: ${r.source.kind} ${JSON.stringify(r.source.details)}`);
+  lines.push(...renderSource(r.source));
   for (const w of r.warnings) lines.push(`warning: ${w}`);
   return lines.join('\n');
 }

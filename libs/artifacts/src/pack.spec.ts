@@ -1,4 +1,5 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -51,12 +52,12 @@ describe('packModelDir', () => {
     expect(gz.readUInt32LE(4)).toBe(0); // MTIME
     expect(gz[3]! & 0x08).toBe(0); // no FNAME
     expect(members(gunzipSync(gz))).toEqual([
-      ['config.yaml', '0', '0000644', 0, 0, 0, ''],
-      ['density.safetensors', '0', '0000644', 0, 0, 0, ''],
-      ['manifest.json', '0', '0000644', 0, 0, 0, ''],
-      ['onnx/', '5', '0000755', 0, 0, 0, ''],
-      ['onnx/pose.onnx', '0', '0000644', 0, 0, 0, ''],
-      ['onnx/regions.onnx', '0', '0000644', 0, 0, 0, ''],
+      ['config.yaml', '0', '000644 ', 0, 0, 0, ''],
+      ['density.safetensors', '0', '000644 ', 0, 0, 0, ''],
+      ['manifest.json', '0', '000644 ', 0, 0, 0, ''],
+      ['onnx/', '5', '000755 ', 0, 0, 0, ''],
+      ['onnx/pose.onnx', '0', '000644 ', 0, 0, 0, ''],
+      ['onnx/regions.onnx', '0', '000644 ', 0, 0, 0, ''],
     ]);
   });
 
@@ -78,6 +79,19 @@ describe('packModelDir', () => {
     const e = await packModelDir(dir, join(root, 'x.tar.gz')).catch((err: unknown) => err);
     expect(e).toBeInstanceOf(VadError);
     expect((e as VadError).code).toBe('digest_mismatch');
+  });
+
+  it('writes an archive GNU tar lists and extracts to the same bytes', async () => {
+    const dir = join(root, 'model');
+    await writeModelDir(tinyModelSpec(), dir);
+    const { path } = await packModelDir(dir, join(root, 'model.tar.gz'));
+    const listing = execFileSync('tar', ['-tvzf', path], { encoding: 'utf8', env: { ...process.env, TZ: 'UTC' } });
+    expect(listing).toMatch(/^-rw-r--r-- 0\/0 +\d+ 1970-01-01 00:00 config\.yaml$/m);
+    await mkdir(join(root, 'gnu'));
+    execFileSync('tar', ['-xzf', path, '-C', join(root, 'gnu')]);
+    for (const f of ['manifest.json', 'config.yaml', 'density.safetensors', 'onnx/pose.onnx']) {
+      expect(await readFile(join(root, 'gnu', f))).toEqual(await readFile(join(dir, f)));
+    }
   });
 
   it('reports progress up to the total', async () => {

@@ -30,8 +30,9 @@ export async function extractArchive(tarGz: string, into: string, limits: Unpack
   const writes: Promise<void>[] = [];
   let failure: unknown;
   const parser = new Parser({ strict: true });
-  const source = createReadStream(tarGz);
-  const gunzip = createGunzip();
+  // 1 MiB reads and inflate chunks: Node's 64 KiB / 16 KiB defaults cost ~20 % on a 1 GB model.
+  const source = createReadStream(tarGz, { highWaterMark: 1 << 20 });
+  const gunzip = createGunzip({ chunkSize: 1 << 20 });
   let streamed = 0;
   const counter = new Transform({
     transform(chunk: Buffer, _enc, cb) {

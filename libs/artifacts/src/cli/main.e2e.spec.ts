@@ -1,18 +1,24 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ERRORS } from '@vad/contracts';
 import { tinyModelSpec } from '@vad/core/testing';
 import { writeModelDir } from '@vad/core';
+import { makePythonFixtures, type PythonFixtures } from '../importers/python-fixtures';
 
 const ROOT = resolve(__dirname, '../../../..');
 let dir: string;
+let fx: PythonFixtures;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'vad-cli-'));
   await writeModelDir(tinyModelSpec(), join(dir, 'model'));
+  fx = makePythonFixtures();
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+  fx.remove();
+});
 
 function cli(...args: string[]) {
   const r = spawnSync(process.execPath, ['-r', './tools/ts-register.js', 'libs/artifacts/src/cli/main.ts', ...args], { cwd: ROOT, encoding: 'utf8' });
@@ -46,5 +52,35 @@ describe('artifacts CLI', () => {
     const unknown = cli('pack', '--from', join(dir, 'weights.bin'), '--out', join(dir, 'x.tar.gz'));
     expect(unknown.code).toBe(ERRORS.unsupported_format.exit);
     expect(unknown.stderr).toMatch(/^error\[unsupported_format\]/);
+  });
+
+  it('imports and packs the tutorial files, and says what the model lacks', () => {
+    const out = join(dir, 'tutorial.tar.gz');
+    const packed = cli('pack', '--from', join(fx.dir, 'tutorial'), '--out', out, '--name', 'ped2');
+    expect(packed.code).toBe(0);
+    expect(packed.stderr).toMatch(/^note: pose: bank not imported/m);
+    expect(packed.stdout).toMatch(/sha256 [0-9a-f]{64}/);
+    const inspected = cli('inspect', out);
+    expect(inspected.code).toBe(0);
+    expect(inspected.stdout).toMatch(/^source: anomalib-seed-files/m);
+    expect(inspected.stdout).toMatch(/^ {2}refitted: velocity: GMM/m);
+    expect(inspected.stdout).toMatch(/^ {2}missing: flow: built-in/m);
+    expect(readdirSync(dir).filter((n) => n.startsWith('.vad-import-'))).toEqual([]);
+  });
+
+  it('refuses a pickle global, a damaged model and a bad flag with one line and the ERRORS exit code', () => {
+    const evil = cli('pack', '--from', join(fx.dir, 'tutorial', 'evil_banks.joblib'), join(fx.dir, 'tutorial', 'ai_vad_config.yaml'), '--out', join(dir, 'e.tar.gz'));
+    expect(evil.code).toBe(ERRORS.pickle_refused.exit);
+    expect(evil.stderr).toMatch(/^error\[pickle_refused\]: pickle global posix\.system \(os\.system\) is not allowed[^\n]*\n$/);
+
+    cpSync(join(dir, 'model'), join(dir, 'damaged'), { recursive: true });
+    writeFileSync(join(dir, 'damaged', 'config.yaml'), 'dataset: {}\n');
+    const damaged = cli('verify', join(dir, 'damaged'));
+    expect(damaged.code).toBe(ERRORS.digest_mismatch.exit);
+    expect(damaged.stderr).toMatch(/^error\[digest_mismatch\]: config\.yaml[^\n]*\n$/);
+
+    const flag = cli('pack', '--from', join(fx.dir, 'ckpt', 'v2.ckpt'), '--image-size', '240', '--out', join(dir, 'f.tar.gz'));
+    expect(flag.code).toBe(ERRORS.bad_argument.exit);
+    expect(flag.stderr).toMatch(/^error\[bad_argument\]: --image-size 240/);
   });
 });

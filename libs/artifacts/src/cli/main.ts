@@ -1,10 +1,10 @@
-import { stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { SingleBar } from 'cli-progress';
 import { ERRORS } from '@vad/contracts';
 import { asVadError, MANIFEST_FILE, VadError, verifyModelDir } from '@vad/core';
-import { importAnomalibFiles } from '../importers/import-anomalib';
+import { importAnomalibFiles, type ImportOptions } from '../importers/import-anomalib';
 import { inspectModel, renderInspectReport } from '../inspect';
 import { packModelDir } from '../pack';
 import { unpackModel } from '../unpack';
@@ -34,23 +34,67 @@ function progressBar(): ((p: { done: number; total: number }) => void) | undefin
   };
 }
 
+function parseImageSize(text: string | undefined): [number, number] | undefined {
+  if (text === undefined) return undefined;
+  const m = /^(\d+)x(\d+)$/.exec(text);
+  if (!m || Number(m[1]) === 0 || Number(m[2]) === 0) throw new VadError('bad_argument', `--image-size ${text}: expected HxW, e.g. 240x360`);
+  return [Number(m[1]), Number(m[2])];
+}
+
+function importOptions(o: { onnx?: string; name?: string; imageSize?: string }): ImportOptions {
+  const imageSize = parseImageSize(o.imageSize);
+  const steps = process.stderr.isTTY ? (step: string) => process.stderr.write(`${step}…\n`) : undefined;
+  return { ...(o.onnx ? { onnxDir: o.onnx } : {}), ...(o.name ? { name: o.name } : {}), ...(imageSize ? { imageSize } : {}), ...(steps ? { onStep: steps } : {}) };
+}
+
+/** What an imported model lacks is worth a line each: its scores differ from anomalib's because of it. */
+function printImportNotes(details: Record<string, unknown>): void {
+  for (const key of ['missing', 'notes']) {
+    const list = details[key];
+    if (Array.isArray(list)) for (const item of list) process.stderr.write(`note: ${String(item)}\n`);
+  }
+}
+
 export function buildCli(): Command {
   const program = new Command('artifacts').description('vad-serve model artifacts: model dir ⇄ model.tar.gz').exitOverride();
   program
     .command('pack')
     .description('pack a model dir (or anomalib AI-VAD files, imported first) into a deterministic model.tar.gz')
-    .requiredOption('--from <paths...>', 'a model dir, or anomalib files (model.ckpt | ai_vad_weights.pth ai_vad_banks.joblib ai_vad_config.yaml)')
+    .requiredOption('--from <paths...>', 'a model dir, or anomalib files/folder (model.ckpt [config.yaml] | ai_vad_banks.joblib ai_vad_config.yaml [ai_vad_weights.pth])')
     .requiredOption('--out <file>', 'the model.tar.gz to write')
+    .option('--onnx <dir>', "tools/onnx-export's output folder (regions/flow/pose/appearance .onnx) when importing")
     .option('--name <name>', 'model name when importing')
-    .action(async (o: { from: string[]; out: string; name?: string }) => {
+    .option('--image-size <HxW>', 'working size when importing a checkpoint without its config.yaml')
+    .action(async (o: { from: string[]; out: string; onnx?: string; name?: string; imageSize?: string }) => {
       let dir = o.from[0]!;
-      if (!(o.from.length === 1 && (await isModelDir(dir)))) {
-        dir = `${o.out}.model`;
-        await importAnomalibFiles(o.from, dir, { name: o.name });
+      let tmp: string | undefined;
+      try {
+        if (!(o.from.length === 1 && (await isModelDir(dir)))) {
+          tmp = await mkdtemp(join(dirname(resolve(o.out)), '.vad-import-'));
+          dir = join(tmp, 'model');
+          const report = await importAnomalibFiles(o.from, dir, importOptions(o));
+          printImportNotes(report.manifest.source.details);
+        }
+        const r = await packModelDir(dir, o.out, { onProgress: progressBar() });
+        for (const s of r.skipped) process.stderr.write(`note: ${s} is not part of the model and was left out\n`);
+        process.stdout.write(`${r.path}\n  ${r.bytes} bytes  sha256 ${r.sha256}\n`);
+      } finally {
+        if (tmp) await rm(tmp, { recursive: true, force: true });
       }
-      const r = await packModelDir(dir, o.out, { onProgress: progressBar() });
-      for (const s of r.skipped) process.stderr.write(`note: ${s} is not part of the model and was left out\n`);
-      process.stdout.write(`${r.path}\n  ${r.bytes} bytes  sha256 ${r.sha256}\n`);
+    });
+  program
+    .command('import')
+    .description('import anomalib AI-VAD files into a model dir (no archive)')
+    .requiredOption('--from <paths...>', 'anomalib files or a folder holding them')
+    .requiredOption('--out-dir <dir>', 'the model dir to write')
+    .option('--onnx <dir>', "tools/onnx-export's output folder (regions/flow/pose/appearance .onnx)")
+    .option('--name <name>', 'model name')
+    .option('--image-size <HxW>', 'working size for a checkpoint without its config.yaml')
+    .option('--overwrite', 'replace an existing model dir')
+    .action(async (o: { from: string[]; outDir: string; onnx?: string; name?: string; imageSize?: string; overwrite?: boolean }) => {
+      const report = await importAnomalibFiles(o.from, o.outDir, { ...importOptions(o), overwrite: o.overwrite ?? false });
+      printImportNotes(report.manifest.source.details);
+      process.stdout.write(`imported ${report.manifest.source.kind} into ${report.dir} (attributes ${report.attributes.join(', ')})\n`);
     });
   program
     .command('unpack')

@@ -1,6 +1,7 @@
 import { gunzipSync, inflateSync } from 'node:zlib';
 import { VadError } from '@vad/core';
 import { commonGlobals, NumpyDType, numpyArray } from './numpy-globals';
+import { torchGlobals } from './torch-tensors';
 import { ByteReader, unpickle, type Buildable, type PickleGlobal } from './unpickler';
 
 /**
@@ -31,7 +32,8 @@ export function readJoblib(file: Uint8Array, source: string): unknown {
   else if (file[0] !== 0x80) {
     throw new VadError('unsupported_format', `${source} is not a joblib pickle (uncompressed, zlib or gzip); re-dump it with joblib.dump(obj, path) or compress=3`);
   }
-  const globals = new Map<string, PickleGlobal>(commonGlobals());
+  // The tutorial dumps torch tensors, which pickle through _rebuild_tensor_v2 and _load_from_bytes.
+  const globals = new Map<string, PickleGlobal>([...commonGlobals(), ...torchGlobals(source)]);
   globals.set('joblib.numpy_pickle.NumpyArrayWrapper', { construct: () => new NumpyArrayWrapper() });
   return unpickle(new ByteReader(bytes, source), { globals, source });
 }

@@ -1,35 +1,26 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { VadError } from '@vad/core';
 import { readJoblib } from './joblib';
 import { readPickle } from './pickle-file';
 import { isPyArray, type PyArray } from './py-array';
+import { makePythonFixtures, type PythonFixtures } from './python-fixtures';
 import { readTorchZip, tensorsOf } from './torch-zip';
 
 /**
  * Real files written by Python (tools/fixtures/make_fixtures.py with Debian's python3-torch,
  * python3-joblib, python3-numpy) against what Python says they hold.
  */
-const PYTHON = '/usr/bin/python3';
-const SCRIPT = resolve(__dirname, '../../../../tools/fixtures/make_fixtures.py');
+let fx: PythonFixtures;
 let dir: string;
 let expected: any;
 
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'vad-fixtures-'));
-  try {
-    execFileSync(PYTHON, [SCRIPT, dir], { stdio: 'pipe' });
-  } catch (e) {
-    throw new Error(
-      `tools/fixtures/make_fixtures.py failed; these tests need Python with torch, joblib and numpy: ` +
-        `apt-get install -y python3-torch python3-joblib python3-numpy\n${String((e as { stderr?: Buffer }).stderr ?? e)}`,
-    );
-  }
-  expected = JSON.parse(readFileSync(join(dir, 'expected.json'), 'utf8'));
+  fx = makePythonFixtures();
+  dir = fx.dir;
+  expected = fx.expected;
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => fx.remove());
 
 const DTYPES: Record<string, string> = { float32: 'float32', float16: 'float32', float64: 'float64', int64: 'int64', int32: 'int32' };
 
@@ -75,6 +66,20 @@ describe('readJoblib', () => {
     expectArray(pose.get('01'), expected.banks.pose['01']);
     expectArray(pose.get('02'), expected.banks.pose['02']);
     expect(banks[2]).toBeNull();
+  });
+});
+
+describe('torch tensors pickled outside torch.save (the tutorial banks)', () => {
+  it('rebuilds tensors from _load_from_bytes storages: a transposed view, an offset slice, fp16', () => {
+    const [velocity, pose, appearance] = readJoblib(read('tutorial/ai_vad_banks.joblib'), 'ai_vad_banks.joblib') as [PyArray, Map<string, PyArray>, Map<string, PyArray>];
+    const want = expected.tutorial;
+    expect(velocity.shape).toEqual([want.velocity.rows, 2]);
+    expect(Array.from(velocity.data.slice(0, 2) as Float32Array)).toEqual(want.velocity.first_row);
+    expect([...pose.keys()]).toEqual(want.pose.groups);
+    expect(pose.get('02')!.shape).toEqual([4, 34]);
+    expect(Array.from(pose.get('02')!.data.slice(0, 34) as Float32Array)).toEqual(want.pose.row_of_02);
+    expect(appearance.get('01')!.dtype).toBe('float32');
+    expect(appearance.get('01')!.shape).toEqual([4, want.appearance.dim]);
   });
 });
 

@@ -1,6 +1,7 @@
 import { inflateRawSync } from 'node:zlib';
 import { VadError } from '@vad/core';
-import { decodeStored, isPyArray, pyArray, stridedGather, type PyArray, type PyArrayData, type PyArrayDType, type StoredType } from './py-array';
+import { isPyArray, type PyArray } from './py-array';
+import { storageFrom, storageTypeOf, torchGlobals, type TorchStorage } from './torch-tensors';
 import { ByteReader, unpickle, type PickleGlobal } from './unpickler';
 import { commonGlobals } from './numpy-globals';
 
@@ -63,68 +64,32 @@ export function readZipEntry(zip: Uint8Array, e: ZipEntry, source: string): Uint
   throw new VadError('unsupported_format', `${source}: zip member ${e.name} uses compression method ${e.method}`);
 }
 
-const STORAGES: Record<string, StoredType> = {
-  FloatStorage: 'f4',
-  DoubleStorage: 'f8',
-  HalfStorage: 'f2',
-  BFloat16Storage: 'bf16',
-  LongStorage: 'i8',
-  IntStorage: 'i4',
-  ShortStorage: 'i2',
-  CharStorage: 'i1',
-  ByteStorage: 'u1',
-  BoolStorage: 'b1',
-};
-
-interface Storage {
-  readonly dtype: PyArrayDType;
-  readonly data: PyArrayData;
-}
-
-function intList(v: unknown, what: string): number[] {
-  if (!Array.isArray(v) || !v.every((x) => typeof x === 'number' && Number.isInteger(x))) throw new VadError('unsupported_format', `${what} is not a tuple of integers`);
-  return [...(v as number[])];
-}
-
-/** Reads a torch.save zip: the unpickled object, tensors as PyArray (C order, fp16/bf16 → float32). */
-export function readTorchZip(zip: Uint8Array, source: string): unknown {
+/**
+ * Reads a torch.save zip: the unpickled object, tensors as PyArray (C order, fp16/bf16 → float32).
+ * `extraGlobals` and `fallback` let a caller allow more stand-ins (a Lightning checkpoint's inert objects).
+ */
+export function readTorchZip(zip: Uint8Array, source: string, extraGlobals?: Iterable<[string, PickleGlobal]>, fallback?: (key: string) => PickleGlobal | undefined): unknown {
   const entries = readZipDirectory(zip, source);
   const pkl = [...entries.keys()].find((n) => n.endsWith('data.pkl') && n.split('/').length === 2);
   if (!pkl) throw new VadError('unsupported_format', `${source} is a zip but has no <name>/data.pkl: not a torch.save file`);
   const prefix = pkl.slice(0, -'data.pkl'.length);
-  const storages = new Map<string, Storage>();
-
-  const globals = new Map<string, PickleGlobal>(commonGlobals());
-  // Storage classes only appear as markers inside persistent ids; nothing calls them.
-  for (const name of Object.keys(STORAGES)) globals.set(`torch.${name}`, {});
-  globals.set('torch._utils._rebuild_tensor_v2', {
-    call: ([storage, offset, size, stride]) => {
-      const s = storage as Storage;
-      const shape = intList(size, `${source}: tensor size`);
-      const strides = intList(stride, `${source}: tensor stride`);
-      return pyArray(s.dtype, shape, stridedGather(s.data, shape, strides, offset as number, source));
-    },
-  });
-  globals.set('torch._utils._rebuild_parameter', { call: ([data]) => data });
-  globals.set('torch._utils._rebuild_parameter_with_state', { call: ([data]) => data });
-
-  const persistentLoad = (pid: unknown): Storage => {
+  // Views share a storage: decode each once, by key.
+  const storages = new Map<string, TorchStorage>();
+  const globals = new Map<string, PickleGlobal>([...commonGlobals(), ...torchGlobals(source), ...(extraGlobals ?? [])]);
+  const persistentLoad = (pid: unknown): TorchStorage => {
     if (!Array.isArray(pid) || pid[0] !== 'storage' || pid.length < 5) throw new VadError('unsupported_format', `${source}: unexpected persistent id ${JSON.stringify(pid)}`);
-    const [, type, key] = pid as [string, unknown, unknown];
-    const storageType = typeof type === 'object' && type !== null && '__global' in type ? STORAGES[String((type as { __global: string }).__global).replace(/^torch\./, '')] : undefined;
-    if (!storageType) throw new VadError('unsupported_format', `${source}: storage type ${JSON.stringify(type)} is not supported`);
-    const cacheKey = String(key);
-    let s = storages.get(cacheKey);
+    const type = storageTypeOf(pid[1], source);
+    const key = String(pid[2]);
+    let s = storages.get(key);
     if (!s) {
-      const entry = entries.get(`${prefix}data/${cacheKey}`);
-      if (!entry) throw new VadError('unsupported_format', `${source}: storage ${cacheKey} is missing from the archive`);
-      const decoded = decodeStored(storageType, readZipEntry(zip, entry, source));
-      s = { dtype: decoded.dtype, data: decoded.data };
-      storages.set(cacheKey, s);
+      const entry = entries.get(`${prefix}data/${key}`);
+      if (!entry) throw new VadError('unsupported_format', `${source}: storage ${key} is missing from the archive`);
+      s = storageFrom(type, readZipEntry(zip, entry, source));
+      storages.set(key, s);
     }
     return s;
   };
-  return unpickle(new ByteReader(readZipEntry(zip, entries.get(pkl)!, source), source), { globals, persistentLoad, source });
+  return unpickle(new ByteReader(readZipEntry(zip, entries.get(pkl)!, source), source), { globals, persistentLoad, source, ...(fallback ? { fallback } : {}) });
 }
 
 /** Tensors of a state dict, by name (nested dicts such as {state_dict: …} are looked into). */

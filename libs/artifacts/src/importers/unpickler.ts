@@ -31,6 +31,11 @@ export interface Buildable {
 export interface UnpickleOptions {
   /** Allowed globals, keyed 'module.name'. Everything else is refused. */
   readonly globals: ReadonlyMap<string, PickleGlobal>;
+  /**
+   * Globals outside `globals` that may still stand in as inert placeholders (a Lightning
+   * checkpoint's hyper-parameter and pre-processor objects): return one or undefined to refuse.
+   */
+  readonly fallback?: (key: string) => PickleGlobal | undefined;
   /** BINPERSID: resolves a persistent id (torch storages). Absent: persistent ids are refused. */
   readonly persistentLoad?: (pid: unknown) => unknown;
   /** Names the file in errors. */
@@ -100,11 +105,11 @@ function decodeLong(b: Uint8Array): number | bigint {
 }
 
 const MARK = Symbol('mark');
-interface GlobalRef {
+export interface GlobalRef {
   readonly __global: string;
   readonly impl: PickleGlobal;
 }
-const isGlobal = (v: unknown): v is GlobalRef => typeof v === 'object' && v !== null && '__global' in v;
+export const isGlobal = (v: unknown): v is GlobalRef => typeof v === 'object' && v !== null && '__global' in v;
 
 /** Unpickles one pickle from `reader` (which may hold more data after STOP, as joblib files do). */
 export function unpickle(reader: ByteReader, options: UnpickleOptions): unknown {
@@ -131,7 +136,7 @@ export function unpickle(reader: ByteReader, options: UnpickleOptions): unknown 
   };
   const resolveGlobal = (module: string, name: string): GlobalRef => {
     const key = `${module}.${name}`;
-    const impl = options.globals.get(key);
+    const impl = options.globals.get(key) ?? options.fallback?.(key);
     if (!impl) {
       // os.system pickles as posix.system (nt.system on Windows): name both so the message is recognisable.
       const alias = module === 'posix' || module === 'nt' ? ` (os.${name})` : '';
