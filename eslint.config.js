@@ -24,6 +24,7 @@ module.exports = [
             { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:contracts', 'type:core', 'type:io'] },
             { sourceTag: 'scope:serve', onlyDependOnLibsWithTags: ['scope:shared', 'scope:serve'] },
             { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
+            { sourceTag: 'scope:deploy', onlyDependOnLibsWithTags: ['scope:shared', 'scope:deploy'] },
             {
               sourceTag: 'type:contracts',
               bannedExternalImports: ['onnxruntime-node', 'sharp', 'fastify', '@aws-sdk/*', '@techstark/opencv-js'],
