@@ -4,3 +4,4 @@ export * from './api/response';
 export * from './config/ai-vad-config';
 export * from './model-format/manifest';
 export * from './model-format/density-state';
+export * from './deploy/index';

@@ -43,6 +43,9 @@ export const ERRORS = {
   pickle_refused: { status: 400, fault: 'client', exit: 65 },
   unsupported_format: { status: 400, fault: 'client', exit: 65 },
   golden_mismatch: { status: 500, fault: 'server', exit: 1 },
+  // --- deployer (apps/deployer) ---
+  not_deployed: { status: 404, fault: 'client', exit: 2 },
+  deploy_failed: { status: 500, fault: 'server', exit: 70 },
 } as const satisfies Record<string, { status: number; fault: 'client' | 'server'; exit: number }>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -1,0 +1,17 @@
+import { resolve } from 'node:path';
+import type { DeployConfig } from '@vad/contracts';
+import { VadError } from '@vad/core';
+import { NotFoundError } from '@vad/sagemaker-client';
+import type { Targets } from '../targets';
+import { invokeClip, readClip, type SmokeResult } from '../steps/smoke-test';
+
+/** `invoke`: the sample clip (or --clip) through the endpoint; scores and the annotated PNG. */
+export async function runInvoke(config: DeployConfig, { target }: Targets): Promise<SmokeResult> {
+  try {
+    await target.describeEndpoint(config.name);
+  } catch (e) {
+    if (e instanceof NotFoundError) throw new VadError('not_deployed', `endpoint ${config.name} does not exist on ${config.target}; deploy it first: npx nx run deployer:deploy`);
+    throw e;
+  }
+  return invokeClip(target, config.name, await readClip(config.smoke.clip), resolve(config.smoke.png));
+}

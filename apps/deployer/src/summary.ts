@@ -1,0 +1,30 @@
+import type { DeployConfig } from '@vad/contracts';
+import type { DeployOutcome } from './deploy';
+
+/** The last thing `deploy` prints: what exists now and how to call it. */
+export function renderSummary(config: DeployConfig, out: DeployOutcome, stateFile: string): string {
+  const e = out.endpoint;
+  const o = out.outputs;
+  const lines = [
+    '',
+    `${out.action === 'none' ? 'unchanged' : out.action === 'create' ? 'created' : 'updated'}: endpoint ${out.names.endpointName} (${config.target})${out.resumedFrom ? `, resumed at ${out.resumedFrom}` : ''}`,
+    `  status          ${e?.status ?? 'InService'}`,
+    `  endpoint        ${out.names.endpointName}${e?.endpointArn ? `  ${e.endpointArn}` : ''}`,
+    `  endpoint config ${e?.endpointConfigName ?? out.names.endpointConfigName}${o.endpointConfigArn ? `  ${o.endpointConfigArn}` : ''}`,
+    `  model           ${out.names.modelName}${o.modelArn ? `  ${o.modelArn}` : ''}`,
+    `  model sha256    ${out.plan.modelSha256}`,
+  ];
+  if (o.modelDataUrl) lines.push(`  model data      ${o.modelDataUrl}`);
+  if (o.imageUri) lines.push(`  image           ${o.imageUri}`);
+  if (e?.url) lines.push(`  url             ${e.url}`);
+  lines.push(`  state file      ${stateFile}`);
+  lines.push('invoke it:');
+  lines.push(`  npx nx run deployer:invoke${config.target === 'aws' ? ' -- --target aws' : ''}${config.name !== 'vad-serve' ? ` --name ${config.name}` : ''}   # the sample clip, scores + PNG`);
+  if (config.target === 'local' && e?.url) {
+    lines.push(`  curl -s -X POST ${e.url}/invocations -F f=@libs/vad-core/assets/sample-clip/frame_0000.jpg -F f=@libs/vad-core/assets/sample-clip/frame_0001.jpg`);
+  } else if (config.target === 'aws') {
+    lines.push(`  aws sagemaker-runtime invoke-endpoint --region ${config.aws.region} --endpoint-name ${out.names.endpointName} --content-type application/json --body fileb://request.json response.json`);
+  }
+  lines.push(`remove it: npx nx run deployer:destroy${config.target === 'aws' ? ' -- --target aws' : ''}`);
+  return lines.join('\n');
+}
