@@ -6,7 +6,7 @@ import { ErrorBodySchema, ExecutionParametersSchema, InvocationResponseSchema, t
 import S3rver from 's3rver';
 import sharp from 'sharp';
 import { makeVideo } from '../src/testing/video';
-import { SAMPLE_CLIP, startServer, waitForPing, type RunningServer } from './helpers';
+import { SAMPLE_CLIP, startServer, waitForLog, waitForPing, type RunningServer } from './helpers';
 
 type FetchBody = NonNullable<NonNullable<Parameters<typeof fetch>[1]>['body']>;
 
@@ -73,7 +73,7 @@ describe('process', () => {
     expect(params.MaxConcurrentTransforms * params.MaxPayloadInMB).toBeLessThanOrEqual(100);
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
     expect(metrics).toMatch(/^vad_model_ready 1$/m);
-    expect(server.logs()).toMatch(/model ready: .* providers regions=\w+ flow=\w+ pose=\w+ appearance=\w+/);
+    expect(await waitForLog(server, /model ready/)).toMatch(/model ready: .*; VAD_EXECUTION_PROVIDER=auto: regions=none flow=builtin pose=none appearance=none \(no ONNX stage: everything runs on the CPU\)/);
   });
 });
 

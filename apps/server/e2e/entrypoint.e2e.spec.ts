@@ -1,19 +1,18 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ErrorBodySchema } from '@vad/contracts';
-import { REPO, SAMPLE_CLIP, startServer, waitForPing } from './helpers';
-import { readFileSync } from 'node:fs';
+import { REPO, SAMPLE_CLIP, startServer, waitForLog, waitForPing } from './helpers';
 
 /**
  * The image's start command without Docker: `bin/serve serve` over the esbuild bundle
- * (dist/apps/server, built by `nx build server`; the e2e target depends on it), as SageMaker runs
+ * (dist/apps/server, built by `nx build server`; server:test and server:e2e depend on it), as SageMaker runs
  * `docker run <image> serve`. Also: /ping's 503 reason when the model cannot load, and SIGTERM
  * draining an in-flight request before exit 0.
  */
 const bundle = join(REPO, 'dist/apps/server/main.js');
 
 beforeAll(() => {
-  if (!existsSync(bundle)) throw new Error(`no bundle at ${bundle}: run \`npx nx build server\` (the server:e2e target does)`);
+  if (!existsSync(bundle)) throw new Error(`no bundle at ${bundle}: run \`npx nx build server\` (server:test and server:e2e depend on it)`);
 });
 
 const frameB64 = (i: number): string => readFileSync(join(SAMPLE_CLIP, `frame_${String(i).padStart(4, '0')}.jpg`)).toString('base64');
@@ -22,9 +21,13 @@ describe('bin/serve (the image entrypoint)', () => {
   it('accepts connections at once, answers 503 until warm, then 200; SIGTERM drains an in-flight request and exits 0', async () => {
     const server = await startServer({ VAD_WORKERS: '1' }, 'bundle');
     try {
-      const first = await waitForPing(server, 503, 10_000).catch(() => undefined);
-      if (first) expect(ErrorBodySchema.parse(JSON.parse(first.body)).error.code).toBe('model_not_ready');
+      // The socket accepts before the model has loaded (SageMaker wants it within 250 ms), and the
+      // first answer is 503: loading, verifying and warming the model takes most of a second.
+      const first = await waitForPing(server, 503, 10_000);
+      expect(ErrorBodySchema.parse(JSON.parse(first.body)).error).toMatchObject({ code: 'model_not_ready', message: expect.stringMatching(/loading/) });
       const ready = await waitForPing(server, 200, 90_000);
+      // Ready means warmed, and the one start-up line names each stage's provider.
+      expect(await waitForLog(server, /model ready/)).toMatch(/model ready: vad-default-synthetic-walkway \[velocity\]; VAD_EXECUTION_PROVIDER=auto: regions=none flow=builtin pose=none appearance=none/);
       process.stdout.write(`bin/serve: healthy ${ready.ms} ms after the first ping attempt\n`);
       const body = JSON.stringify({ frames: [0, 1, 2, 3, 4, 5].map(frameB64) });
       const inflight = fetch(`${server.url}/invocations`, { method: 'POST', body, headers: { 'content-type': 'application/json' } });

@@ -81,3 +81,14 @@ export async function rss(server: RunningServer): Promise<number> {
   const text = await (await fetch(`${server.url}/metrics`)).text();
   return Number(/^process_resident_memory_bytes (\d+)/m.exec(text)![1]);
 }
+
+/** The first log line matching `re`. Logs travel on stdout, a separate pipe from the socket, so they may trail an HTTP answer. */
+export async function waitForLog(server: RunningServer, re: RegExp, timeoutMs = 5_000): Promise<string> {
+  const t0 = Date.now();
+  for (;;) {
+    const line = server.logs().split('\n').find((l) => re.test(l));
+    if (line !== undefined) return line;
+    if (Date.now() - t0 > timeoutMs) throw new Error(`no log line matching ${re} in ${timeoutMs} ms:\n${server.logs()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

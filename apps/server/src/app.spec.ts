@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import { ErrorBodySchema, ExecutionParametersSchema, InvocationResponseSchema } from '@vad/contracts';
 import sharp from 'sharp';
 import { buildApp, type App } from './app';
@@ -48,9 +49,10 @@ describe('/ping', () => {
     expect(r3.body).toBe('');
   });
 
-  it('invocations answer 503 model_not_ready before readiness', async () => {
+  it('invocations answer 503 model_not_ready before readiness, without parsing the body', async () => {
     fake.state = { state: 'loading', reason: 'model loading' };
     expectError(await json({ frames: [a.toString('base64'), b.toString('base64')] }), 503, 'model_not_ready');
+    expectError(await app.inject({ method: 'POST', url: '/invocations', headers: { 'content-type': 'application/json' }, payload: '{"frames": [' }), 503, 'model_not_ready');
   });
 });
 
@@ -211,6 +213,25 @@ describe('negotiation and errors', () => {
     fake.maxPending = 0;
     expectError(await json({ frames: [a.toString('base64'), b.toString('base64')] }), 429, 'overloaded');
     expect(fake.tasks).toHaveLength(0);
+    // Refused before the body is parsed: broken JSON is not even looked at.
+    const res = await app.inject({ method: 'POST', url: '/invocations', headers: { 'content-type': 'application/json', 'x-amzn-sagemaker-inference-id': 'busy-1' }, payload: '{"frames": [' });
+    expectError(res, 429, 'overloaded');
+    expect(res.headers['x-amzn-sagemaker-inference-id']).toBe('busy-1');
+  });
+
+  it('a client that hangs up marks its task abandoned, so the worker drops it', async () => {
+    fake.delayMs = 500;
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = app.server.address() as { port: number };
+    const body = JSON.stringify({ frames: [a.toString('base64'), b.toString('base64')] });
+    const req = request({ host: '127.0.0.1', port, path: '/invocations', method: 'POST', headers: { 'content-type': 'application/json' } });
+    req.on('error', () => undefined);
+    req.end(body);
+    for (let i = 0; i < 100 && fake.tasks.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(Atomics.load(fake.tasks[0]!.abandoned!, 0)).toBe(0);
+    req.destroy();
+    for (let i = 0; i < 100 && Atomics.load(fake.tasks[0]!.abandoned!, 0) === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(Atomics.load(fake.tasks[0]!.abandoned!, 0)).toBe(1);
   });
 
   it('a request past its deadline is 504 deadline_exceeded', async () => {
@@ -219,6 +240,8 @@ describe('negotiation and errors', () => {
     fake.delayMs = 300;
     app = await buildApp({ config: testConfig({ deadlineMs: 100 }), inference: fake });
     expectError(await json({ frames: [a.toString('base64'), b.toString('base64')] }), 504, 'deadline_exceeded');
+    // The 504 has gone out; the work behind it is dropped rather than finished for nobody.
+    expect(Atomics.load(fake.tasks[0]!.abandoned!, 0)).toBe(1);
   });
 
   it('echoes the inference id and uses it as the request id in errors', async () => {

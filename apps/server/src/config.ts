@@ -85,7 +85,9 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     maxFrames: int(env, 'VAD_MAX_FRAMES', 64, 1, 10000),
     maxPixels: int(env, 'VAD_MAX_PIXELS', 40_000_000, 1),
     workers,
-    queuePerWorker: int(env, 'VAD_QUEUE', 8, 0, 10000),
+    // SageMaker hands a container's 429 to the client as a ModelError (424) that the SDKs do not
+    // retry, so ride out bursts in the queue; the bound keeps a queued clip inside the deadline.
+    queuePerWorker: int(env, 'VAD_QUEUE', 32, 0, 10000),
     executionProvider: provider,
     threadsPerWorker: int(env, 'VAD_THREADS_PER_WORKER', Math.max(1, Math.floor(cores / workers)), 1, 256),
     deadlineMs: int(env, 'VAD_DEADLINE_MS', 55_000, 1, 3_600_000),

@@ -11,6 +11,8 @@ export interface PoolOptions {
   /** The worker module; defaults to the bundled worker.js beside main.js, or worker.ts from sources. */
   filename?: string;
   onStatus?: (s: WorkerStatus) => void;
+  /** Leave the threads unstarted until start() (the server starts them once it is listening). */
+  deferStart?: boolean;
 }
 
 /** Where the worker lives: beside the bundle (dist/apps/server/worker.js), or the TS source. */
@@ -29,7 +31,8 @@ export function defaultWorkerFile(): string {
  */
 export class WorkerPool implements Inference {
   readonly workers: number;
-  private readonly piscina: Piscina;
+  private piscina: Piscina | undefined;
+  private readonly opts: PoolOptions;
   private readonly maxQueue: number;
   private readonly ready = new Set<number>();
   private everReady = false;
@@ -38,15 +41,23 @@ export class WorkerPool implements Inference {
   private closed = false;
 
   constructor(opts: PoolOptions) {
+    this.opts = opts;
     this.workers = opts.workers;
     this.maxQueue = opts.workers * opts.queuePerWorker;
+    if (!opts.deferStart) this.start();
+  }
+
+  /** Spawns the worker threads, which load, verify and warm the model in the background. */
+  start(): void {
+    if (this.piscina || this.closed) return;
+    const opts = this.opts;
     let filename = resolve(opts.filename ?? defaultWorkerFile());
     const workerData: WorkerConfig = { ...opts.workerData };
     if (filename.endsWith('.ts')) {
       workerData.tsEntry = filename;
       filename = join(__dirname, 'ts-entry.js');
     }
-    this.piscina = new Piscina({
+    const piscina = new Piscina({
       filename,
       minThreads: opts.workers,
       maxThreads: opts.workers,
@@ -59,7 +70,8 @@ export class WorkerPool implements Inference {
       atomics: 'disabled',
       workerData,
     });
-    this.piscina.on('message', (m: unknown) => {
+    this.piscina = piscina;
+    piscina.on('message', (m: unknown) => {
       if (typeof m !== 'object' || m === null || !('vadWorker' in m)) return;
       const s = m as WorkerStatus;
       if (s.vadWorker === 'ready') {
@@ -71,10 +83,10 @@ export class WorkerPool implements Inference {
       }
       opts.onStatus?.(s);
     });
-    this.piscina.on('workerDestroy', (w: { id: number }) => {
+    piscina.on('workerDestroy', (w: { id: number }) => {
       this.ready.delete(w.id);
     });
-    this.piscina.on('error', () => {
+    piscina.on('error', () => {
       /* a worker crashed outside a task; piscina replaces it and it reports its own status */
     });
   }
@@ -90,24 +102,26 @@ export class WorkerPool implements Inference {
   }
 
   hasCapacity(): boolean {
-    return this.piscina.queueSize < this.maxQueue || this.busyWorkers() < this.workers;
+    return this.queueDepth() < this.maxQueue || this.busyWorkers() < this.workers;
   }
 
   queueDepth(): number {
-    return this.piscina.queueSize;
+    return this.piscina?.queueSize ?? 0;
   }
 
   busyWorkers(): number {
-    return Math.min(Math.max(0, this.inflight - this.piscina.queueSize), this.workers);
+    return Math.min(Math.max(0, this.inflight - this.queueDepth()), this.workers);
   }
 
   private inflight = 0;
 
   async run(task: InferTask): Promise<InferOutput> {
     if (this.closed) throw new HttpError('model_not_ready', 'the server is shutting down');
+    if (!this.piscina) throw new HttpError('model_not_ready', 'the inference workers have not been started');
+    const piscina = this.piscina;
     this.inflight++;
     try {
-      return (await this.piscina.run(task)) as InferOutput;
+      return (await piscina.run(task)) as InferOutput;
     } catch (e) {
       if (e instanceof Error && /queue is at limit|No task queue available/.test(e.message)) {
         throw new HttpError('overloaded', `all ${this.workers} workers are busy and ${this.maxQueue} requests are waiting; retry with backoff`, {
@@ -124,6 +138,7 @@ export class WorkerPool implements Inference {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (!this.piscina) return;
     await this.piscina.close({ force: false });
     await this.piscina.destroy();
   }

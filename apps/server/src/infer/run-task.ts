@@ -19,6 +19,9 @@ export function plainError(e: unknown, fallback: CodedError['code'] = 'internal'
 }
 
 function checkDeadline(task: InferTask): void {
+  if (task.abandoned && Atomics.load(task.abandoned, 0) !== 0) {
+    throw new HttpError('deadline_exceeded', 'abandoned: the client went away or the deadline already answered; nothing waits for this result');
+  }
   if (Date.now() > task.deadline) {
     throw new HttpError(
       'deadline_exceeded',

@@ -10,6 +10,12 @@ export interface InferTask {
   pairs?: Array<[number, number]>;
   /** Epoch ms; the worker gives up between stages once it has passed. */
   deadline: number;
+  /**
+   * Shared with the main thread (a SharedArrayBuffer is not copied by postMessage): set to 1 when
+   * nobody waits for the answer any more — the client hung up or the deadline answered 504 — so a
+   * queued task is dropped unrun and a running one stops at the next stage boundary.
+   */
+  abandoned?: Int32Array;
   /** Epoch ms when the main thread queued it (the worker reports the wait as `queue`). */
   submittedAt: number;
   /** Draw the single result's regions on its frame. */
@@ -33,6 +39,8 @@ export interface ModelInfo {
   imageSize: [number, number];
   enabled: string[];
   providers: Record<string, string>;
+  /** Per ONNX file, the provider it got and why `auto` fell back ("regions.onnx: cpu (auto: CUDA unavailable: …)"). */
+  providerSummary: string;
 }
 
 /** Posted by each worker on its parentPort (piscina forwards it as a pool 'message' event). */

@@ -33,6 +33,7 @@ async function init(): Promise<VadModel> {
         imageSize: [model.imageSize[0], model.imageSize[1]],
         enabled: [...model.enabled],
         providers: { ...model.providers },
+        providerSummary: model.providerSummary,
       },
       loadMs: t1 - t0,
       warmupMs: performance.now() - t1,
@@ -40,7 +41,9 @@ async function init(): Promise<VadModel> {
     return model;
   } catch (e) {
     const c = plainError(e, 'model_invalid');
-    post({ vadWorker: 'failed', threadId, code: c.code, message: c.message });
+    // `cuda` is a demand, not a preference: say which setting turns it into one.
+    const hint = c.code === 'onnx_runtime' && config.executionProvider === 'cuda' ? ' (VAD_EXECUTION_PROVIDER=cuda; set it to auto to fall back to the CPU)' : '';
+    post({ vadWorker: 'failed', threadId, code: c.code, message: c.message + hint });
     throw e;
   }
 }

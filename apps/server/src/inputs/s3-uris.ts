@@ -1,4 +1,4 @@
-import { GetObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { S3_URI } from '@vad/contracts';
 import { HttpError } from '../errors';
 import type { FrameSource } from './frames';
@@ -30,7 +30,10 @@ export class S3FrameFetcher {
 
   constructor(private readonly opts: S3FetchOptions) {}
 
-  private s3(): S3Client {
+  // The SDK loads on the first s3:// frame, not at start-up: it costs ~100 ms of the 250 ms in
+  // which SageMaker wants the socket accepting, and many deployments never use it.
+  private async s3(): Promise<{ client: S3Client; GetObjectCommand: typeof import('@aws-sdk/client-s3').GetObjectCommand }> {
+    const { S3Client, GetObjectCommand } = await import('@aws-sdk/client-s3');
     this.client ??= new S3Client({
       region: this.opts.region,
       endpoint: this.opts.endpoint,
@@ -42,7 +45,7 @@ export class S3FrameFetcher {
       maxAttempts: 3,
       credentials: this.opts.credentials,
     });
-    return this.client;
+    return { client: this.client, GetObjectCommand };
   }
 
   /** Refuses URIs outside the allow-list before any request is made. */
@@ -61,7 +64,8 @@ export class S3FrameFetcher {
   async fetchOne(uri: string, signal?: AbortSignal): Promise<Uint8Array> {
     const { bucket, key } = parseS3Uri(uri);
     try {
-      const out = await this.s3().send(new GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal });
+      const { client, GetObjectCommand } = await this.s3();
+      const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal });
       if (out.ContentLength !== undefined && out.ContentLength > this.opts.maxObjectBytes) {
         await out.Body?.transformToByteArray().catch(() => undefined);
         throw new HttpError('payload_too_large', `${uri} is ${out.ContentLength} bytes, over VAD_S3_MAX_OBJECT_MB`, { uri });
@@ -113,7 +117,7 @@ export class S3FrameFetcher {
 export function mapS3Error(e: unknown, uri: string): unknown {
   if (e instanceof HttpError) return e;
   const name = (e as { name?: string })?.name ?? '';
-  const status = e instanceof S3ServiceException ? e.$metadata?.httpStatusCode : (e as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
+  const status = (e as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
   if (name === 'NoSuchKey' || name === 'NotFound' || name === 'NoSuchBucket' || status === 404) {
     return new HttpError('s3_not_found', `${uri} does not exist (${name || status})`, { uri });
   }

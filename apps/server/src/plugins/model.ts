@@ -1,7 +1,20 @@
 import type { FastifyInstance } from 'fastify';
 import type { ServerConfig } from '../config';
 import { WorkerPool } from '../infer/pool';
-import type { Inference, WorkerStatus } from '../infer/types';
+import type { Inference, ModelInfo, WorkerStatus } from '../infer/types';
+
+/**
+ * The start-up line's provider part: what was asked, what each stage got, and why `auto` ended on
+ * the CPU. `auto` hides its choice otherwise, and a model without ONNX stages (the embedded
+ * default: foreground regions, built-in flow, velocity GMM) runs on the CPU whatever was asked.
+ */
+export function providerLine(model: Pick<ModelInfo, 'providers' | 'providerSummary'>, requested: ServerConfig['executionProvider']): string {
+  const p = model.providers;
+  const stages = `regions=${p.regions} flow=${p.flow} pose=${p.pose} appearance=${p.appearance}`;
+  const onnx = Object.values(p).some((v) => v === 'cpu' || v === 'cuda');
+  const detail = onnx ? model.providerSummary : 'no ONNX stage: everything runs on the CPU';
+  return `VAD_EXECUTION_PROVIDER=${requested}: ${stages} (${detail})`;
+}
 
 /**
  * The model lives in the workers: each loads, verifies digests and warms up its own copy, and the
@@ -10,7 +23,6 @@ import type { Inference, WorkerStatus } from '../infer/types';
  */
 export function modelPlugin(app: FastifyInstance, opts: { config: ServerConfig; inference?: Inference }): Inference {
   const { config } = opts;
-  const started = Date.now();
   let announced = false;
   const onStatus = (s: WorkerStatus): void => {
     if (s.vadWorker === 'failed') {
@@ -20,8 +32,7 @@ export function modelPlugin(app: FastifyInstance, opts: { config: ServerConfig; 
     app.log.debug({ threadId: s.threadId, loadMs: Math.round(s.loadMs), warmupMs: Math.round(s.warmupMs) }, 'worker ready');
     if (!announced && inference.readiness().state === 'ready') {
       announced = true;
-      const p = s.model.providers;
-      // One line saying which provider runs each stage (VAD_EXECUTION_PROVIDER=auto hides it otherwise).
+      const readyMs = Math.round(process.uptime() * 1000);
       app.log.info(
         {
           model: s.model.name,
@@ -29,21 +40,30 @@ export function modelPlugin(app: FastifyInstance, opts: { config: ServerConfig; 
           modelDir: config.modelDir ?? '(embedded default)',
           modelDirSource: config.modelDirSource,
           workers: inference.workers,
-          providers: p,
-          readyMs: Date.now() - started,
+          executionProvider: config.executionProvider,
+          providers: s.model.providers,
+          readyMs,
         },
-        `model ready: ${s.model.name} [${s.model.enabled.join(', ')}] providers regions=${p.regions} flow=${p.flow} pose=${p.pose} appearance=${p.appearance}; ${inference.workers} worker(s); ${Date.now() - started} ms`,
+        `model ready: ${s.model.name} [${s.model.enabled.join(', ')}]; ${providerLine(s.model, config.executionProvider)}; ${inference.workers} worker(s); ready ${readyMs} ms after process start`,
       );
     }
   };
-  const inference: Inference =
-    opts.inference ??
-    new WorkerPool({
+  let inference: Inference;
+  if (opts.inference) inference = opts.inference;
+  else {
+    const pool = new WorkerPool({
       workers: config.workers,
       queuePerWorker: config.queuePerWorker,
       workerData: { modelDir: config.modelDir, executionProvider: config.executionProvider, threads: config.threadsPerWorker, maxPixels: config.maxPixels },
       onStatus,
+      deferStart: true,
     });
+    // Threads start once the socket accepts: on a small instance their start-up (bundle, ONNX
+    // runtime, OpenCV's wasm) would otherwise compete with the main thread reaching listen(),
+    // and SageMaker wants connections accepted within 250 ms.
+    app.addHook('onListen', async () => pool.start());
+    inference = pool;
+  }
   app.decorate('inference', inference);
   app.addHook('onClose', async () => {
     await inference.close();

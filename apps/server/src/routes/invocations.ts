@@ -12,7 +12,7 @@ import type { S3FrameFetcher } from '../inputs/s3-uris';
 import { decodeVideo } from '../inputs/video';
 import { invocationJson } from '../outputs/json';
 import type { Metrics } from '../plugins/metrics';
-import { chooseResponseType, negotiateOrThrow, requestKind, sagemakerContext, type ResponseType } from '../plugins/negotiation';
+import { chooseResponseType, negotiateOrThrow, requestKind, sagemakerContext, type ResponseType, type SageMakerContext } from '../plugins/negotiation';
 import { newSessionHeader, sessionKey, streamKey, type SessionStore } from '../plugins/sessions';
 
 export interface InvocationDeps {
@@ -111,15 +111,34 @@ function withDeadline<T>(p: Promise<T>, deadline: number): Promise<T> {
   });
 }
 
+const contexts = new WeakMap<FastifyRequest, SageMakerContext>();
+
 export function invocationsRoute(app: FastifyInstance, deps: InvocationDeps): void {
   const { config, sessions, s3, metrics } = deps;
 
-  app.post('/invocations', async (req: FastifyRequest, reply: FastifyReply) => {
-    const tStart = performance.now();
+  const refuseIfBusy = (): void => {
+    const readiness = app.inference.readiness();
+    if (readiness.state !== 'ready') throw new HttpError('model_not_ready', readiness.reason);
+    if (!app.inference.hasCapacity()) {
+      throw new HttpError('overloaded', `all ${app.inference.workers} workers are busy and the queue is full; retry with backoff`);
+    }
+  };
+
+  // Before the body is read: a loading or overloaded server refuses without buffering or parsing
+  // megabytes it will not use (node discards the unread body), so a burst of refusals stays cheap
+  // and /ping keeps its main thread.
+  const early = async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const ctx = sagemakerContext(req.headers);
+    contexts.set(req, ctx);
     // Echoed as SageMaker does: whatever the container sets comes back as CustomAttributes.
     if (ctx.attributes.raw !== undefined) reply.header(SAGEMAKER_HEADERS.customAttributes, ctx.attributes.raw);
     if (ctx.inferenceId !== undefined) reply.header(SAGEMAKER_HEADERS.inferenceId, ctx.inferenceId);
+    refuseIfBusy();
+  };
+
+  app.post('/invocations', { onRequest: early }, async (req: FastifyRequest, reply: FastifyReply) => {
+    const tStart = performance.now();
+    const ctx = contexts.get(req) ?? sagemakerContext(req.headers);
 
     const readiness = app.inference.readiness();
     if (readiness.state !== 'ready') throw new HttpError('model_not_ready', readiness.reason);
@@ -127,10 +146,8 @@ export function invocationsRoute(app: FastifyInstance, deps: InvocationDeps): vo
 
     const accepted = negotiateOrThrow(req.headers.accept);
     requestKind(req.headers['content-type']);
-    // Refuse early when the queue is full: no S3 fetch or video decode for a request we cannot run.
-    if (!app.inference.hasCapacity()) {
-      throw new HttpError('overloaded', `all ${app.inference.workers} workers are busy and the queue is full; retry with backoff`);
-    }
+    // Again after the upload: no S3 fetch or video decode for a request we cannot run.
+    refuseIfBusy();
 
     const { parsed, decodeMs } = await parseBody(req, config, ctx.attributes.fps);
     const timingsMs: Record<string, number> = {};
@@ -175,8 +192,10 @@ export function invocationsRoute(app: FastifyInstance, deps: InvocationDeps): vo
 
     // A lone first frame of a session or stream is still decoded by a worker, so a bad image is
     // refused now rather than breaking the next request.
+    const abandoned = new Int32Array(new SharedArrayBuffer(4));
     const task: InferTask = {
       requestId: req.id,
+      abandoned,
       frames,
       mode: parsed.form === 'sequence' ? 'sequence' : 'clips',
       pairs,
@@ -184,8 +203,25 @@ export function invocationsRoute(app: FastifyInstance, deps: InvocationDeps): vo
       submittedAt: Date.now(),
       render: responseType === 'image/png' ? 'png' : responseType === 'image/jpeg' ? 'jpeg' : undefined,
     };
+    // A client that hangs up (SageMaker gives up at 60 s) must not leave its clip occupying the
+    // queue or a worker: the flag tells the worker to drop it.
+    const abandon = (): void => {
+      Atomics.store(abandoned, 0, 1);
+    };
+    const onClose = (): void => {
+      if (!reply.raw.writableFinished) abandon();
+    };
+    reply.raw.once('close', onClose);
     const tRun = performance.now();
-    const out: InferOutput = await withDeadline(app.inference.run(task), req.deadline);
+    let out: InferOutput;
+    try {
+      out = await withDeadline(app.inference.run(task), req.deadline);
+    } catch (e) {
+      abandon();
+      throw e;
+    } finally {
+      reply.raw.removeListener('close', onClose);
+    }
     timingsMs.inference = performance.now() - tRun;
     if (!out.ok) throw new HttpError(out.error.code, out.error.message, out.error.details);
     Object.assign(timingsMs, out.timingsMs);

@@ -15,6 +15,7 @@ export const FAKE_MODEL: ModelInfo = {
   imageSize: [24, 36],
   enabled: ['velocity'],
   providers: { regions: 'none', flow: 'builtin', pose: 'none', appearance: 'none' },
+  providerSummary: 'flow: builtin',
 };
 
 export async function fakePrepareFrame(bytes: Uint8Array, imageSize: [number, number]): Promise<PreparedFrame> {

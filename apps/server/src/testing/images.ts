@@ -44,3 +44,21 @@ export function hugePngHeader(width = 100_000, height = 100_000): Buffer {
     chunk('IEND', Buffer.alloc(0)),
   ]);
 }
+
+/** A real JPEG whose frame header (SOF) is patched to claim width×height: a bomb's shape without the bytes. */
+export function hugeJpegHeader(jpeg: Buffer, width = 65_000, height = 65_000): Buffer {
+  const out = Buffer.from(jpeg);
+  for (let i = 2; i + 9 < out.length; ) {
+    if (out[i] !== 0xff) break;
+    const marker = out[i + 1]!;
+    const len = out.readUInt16BE(i + 2);
+    // SOF0..SOF15 except DHT (C4), JPG (C8) and DAC (CC): [len][precision][height][width]
+    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+      out.writeUInt16BE(height, i + 5);
+      out.writeUInt16BE(width, i + 7);
+      return out;
+    }
+    i += 2 + len;
+  }
+  throw new Error('no SOF marker in this JPEG');
+}
