@@ -3,7 +3,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultModelDir } from '@vad/core';
-import { LocalTarget } from '@vad/sagemaker-client';
+import { LocalTarget, isProcessRunning } from '@vad/sagemaker-client';
 import { loadDeployConfig } from '../src/config';
 import { runDestroy } from '../src/commands/destroy';
 import { runDeploy } from '../src/deploy';
@@ -15,14 +15,8 @@ import { readClip } from '../src/steps/smoke-test';
  * model, invoke, update to a second model (blue/green: start new, switch, stop old), invoke again,
  * re-run (nothing changes), destroy — and no process or port is left behind.
  */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+/** Zombie-aware: a killed detached server lingers as a zombie of this jest process until reaped. */
+const alive = isProcessRunning;
 
 function portOpen(port: number): Promise<boolean> {
   return new Promise((resolve) => {

@@ -6,7 +6,7 @@ export * from './waiters';
 export * from './predictor';
 export { LocalTarget, type LocalTargetOptions } from './local/local-target';
 export { defaultStateDir } from './local/state';
-export { resolveServerLaunch, type ServerLaunch } from './local/processes';
+export { resolveServerLaunch, isProcessRunning, type ServerLaunch } from './local/processes';
 export { AwsTarget, deployedImageMismatches, fromDescribeEndpoint, toDeploymentConfig, type AwsTargetOptions, type InvokeAsyncInput, type InvokeAsyncResult } from './aws/aws-target';
 export { createAwsClients, createS3Client, destroyAwsClients, type AwsClients, type AwsClientsConfig } from './aws/clients';
 export { mapAwsError, isAlreadyExists, logStreamConsoleUrl } from './aws/map-error';

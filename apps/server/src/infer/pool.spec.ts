@@ -38,6 +38,27 @@ describe('WorkerPool (piscina) with a tiny worker', () => {
     }
   });
 
+  it('serves waiting tasks in arrival order and drops abandoned ones without running them', async () => {
+    const pool = new WorkerPool({ workers: 1, queuePerWorker: 8, filename: TINY, workerData: { executionProvider: 'cpu', threads: 1, maxPixels: 1, test: { busyMs: 150 } } });
+    try {
+      await until(() => pool.readiness().state === 'ready');
+      const order: number[] = [];
+      const tasks = Array.from({ length: 6 }, () => ({ ...task(), abandoned: new Int32Array(new SharedArrayBuffer(4)) }));
+      const runs = tasks.map((t, i) => pool.run(t).then((out) => (order.push(i), out)));
+      expect(pool.queueDepth()).toBe(5);
+      expect(pool.busyWorkers()).toBe(1);
+      Atomics.store(tasks[3]!.abandoned, 0, 1); // its client hung up while it waited
+      const outs = await Promise.all(runs);
+      expect(outs[3]).toEqual({ ok: false, error: expect.objectContaining({ code: 'deadline_exceeded' }) });
+      expect(outs.filter((o) => o.ok)).toHaveLength(5);
+      expect(order.filter((i) => i !== 3)).toEqual([0, 1, 2, 4, 5]);
+      expect(pool.queueDepth()).toBe(0);
+      expect(pool.busyWorkers()).toBe(0);
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('answers overloaded when running + queued reach workers × (1 + VAD_QUEUE)', async () => {
     const pool = new WorkerPool({ workers: 1, queuePerWorker: 1, filename: TINY, workerData: { executionProvider: 'cpu', threads: 1, maxPixels: 1, test: { busyMs: 400 } } });
     try {

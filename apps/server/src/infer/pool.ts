@@ -102,42 +102,67 @@ export class WorkerPool implements Inference {
   }
 
   hasCapacity(): boolean {
-    return this.queueDepth() < this.maxQueue || this.busyWorkers() < this.workers;
+    return this.running < this.workers || this.waiting.length < this.maxQueue;
   }
 
   queueDepth(): number {
-    return this.piscina?.queueSize ?? 0;
+    return this.waiting.length;
   }
 
   busyWorkers(): number {
-    return Math.min(Math.max(0, this.inflight - this.queueDepth()), this.workers);
+    return this.running;
   }
 
-  private inflight = 0;
+  /**
+   * Our own FIFO in front of piscina: piscina only ever gets a task when a worker is free, so its
+   * internal queue stays empty. Under sustained load piscina 5's queue re-pushes shifted tasks to
+   * its tail (piscinajs/piscina#1031), which left a few requests waiting past the 55 s deadline
+   * while later ones were served; a plain array keeps strict arrival order, and lets a task whose
+   * client has gone be dropped without a worker ever seeing it.
+   */
+  private readonly waiting: Array<{ task: InferTask; resolve: (o: InferOutput) => void; reject: (e: unknown) => void }> = [];
+  private running = 0;
 
   async run(task: InferTask): Promise<InferOutput> {
     if (this.closed) throw new HttpError('model_not_ready', 'the server is shutting down');
     if (!this.piscina) throw new HttpError('model_not_ready', 'the inference workers have not been started');
-    const piscina = this.piscina;
-    this.inflight++;
+    if (this.running < this.workers) return this.dispatch(task);
+    if (this.waiting.length >= this.maxQueue) {
+      throw new HttpError('overloaded', `all ${this.workers} workers are busy and ${this.maxQueue} requests are waiting; retry with backoff`, {
+        workers: this.workers,
+        queue: this.maxQueue,
+      });
+    }
+    return new Promise<InferOutput>((resolve, reject) => this.waiting.push({ task, resolve, reject }));
+  }
+
+  private async dispatch(task: InferTask): Promise<InferOutput> {
+    this.running++;
     try {
-      return (await piscina.run(task)) as InferOutput;
-    } catch (e) {
-      if (e instanceof Error && /queue is at limit|No task queue available/.test(e.message)) {
-        throw new HttpError('overloaded', `all ${this.workers} workers are busy and ${this.maxQueue} requests are waiting; retry with backoff`, {
-          workers: this.workers,
-          queue: this.maxQueue,
-        });
-      }
-      throw e;
+      return (await this.piscina!.run(task)) as InferOutput;
     } finally {
-      this.inflight--;
+      this.running--;
+      this.next();
+    }
+  }
+
+  /** Hands the oldest waiting task whose client still waits to the worker that just came free. */
+  private next(): void {
+    while (this.running < this.workers && this.waiting.length > 0) {
+      const w = this.waiting.shift()!;
+      if (w.task.abandoned && Atomics.load(w.task.abandoned, 0) === 1) {
+        w.resolve({ ok: false, error: { code: 'deadline_exceeded', message: 'dropped unrun: nobody waits for the answer any more' } });
+        continue;
+      }
+      this.dispatch(w.task).then(w.resolve, w.reject);
     }
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // Requests still waiting for a worker are drained, not dropped: they run before the workers stop.
+    while (this.waiting.length > 0 || this.running > 0) await new Promise((r) => setTimeout(r, 10));
     if (!this.piscina) return;
     await this.piscina.close({ force: false });
     await this.piscina.destroy();

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { cp, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -8,6 +7,7 @@ import { EndpointFailedError, ModelError, NotFoundError, PayloadTooLargeError, S
 import { Predictor, serializers } from '../predictor';
 import type { WaitProgress } from '../target';
 import { LocalTarget } from './local-target';
+import { isProcessRunning } from './processes';
 
 /**
  * The local target end to end: real server processes (apps/server) on loopback ports, started
@@ -25,22 +25,7 @@ function portClosed(port: number): Promise<boolean> {
   });
 }
 
-/** Alive and not a zombie (a killed child of this jest process lingers as one until reaped). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
-    if (state === 'Z' || state === 'X') return false;
-  } catch {
-    return process.platform !== 'linux';
-  }
-  return true;
-}
+const alive = isProcessRunning;
 
 describe('LocalTarget (e2e: server processes on loopback)', () => {
   let dir: string;

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, openSync, closeSync } from 'node:fs';
+import { existsSync, openSync, closeSync, readFileSync } from 'node:fs';
 import { open, readFile, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
@@ -90,21 +90,34 @@ export function startServerProcess(launch: ServerLaunch, env: Record<string, str
 }
 
 /**
+ * Whether `pid` runs and is not a zombie: a detached server killed by the process that spawned it
+ * lingers as one until that parent reaps it, and must read as stopped.
+ */
+export function isProcessRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  if (process.platform !== 'linux') return true;
+  try {
+    const statText = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Field 3 (after the parenthesised name) is the state; Z = a zombie awaiting its parent's wait().
+    const state = statText.slice(statText.lastIndexOf(')') + 2).split(' ')[0];
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return false;
+  }
+}
+
+/**
  * Whether `pid` is alive and is the instance we started (its environment carries our id). A pid
  * whose process died and was reused by something else reads as dead, so it is never signalled.
  */
 export async function isOurProcess(pid: number, instanceId: string): Promise<boolean> {
-  try {
-    process.kill(pid, 0);
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM' ? false : false;
-  }
+  if (!isProcessRunning(pid)) return false;
   if (process.platform !== 'linux') return true;
   try {
-    const statText = await readFile(`/proc/${pid}/stat`, 'utf8');
-    // Field 3 (after the parenthesised name) is the state; Z = a zombie awaiting its parent's wait().
-    const state = statText.slice(statText.lastIndexOf(')') + 2).split(' ')[0];
-    if (state === 'Z' || state === 'X') return false;
     const environ = await readFile(`/proc/${pid}/environ`, 'latin1');
     return environ.split('\0').includes(`${INSTANCE_ID_ENV}=${instanceId}`);
   } catch {
@@ -112,7 +125,6 @@ export async function isOurProcess(pid: number, instanceId: string): Promise<boo
   }
 }
 
-/** SIGTERM, then SIGKILL after `killAfterMs` (SageMaker: 30 s); resolves once the process is gone. */
 export async function stopProcess(pid: number, instanceId: string, killAfterMs = 30_000): Promise<void> {
   if (!(await isOurProcess(pid, instanceId))) return;
   try {
