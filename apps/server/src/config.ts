@@ -86,8 +86,10 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     maxPixels: int(env, 'VAD_MAX_PIXELS', 40_000_000, 1),
     workers,
     // SageMaker hands a container's 429 to the client as a ModelError (424) that the SDKs do not
-    // retry, so ride out bursts in the queue; the bound keeps a queued clip inside the deadline.
-    queuePerWorker: int(env, 'VAD_QUEUE', 32, 0, 10000),
+    // retry, so ride out bursts in the queue. The count bounds memory (queued bodies are held);
+    // the pool also refuses a request whose expected wait passes half the deadline, so a slow
+    // model is not promised what it cannot deliver.
+    queuePerWorker: int(env, 'VAD_QUEUE', 64, 0, 10000),
     executionProvider: provider,
     threadsPerWorker: int(env, 'VAD_THREADS_PER_WORKER', Math.max(1, Math.floor(cores / workers)), 1, 256),
     deadlineMs: int(env, 'VAD_DEADLINE_MS', 55_000, 1, 3_600_000),

@@ -59,6 +59,22 @@ describe('WorkerPool (piscina) with a tiny worker', () => {
     }
   });
 
+  it('refuses a task whose expected wait, from measured run times, passes maxWaitMs, whatever room the queue has', async () => {
+    const pool = new WorkerPool({ workers: 1, queuePerWorker: 100, maxWaitMs: 700, filename: TINY, workerData: { executionProvider: 'cpu', threads: 1, maxPixels: 1, test: { busyMs: 300 } } });
+    try {
+      await until(() => pool.readiness().state === 'ready');
+      await pool.run(task()); // ~300 ms: the pool now knows what a task costs
+      const running = pool.run(task());
+      const first = pool.run(task()); // expected wait ~300 ms
+      const second = pool.run(task()); // ~600 ms
+      expect(pool.expectedWaitMs(3)).toBeGreaterThan(700);
+      await expect(pool.run(task())).rejects.toMatchObject({ code: 'overloaded', details: expect.objectContaining({ waiting: 2 }) });
+      await expect(Promise.all([running, first, second])).resolves.toHaveLength(3);
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('answers overloaded when running + queued reach workers × (1 + VAD_QUEUE)', async () => {
     const pool = new WorkerPool({ workers: 1, queuePerWorker: 1, filename: TINY, workerData: { executionProvider: 'cpu', threads: 1, maxPixels: 1, test: { busyMs: 400 } } });
     try {

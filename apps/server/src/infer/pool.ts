@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { Piscina } from 'piscina';
 import { HttpError } from '../errors';
 import type { Inference, InferOutput, InferTask, ModelInfo, Readiness, WorkerConfig, WorkerStatus } from './types';
@@ -13,6 +14,12 @@ export interface PoolOptions {
   onStatus?: (s: WorkerStatus) => void;
   /** Leave the threads unstarted until start() (the server starts them once it is listening). */
   deferStart?: boolean;
+  /**
+   * Refuse (429) a task whose expected wait — tasks ahead of it × the recent mean run time ÷
+   * workers — exceeds this: a count alone cannot tell a 15 ms default model from an 11 s one, and
+   * a task that would wait past the deadline only burns a worker to answer 504.
+   */
+  maxWaitMs?: number;
 }
 
 /** Where the worker lives: beside the bundle (dist/apps/server/worker.js), or the TS source. */
@@ -102,7 +109,16 @@ export class WorkerPool implements Inference {
   }
 
   hasCapacity(): boolean {
-    return this.running < this.workers || this.waiting.length < this.maxQueue;
+    if (this.running < this.workers) return true;
+    return this.waiting.length < this.maxQueue && this.expectedWaitMs(this.waiting.length + 1) <= (this.opts.maxWaitMs ?? Infinity);
+  }
+
+  /** Mean run time of recent tasks (exponentially weighted); undefined until one has run. */
+  private meanRunMs: number | undefined;
+
+  /** How long the task that would be `position`-th in line waits, from recent run times. */
+  expectedWaitMs(position: number): number {
+    return this.meanRunMs === undefined ? 0 : (position * this.meanRunMs) / this.workers;
   }
 
   queueDepth(): number {
@@ -127,19 +143,27 @@ export class WorkerPool implements Inference {
     if (this.closed) throw new HttpError('model_not_ready', 'the server is shutting down');
     if (!this.piscina) throw new HttpError('model_not_ready', 'the inference workers have not been started');
     if (this.running < this.workers) return this.dispatch(task);
-    if (this.waiting.length >= this.maxQueue) {
-      throw new HttpError('overloaded', `all ${this.workers} workers are busy and ${this.maxQueue} requests are waiting; retry with backoff`, {
-        workers: this.workers,
-        queue: this.maxQueue,
-      });
+    if (!this.hasCapacity()) {
+      const waitMs = Math.round(this.expectedWaitMs(this.waiting.length + 1));
+      throw new HttpError(
+        'overloaded',
+        `all ${this.workers} workers are busy and ${this.waiting.length} requests are waiting (expected wait ${waitMs} ms); retry with backoff`,
+        { workers: this.workers, queue: this.maxQueue, waiting: this.waiting.length, expectedWaitMs: waitMs },
+      );
     }
     return new Promise<InferOutput>((resolve, reject) => this.waiting.push({ task, resolve, reject }));
   }
 
   private async dispatch(task: InferTask): Promise<InferOutput> {
     this.running++;
+    const started = performance.now();
     try {
-      return (await this.piscina!.run(task)) as InferOutput;
+      const out = (await this.piscina!.run(task)) as InferOutput;
+      if (out.ok) {
+        const ms = performance.now() - started;
+        this.meanRunMs = this.meanRunMs === undefined ? ms : 0.8 * this.meanRunMs + 0.2 * ms;
+      }
+      return out;
     } finally {
       this.running--;
       this.next();

@@ -54,6 +54,8 @@ export function modelPlugin(app: FastifyInstance, opts: { config: ServerConfig; 
     const pool = new WorkerPool({
       workers: config.workers,
       queuePerWorker: config.queuePerWorker,
+      // Half the deadline for waiting leaves the other half for running.
+      maxWaitMs: config.deadlineMs / 2,
       workerData: { modelDir: config.modelDir, executionProvider: config.executionProvider, threads: config.threadsPerWorker, maxPixels: config.maxPixels },
       onStatus,
       deferStart: true,
