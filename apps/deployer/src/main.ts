@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { ERRORS, type DeployConfig } from '@vad/contracts';
+import { ERRORS, commanderExitCode, type DeployConfig } from '@vad/contracts';
 import { asVadError, VadError } from '@vad/core';
 import { SageMakerClientError } from '@vad/sagemaker-client';
 import { loadDeployConfig, type ConfigFlags } from './config';
@@ -142,10 +142,9 @@ export async function main(argv: string[]): Promise<number> {
     await buildCli().parseAsync(argv);
     return 0;
   } catch (e) {
-    const code = (e as { code?: string }).code;
-    if (typeof code === 'string' && code.startsWith('commander.')) {
-      return code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help' ? 0 : ERRORS.bad_argument.exit;
-    }
+    // commander already printed help or the usage error.
+    const usage = commanderExitCode(e);
+    if (usage !== undefined) return usage;
     if (e instanceof SageMakerClientError) {
       process.stderr.write(`error[${e.code}]: ${e.message}\n`);
       return e.exitCode;

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import {
   ERRORS,
   ErrorBodySchema,
+  commanderExitCode,
   InvocationResponseSchema,
   JsonInvocationSchema,
   ManifestSchema,
@@ -40,6 +41,14 @@ describe('error table', () => {
       if (e.fault === 'server') expect([429, ...Array.from({ length: 100 }, (_, i) => 500 + i)]).toContain(e.status);
       if (code.startsWith('s3_') || code.startsWith('bad_')) expect(e.status).toBeLessThan(500);
     }
+  });
+
+  it('CLIs exit 0 after help, with the bad_argument code on usage errors, and leave other errors alone', () => {
+    expect(commanderExitCode({ code: 'commander.helpDisplayed' })).toBe(0);
+    expect(commanderExitCode({ code: 'commander.unknownOption' })).toBe(ERRORS.bad_argument.exit);
+    expect(commanderExitCode(new Error('boom'))).toBeUndefined();
+    expect(commanderExitCode({ code: 'bad_image' })).toBeUndefined();
+    expect(commanderExitCode(null)).toBeUndefined();
   });
 
   it('error bodies refuse unknown codes', () => {

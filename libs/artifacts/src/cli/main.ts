@@ -2,7 +2,7 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { SingleBar } from 'cli-progress';
-import { ERRORS } from '@vad/contracts';
+import { ERRORS, commanderExitCode } from '@vad/contracts';
 import { asVadError, MANIFEST_FILE, VadError, verifyModelDir } from '@vad/core';
 import { importAnomalibFiles, type ImportOptions } from '../importers/import-anomalib';
 import { inspectModel, renderInspectReport } from '../inspect';
@@ -138,11 +138,9 @@ export async function main(argv: string[]): Promise<number> {
     await buildCli().parseAsync(argv);
     return 0;
   } catch (e) {
-    const code = (e as { code?: string }).code;
-    if (typeof code === 'string' && code.startsWith('commander.')) {
-      // commander already printed help or the usage error.
-      return code === 'commander.helpDisplayed' || code === 'commander.version' ? 0 : ERRORS.bad_argument.exit;
-    }
+    // commander already printed help or the usage error.
+    const usage = commanderExitCode(e);
+    if (usage !== undefined) return usage;
     const err = e instanceof VadError ? e : asVadError(e);
     process.stderr.write(`error[${err.code}]: ${err.message}\n`);
     return ERRORS[err.code].exit;

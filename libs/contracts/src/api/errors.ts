@@ -69,3 +69,14 @@ export function errorStatus(code: ErrorCode): number {
 export function errorExitCode(code: ErrorCode): number {
   return ERRORS[code].exit;
 }
+
+/**
+ * The exit code of a CLI whose commander parser threw (commander errors carry a `commander.*`
+ * code and have already printed help or the usage problem): 0 for help/version, the
+ * `bad_argument` code for any usage error; undefined when the error is not commander's.
+ */
+export function commanderExitCode(error: unknown): number | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !code.startsWith('commander.')) return undefined;
+  return code === 'commander.helpDisplayed' || code === 'commander.help' || code === 'commander.version' ? 0 : ERRORS.bad_argument.exit;
+}

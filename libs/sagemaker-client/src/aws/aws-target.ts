@@ -388,16 +388,7 @@ export class AwsTarget implements EndpointTarget {
     const o = await this.withDeadline(timeoutMs, options.signal, endpointName, (abortSignal) =>
       // Not retried by us: an inference may have side effects (sessions); the SDK retries 5xx/429.
       this.clients.runtime.send(
-        new InvokeEndpointCommand({
-          EndpointName: endpointName,
-          Body: bytes,
-          ContentType: options.contentType ?? 'application/json',
-          Accept: options.accept ?? 'application/json',
-          CustomAttributes: options.customAttributes,
-          SessionId: options.sessionId,
-          InferenceId: options.inferenceId,
-          TargetVariant: options.targetVariant,
-        }),
+        new InvokeEndpointCommand(invokeInput(endpointName, bytes, options)),
         { abortSignal },
       ),
     );
@@ -418,16 +409,7 @@ export class AwsTarget implements EndpointTarget {
     if (bytes.byteLength > MAX_REALTIME_PAYLOAD_BYTES) throw new PayloadTooLargeError(bytes.byteLength, MAX_REALTIME_PAYLOAD_BYTES);
     const o = await this.withDeadline(options.timeoutMs ?? DEFAULT_CLIENT_TIMEOUT_MS, options.signal, endpointName, (abortSignal) =>
       this.clients.runtime.send(
-        new InvokeEndpointWithResponseStreamCommand({
-          EndpointName: endpointName,
-          Body: bytes,
-          ContentType: options.contentType ?? 'application/json',
-          Accept: options.accept ?? 'application/json',
-          CustomAttributes: options.customAttributes,
-          SessionId: options.sessionId,
-          InferenceId: options.inferenceId,
-          TargetVariant: options.targetVariant,
-        }),
+        new InvokeEndpointWithResponseStreamCommand(invokeInput(endpointName, bytes, options)),
         { abortSignal },
       ),
     );
@@ -590,4 +572,18 @@ function assertEnvironment(env: Record<string, string> | undefined): void {
     total += kb + vb;
   }
   if (total > 32 * 1024) throw new ValidationError(`the container environment is ${total} bytes; SageMaker allows at most 32 KB`);
+}
+
+/** The request fields both invocation APIs share (the streaming one takes the same, bar sessions). */
+function invokeInput(endpointName: string, bytes: Uint8Array, options: InvokeOptions) {
+  return {
+    EndpointName: endpointName,
+    Body: bytes,
+    ContentType: options.contentType ?? 'application/json',
+    Accept: options.accept ?? 'application/json',
+    CustomAttributes: options.customAttributes,
+    SessionId: options.sessionId,
+    InferenceId: options.inferenceId,
+    TargetVariant: options.targetVariant,
+  };
 }
