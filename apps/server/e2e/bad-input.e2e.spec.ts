@@ -1,14 +1,9 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { ErrorBodySchema } from '@vad/contracts';
-import S3rver from 's3rver';
 import sharp from 'sharp';
 import { hugeJpegHeader, hugePngHeader } from '../src/testing/images';
 import { makeVideo } from '../src/testing/video';
-import { rss, SAMPLE_CLIP, startServer, waitForPing, type RunningServer } from './helpers';
+import { rss, sampleFrame, startLocalS3, startServer, waitForPing, type LocalS3, type RunningServer } from './helpers';
 
 type FetchBody = NonNullable<NonNullable<Parameters<typeof fetch>[1]>['body']>;
 
@@ -18,31 +13,19 @@ type FetchBody = NonNullable<NonNullable<Parameters<typeof fetch>[1]>['body']>;
  * worker, no queue (so overload is easy to reach), 8 frames at most, no video decoder, and S3
  * frames from s3rver on loopback, bucket `frames-ok` only.
  */
-const frame = (i: number): Buffer => readFileSync(join(SAMPLE_CLIP, `frame_${String(i).padStart(4, '0')}.jpg`));
+const frame = sampleFrame;
 
 let server: RunningServer;
-let s3: S3rver;
-let s3dir: string;
+let s3: LocalS3;
 
 beforeAll(async () => {
-  s3dir = mkdtempSync(join(tmpdir(), 'vad-bad-s3-'));
-  s3 = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: s3dir, configureBuckets: [{ name: 'frames-ok', configs: [] }, { name: 'frames-private', configs: [] }] });
-  const { port } = await s3.run();
-  const endpoint = `http://127.0.0.1:${port}`;
-  const credentials = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
-  const put = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
-  await put.send(new PutObjectCommand({ Bucket: 'frames-ok', Key: 'clip/0.jpg', Body: frame(0) }));
-  await put.send(new PutObjectCommand({ Bucket: 'frames-private', Key: 'clip/1.jpg', Body: frame(1) }));
-  put.destroy();
+  s3 = await startLocalS3(['frames-ok', 'frames-private'], { 'frames-ok/clip/0.jpg': frame(0), 'frames-private/clip/1.jpg': frame(1) });
   server = await startServer({
     VAD_WORKERS: '1',
     VAD_QUEUE: '0',
     VAD_MAX_FRAMES: '8',
     VAD_FFMPEG_PATH: '/nonexistent/ffmpeg',
-    AWS_ENDPOINT_URL_S3: endpoint,
-    AWS_ACCESS_KEY_ID: credentials.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
-    AWS_REGION: 'us-east-1',
+    ...s3.env,
     VAD_S3_ALLOWED_BUCKETS: 'frames-ok,frames-gone',
   });
   await waitForPing(server);
@@ -51,7 +34,6 @@ beforeAll(async () => {
 afterAll(async () => {
   const code = await server?.stop();
   await s3?.close();
-  rmSync(s3dir, { recursive: true, force: true });
   expect(code).toBe(0);
 });
 

@@ -1,12 +1,7 @@
-import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { ErrorBodySchema, ExecutionParametersSchema, InvocationResponseSchema, type InvocationResponse } from '@vad/contracts';
-import S3rver from 's3rver';
 import sharp from 'sharp';
 import { makeVideo } from '../src/testing/video';
-import { SAMPLE_CLIP, startServer, waitForLog, waitForPing, type RunningServer } from './helpers';
+import { sampleFrame, startLocalS3, startServer, waitForLog, waitForPing, type LocalS3, type RunningServer } from './helpers';
 
 type FetchBody = NonNullable<NonNullable<Parameters<typeof fetch>[1]>['body']>;
 
@@ -14,37 +9,26 @@ type FetchBody = NonNullable<NonNullable<Parameters<typeof fetch>[1]>['body']>;
  * api.md over real HTTP against the real default model: every request form, every Accept type,
  * the SageMaker headers, and the error codes a well-formed client can meet.
  */
-const frame = (i: number): Buffer => readFileSync(join(SAMPLE_CLIP, `frame_${String(i).padStart(4, '0')}.jpg`));
+const frame = sampleFrame;
 const b64 = (i: number): string => frame(i).toString('base64');
 
 let server: RunningServer;
-let s3: S3rver;
-let s3dir: string;
+let s3: LocalS3;
 
 beforeAll(async () => {
-  s3dir = mkdtempSync(join(tmpdir(), 'vad-e2e-s3-'));
-  s3 = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: s3dir, configureBuckets: [{ name: 'frames-ok', configs: [] }, { name: 'frames-private', configs: [] }] });
-  const { port } = await s3.run();
-  const endpoint = `http://127.0.0.1:${port}`;
-  const put = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
-  for (let i = 0; i < 3; i++) await put.send(new PutObjectCommand({ Bucket: 'frames-ok', Key: `clip/${i}.jpg`, Body: frame(i) }));
-  await put.send(new PutObjectCommand({ Bucket: 'frames-private', Key: 'clip/0.jpg', Body: frame(0) }));
-  put.destroy();
-  server = await startServer({
-    AWS_ENDPOINT_URL_S3: endpoint,
-    AWS_ACCESS_KEY_ID: 'S3RVER',
-    AWS_SECRET_ACCESS_KEY: 'S3RVER',
-    AWS_REGION: 'us-east-1',
-    VAD_S3_ALLOWED_BUCKETS: 'frames-ok',
-    VAD_WORKERS: '2',
+  s3 = await startLocalS3(['frames-ok', 'frames-private'], {
+    'frames-ok/clip/0.jpg': frame(0),
+    'frames-ok/clip/1.jpg': frame(1),
+    'frames-ok/clip/2.jpg': frame(2),
+    'frames-private/clip/0.jpg': frame(0),
   });
+  server = await startServer({ ...s3.env, VAD_S3_ALLOWED_BUCKETS: 'frames-ok', VAD_WORKERS: '2' });
   await waitForPing(server);
 }, 120_000);
 
 afterAll(async () => {
   const code = await server?.stop();
   await s3?.close();
-  rmSync(s3dir, { recursive: true, force: true });
   expect(code).toBe(0);
 });
 

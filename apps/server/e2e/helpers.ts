@@ -1,6 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import S3rver from 's3rver';
 
 export const REPO = join(__dirname, '../../..');
 export const SAMPLE_CLIP = join(REPO, 'libs/vad-core/assets/sample-clip');
@@ -91,4 +95,43 @@ export async function waitForLog(server: RunningServer, re: RegExp, timeoutMs = 
     if (Date.now() - t0 > timeoutMs) throw new Error(`no log line matching ${re} in ${timeoutMs} ms:\n${server.logs()}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** Frame i of the bundled sample clip, as JPEG bytes. */
+export function sampleFrame(i: number): Buffer {
+  return readFileSync(join(SAMPLE_CLIP, `frame_${String(i).padStart(4, '0')}.jpg`));
+}
+
+export interface LocalS3 {
+  /** The environment that points the server's S3 client at this store. */
+  env: Record<string, string>;
+  close(): Promise<void>;
+}
+
+/**
+ * s3rver on loopback standing in for S3, holding `objects` ("bucket/key" → bytes). Checksums are
+ * WHEN_REQUIRED: with the SDK's defaults s3rver stores wrong bytes for streamed bodies.
+ */
+export async function startLocalS3(buckets: string[], objects: Record<string, Uint8Array>): Promise<LocalS3> {
+  const dir = mkdtempSync(join(tmpdir(), 'vad-e2e-s3-'));
+  const s3 = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: dir, configureBuckets: buckets.map((name) => ({ name, configs: [] })) });
+  const { port } = await s3.run();
+  const endpoint = `http://127.0.0.1:${port}`;
+  const credentials = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+  const put = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
+  try {
+    for (const [path, body] of Object.entries(objects)) {
+      const slash = path.indexOf('/');
+      await put.send(new PutObjectCommand({ Bucket: path.slice(0, slash), Key: path.slice(slash + 1), Body: body }));
+    }
+  } finally {
+    put.destroy();
+  }
+  return {
+    env: { AWS_ENDPOINT_URL_S3: endpoint, AWS_ACCESS_KEY_ID: credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey, AWS_REGION: 'us-east-1' },
+    close: async () => {
+      await s3.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { defaultModelDir, loadModel } from '@vad/core';
-import { QUALITY_SCENES, auroc, generateScene, sceneVideo } from '@vad/core/testing';
+import { QUALITY_SCENES, auroc, generateScene, scoreScene } from '@vad/core/testing';
 
 /**
  * bench:quality — frame-level AUROC of the embedded default model on held-out synthetic test
@@ -14,16 +14,7 @@ async function main(): Promise<void> {
   try {
     for (const { seed, frames } of QUALITY_SCENES) {
       const scene = generateScene({ seed, frames, kind: 'test' });
-      const video = sceneVideo(`test-${seed}`, scene);
-      const scores: number[] = [];
-      const labels: number[] = [];
-      let previous = await video.frame(0);
-      for (let i = 1; i < video.frameCount; i++) {
-        const current = await video.frame(i);
-        scores.push((await model.scoreClip(previous, current)).score);
-        labels.push(scene.labels[i]);
-        previous = current;
-      }
+      const { scores, labels } = await scoreScene(model, scene, `test-${seed}`);
       const anomalous = labels.filter(Boolean).length;
       console.log(`scene ${seed}: ${scores.length} frames, ${anomalous} anomalous, AUROC ${auroc(scores, labels).toFixed(4)}`);
       allScores.push(...scores);

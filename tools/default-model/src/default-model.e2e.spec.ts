@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultModelDir, loadModel, verifyModelDir } from '@vad/core';
-import { QUALITY_SCENES, auroc, buildDefaultModel, generateScene, sceneVideo } from '@vad/core/testing';
+import { QUALITY_SCENES, auroc, buildDefaultModel, generateScene, scoreScene } from '@vad/core/testing';
 
 // The committed default model must be exactly what its recipe produces (seeded scenes, seeded EM,
 // fixed createdAt), so anyone can audit and rebuild it.
@@ -35,16 +35,7 @@ describe('the embedded default model', () => {
     const model = await loadModel(defaultModelDir());
     const { seed, frames } = QUALITY_SCENES[0];
     const scene = generateScene({ seed, frames, kind: 'test' });
-    const video = sceneVideo('held-out', scene);
-    const scores: number[] = [];
-    const labels: number[] = [];
-    let previous = await video.frame(0);
-    for (let i = 1; i < video.frameCount; i++) {
-      const current = await video.frame(i);
-      scores.push((await model.scoreClip(previous, current)).score);
-      labels.push(scene.labels[i]);
-      previous = current;
-    }
+    const { scores, labels } = await scoreScene(model, scene, 'held-out');
     await model.close();
     expect(auroc(scores, labels)).toBeGreaterThanOrEqual(0.95);
   });

@@ -180,13 +180,17 @@ export class WorkerPool implements Inference {
       }
       this.dispatch(w.task).then(w.resolve, w.reject);
     }
+    if (this.running === 0 && this.waiting.length === 0) this.onIdle?.();
   }
+
+  /** Set by close(): called once nothing runs or waits any more. */
+  private onIdle: (() => void) | undefined;
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     // Requests still waiting for a worker are drained, not dropped: they run before the workers stop.
-    while (this.waiting.length > 0 || this.running > 0) await new Promise((r) => setTimeout(r, 10));
+    if (this.running > 0 || this.waiting.length > 0) await new Promise<void>((resolve) => (this.onIdle = resolve));
     if (!this.piscina) return;
     await this.piscina.close({ force: false });
     await this.piscina.destroy();

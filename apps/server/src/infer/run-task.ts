@@ -1,5 +1,4 @@
 import { performance } from 'node:perf_hooks';
-import sharp from 'sharp';
 import type { ClipScore, PreparedFrame, VadModel } from '@vad/core';
 import { HttpError, isCoded, type CodedError } from '../errors';
 import { renderScoredFrame } from '../outputs/png';
@@ -30,30 +29,12 @@ function checkDeadline(task: InferTask): void {
   }
 }
 
-/** The header is read without decoding pixels, so a PNG claiming 100000×100000 costs nothing. */
-async function checkHeader(bytes: Uint8Array, index: number, maxPixels: number): Promise<void> {
-  let meta: sharp.Metadata;
-  try {
-    meta = await sharp(bytes, { limitInputPixels: false }).metadata();
-  } catch (e) {
-    throw new HttpError('bad_image', `frame ${index} is not a readable JPEG, PNG or WebP image (${e instanceof Error ? e.message : String(e)})`, { frame: index });
-  }
-  const { width = 0, height = 0 } = meta;
-  if (width * height > maxPixels) {
-    throw new HttpError('bad_image', `frame ${index} is ${width}×${height} = ${width * height} pixels, over the limit of ${maxPixels} (VAD_MAX_PIXELS)`, {
-      frame: index,
-      width,
-      height,
-    });
-  }
-}
-
 async function decode(task: InferTask, deps: TaskDeps): Promise<PreparedFrame[]> {
   const out: PreparedFrame[] = [];
   for (let i = 0; i < task.frames.length; i++) {
     checkDeadline(task);
     const bytes = task.frames[i]!;
-    await checkHeader(bytes, i, deps.maxPixels);
+    // vad-core's decode refuses a frame over VAD_MAX_PIXELS from its header, before any pixel.
     try {
       out.push(await deps.prepareFrame(bytes, deps.model.imageSize, { maxPixels: deps.maxPixels }));
     } catch (e) {

@@ -1,4 +1,4 @@
-import { VadError } from '@vad/core';
+import { halfToFloat, VadError } from '@vad/core';
 
 /**
  * numpy arrays and torch tensors as they come out of a pickle: always C order, half and bfloat16
@@ -22,15 +22,6 @@ export function isPyArray(v: unknown): v is PyArray {
 export type StoredType = 'f2' | 'bf16' | 'f4' | 'f8' | 'i8' | 'i4' | 'i2' | 'i1' | 'u1' | 'b1';
 
 export const STORED_ITEMSIZE: Record<StoredType, number> = { f2: 2, bf16: 2, f4: 4, f8: 8, i8: 8, i4: 4, i2: 2, i1: 1, u1: 1, b1: 1 };
-
-function halfToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const frac = h & 0x3ff;
-  if (exp === 0) return sign * frac * 2 ** -24;
-  if (exp === 0x1f) return frac ? NaN : sign * Infinity;
-  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
-}
 
 /** Little-endian bytes of a stored type as a typed array (a copy, so it is aligned). */
 export function decodeStored(type: StoredType, bytes: Uint8Array, bigEndian = false): { dtype: PyArrayDType; data: PyArrayData } {

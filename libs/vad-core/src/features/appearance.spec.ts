@@ -1,5 +1,4 @@
 /** @jest-environment ./src/testing/onnx-jest-environment.js */
-import { isVadError, type VadError } from '../errors';
 import { createOnnxSession } from '../runtime/onnx-session';
 import { float32, type Float32Tensor, zeros } from '../tensor';
 import {
@@ -10,16 +9,7 @@ import {
   testProjection,
 } from '../testing/stage-models';
 import { createAppearanceModel } from './appearance';
-
-async function rejection(p: Promise<unknown>): Promise<VadError> {
-  try {
-    await p;
-  } catch (e) {
-    if (isVadError(e)) return e;
-    throw e;
-  }
-  throw new Error('expected a VadError');
-}
+import { rejection } from '../testing/vad-errors';
 
 /** torchvision roi_align, aligned=False, spatial_scale 1, adaptive sampling: written from its C++ source. */
 function roiAlignReference(img: Float32Tensor, box: ArrayLike<number>, s: number): Float32Array {

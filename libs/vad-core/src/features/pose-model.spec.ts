@@ -1,5 +1,4 @@
 /** @jest-environment ./src/testing/onnx-jest-environment.js */
-import { isVadError, type VadError } from '../errors';
 import { createOnnxSession } from '../runtime/onnx-session';
 import { float32, zeros } from '../tensor';
 import {
@@ -10,16 +9,7 @@ import {
   TEST_POSE_FRACTIONS,
 } from '../testing/stage-models';
 import { createPoseModel } from './pose-model';
-
-async function rejection(p: Promise<unknown>): Promise<VadError> {
-  try {
-    await p;
-  } catch (e) {
-    if (isVadError(e)) return e;
-    throw e;
-  }
-  throw new Error('expected a VadError');
-}
+import { rejection } from '../testing/vad-errors';
 
 const image = zeros([3, 20, 30]);
 image.data.fill(0.2);

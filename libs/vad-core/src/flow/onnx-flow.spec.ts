@@ -1,5 +1,4 @@
 /** @jest-environment ./src/testing/onnx-jest-environment.js */
-import { isVadError, type VadError } from '../errors';
 import { float32, type Float32Tensor } from '../tensor';
 import {
   buildFlowModel,
@@ -9,16 +8,7 @@ import {
   testProjection,
 } from '../testing/stage-models';
 import { createOnnxFlow } from './onnx-flow';
-
-async function rejection(p: Promise<unknown>): Promise<VadError> {
-  try {
-    await p;
-  } catch (e) {
-    if (isVadError(e)) return e;
-    throw e;
-  }
-  throw new Error('expected a VadError');
-}
+import { rejection } from '../testing/vad-errors';
 
 function randomImage(h: number, w: number, seed: number): Float32Tensor {
   return float32(testProjection(3 * h * w, 1, seed).map((v) => (v + 1) / 2), [3, h, w]);

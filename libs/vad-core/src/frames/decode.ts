@@ -64,24 +64,9 @@ export async function decodeImage(bytes: Uint8Array, opts: DecodeOptions = {}): 
     throw badImage(`the image is ${what}: only JPEG, PNG and WebP are accepted`, { format: format.unsupported });
   }
   const input = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
-  let width: number | undefined;
-  let height: number | undefined;
   try {
-    const meta = await sharp(input, { limitInputPixels: false }).metadata();
-    width = meta.width;
-    height = meta.height;
-  } catch (e) {
-    throw badImage(`the ${format.toUpperCase()} header cannot be read (${(e as Error).message}): the file is truncated or corrupt`, { format }, e);
-  }
-  if (!width || !height) throw badImage(`the ${format.toUpperCase()} image declares no size: the file is corrupt`, { format });
-  if (width * height > maxPixels) {
-    throw badImage(`the image is ${width}x${height} (${width * height} pixels), over the limit of ${maxPixels} pixels (VAD_MAX_PIXELS): send smaller frames`, {
-      width,
-      height,
-      maxPixels,
-    });
-  }
-  try {
+    // One libvips pass: limitInputPixels is checked against the header before any pixel is
+    // decoded, so a bomb costs nothing; its size is read for the message only on that refusal.
     const { data, info } = await sharp(input, { limitInputPixels: maxPixels, failOn: 'truncated' })
       .autoOrient()
       .removeAlpha()
@@ -93,6 +78,19 @@ export async function decodeImage(bytes: Uint8Array, opts: DecodeOptions = {}): 
     }
     return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height, format };
   } catch (e) {
+    if (/exceeds pixel limit/i.test((e as Error).message)) throw await oversizeError(input, format, maxPixels, e);
     throw badImage(`the ${format.toUpperCase()} data cannot be decoded (${(e as Error).message}): the file is truncated or corrupt`, { format }, e);
   }
+}
+
+/** The refusal of a frame over `maxPixels`, naming the size its header declares. */
+async function oversizeError(input: Buffer, format: ImageFormat, maxPixels: number, cause: unknown): Promise<VadError> {
+  const { width = 0, height = 0 } = await sharp(input, { limitInputPixels: false })
+    .metadata()
+    .catch(() => ({ width: 0, height: 0 }));
+  return badImage(
+    `the image is ${width}x${height} (${width * height} pixels), over the limit of ${maxPixels} pixels (VAD_MAX_PIXELS): send smaller frames`,
+    { format, width, height, maxPixels },
+    cause,
+  );
 }

@@ -222,7 +222,8 @@ function copyAligned(bytes: Uint8Array): ArrayBuffer {
   return new Uint8Array(bytes).buffer;
 }
 
-function halfToFloat(h: number): number {
+/** An IEEE 754 half-precision bit pattern as a number (fp16 tensors in safetensors, torch and numpy files). */
+export function halfToFloat(h: number): number {
   const sign = h & 0x8000 ? -1 : 1;
   const exp = (h >> 10) & 0x1f;
   const frac = h & 0x3ff;

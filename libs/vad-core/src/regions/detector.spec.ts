@@ -1,5 +1,4 @@
 /** @jest-environment ./src/testing/onnx-jest-environment.js */
-import { isVadError, type VadError } from '../errors';
 import { createOnnxSession } from '../runtime/onnx-session';
 import { float32, type Float32Tensor, zeros } from '../tensor';
 import {
@@ -11,16 +10,7 @@ import {
   type Xyxy,
 } from '../testing/stage-models';
 import { applyScoreThreshold, createObjectDetector, type Detections } from './detector';
-
-async function rejection(p: Promise<unknown>): Promise<VadError> {
-  try {
-    await p;
-  } catch (e) {
-    if (isVadError(e)) return e;
-    throw e;
-  }
-  throw new Error('expected a VadError');
-}
+import { rejection } from '../testing/vad-errors';
 
 const H = 24;
 const W = 32;

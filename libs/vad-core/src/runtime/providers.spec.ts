@@ -1,20 +1,11 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { isVadError, type VadError } from '../errors';
+import type { VadError } from '../errors';
 import { buildFlowModel } from '../testing/stage-models';
 import { testProjection } from '../testing/stage-models';
 import { describeProviders, openSession, openStageSession } from './providers';
-
-async function rejection(p: Promise<unknown>): Promise<VadError> {
-  try {
-    await p;
-  } catch (e) {
-    if (isVadError(e)) return e;
-    throw e;
-  }
-  throw new Error('expected a VadError');
-}
+import { rejection } from '../testing/vad-errors';
 
 // The CPU image ships onnxruntime-node without its CUDA provider library; the GPU image adds it.
 const cudaProviderInstalled = existsSync(

@@ -1,4 +1,3 @@
-import { isVadError, VadError } from '../errors';
 import {
   buildAppearanceModel,
   buildFlowModel,
@@ -13,29 +12,10 @@ import type { IoSpec } from './onnx-session';
 import { openStageSession } from './providers';
 import { boxCountOf, imageSizeOf, STAGE_CONTRACTS, validateStage } from './stage-contract';
 import { float32, zeros } from '../tensor';
+import { rejection, thrown } from '../testing/vad-errors';
 
 function io(label: string, inputs: IoSpec[], outputs: IoSpec[]) {
   return { label, inputs, outputs };
-}
-
-function thrown(f: () => unknown): VadError {
-  try {
-    f();
-  } catch (e) {
-    if (isVadError(e)) return e;
-    throw e;
-  }
-  throw new Error('expected a VadError');
-}
-
-async function rejection(p: Promise<unknown>): Promise<VadError> {
-  try {
-    await p;
-  } catch (e) {
-    if (isVadError(e)) return e;
-    throw e;
-  }
-  throw new Error('expected a VadError');
 }
 
 const regionsOut: IoSpec[] = [

@@ -1,6 +1,7 @@
 import { fitModel, type FitVideo } from '../fit';
 import { prepareFrameFromRgb } from '../frames/clip';
 import type { PreparedFrame } from '../pipeline-types';
+import type { VadModel } from '../pipeline';
 import { generateScene, type Scene } from './synthetic-scene';
 
 /**
@@ -59,4 +60,19 @@ export async function buildDefaultModel(outDir: string): Promise<{ clips: number
     sourceKind: 'builtin-default',
   });
   return { clips: result.clips, rows: result.rows };
+}
+
+/** Scores every clip (t−1, t) of a labelled scene: one frame score and one label per frame after the first. */
+export async function scoreScene(model: Pick<VadModel, 'scoreClip'>, scene: Scene, id = 'scene'): Promise<{ scores: number[]; labels: number[] }> {
+  const video = sceneVideo(id, scene);
+  const scores: number[] = [];
+  const labels: number[] = [];
+  let previous = await video.frame(0);
+  for (let i = 1; i < video.frameCount; i++) {
+    const current = await video.frame(i);
+    scores.push((await model.scoreClip(previous, current)).score);
+    labels.push(scene.labels[i]!);
+    previous = current;
+  }
+  return { scores, labels };
 }
