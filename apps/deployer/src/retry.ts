@@ -1,4 +1,4 @@
-import { SageMakerClientError } from '@vad/sagemaker-client';
+import { SageMakerClientError, withRetry as backoffRetry } from '@vad/sagemaker-client';
 
 /**
  * Retries a control-plane call that failed for a reason that passes (throttling, 5xx, a resource
@@ -23,18 +23,13 @@ export function isRetryable(e: unknown): boolean {
   return THROTTLING.test(name) || (status !== undefined && status >= 500);
 }
 
-export async function withRetry<T>(fn: () => Promise<T>, options: RetryOptions = {}): Promise<T> {
-  const attempts = options.attempts ?? 6;
-  const base = options.baseDelayMs ?? 500;
-  const max = options.maxDelayMs ?? 20_000;
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-  const retryOn = options.retryOn ?? isRetryable;
-  for (let i = 1; ; i++) {
-    try {
-      return await fn();
-    } catch (e) {
-      if (i >= attempts || !retryOn(e)) throw e;
-      await sleep(Math.random() * Math.min(max, base * 2 ** (i - 1)));
-    }
-  }
+export function withRetry<T>(fn: () => Promise<T>, options: RetryOptions = {}): Promise<T> {
+  // The backoff loop is sagemaker-client's; the deployer only widens what counts as passing.
+  return backoffRetry(fn, (e) => e as Error, {
+    attempts: options.attempts,
+    baseDelayMs: options.baseDelayMs ?? 500,
+    maxDelayMs: options.maxDelayMs,
+    sleep: options.sleep,
+    retryOn: options.retryOn ?? isRetryable,
+  });
 }

@@ -8,7 +8,13 @@ export interface RetryOptions {
   baseDelayMs?: number;
   maxDelayMs?: number;
   onRetry?: (info: { attempt: number; delayMs: number; error: Error }) => void;
+  /** Which (mapped) errors are worth another attempt; default: throttling and SageMaker's 5xx. */
+  retryOn?: (e: Error) => boolean;
+  /** Replaces the backoff wait (tests). */
+  sleep?: (ms: number) => Promise<void>;
 }
+
+const passes = (e: Error): boolean => e instanceof ThrottlingError || e instanceof ServiceUnavailableError;
 
 /**
  * Retries throttling and SageMaker's own 5xx with exponential backoff and full jitter. The SDK
@@ -24,11 +30,10 @@ export async function withRetry<T>(fn: () => Promise<T>, map: (e: unknown) => Er
       return await fn();
     } catch (raw) {
       const e = map(raw);
-      const retryable = e instanceof ThrottlingError || e instanceof ServiceUnavailableError;
-      if (!retryable || attempt >= attempts) throw e;
+      if (!(options.retryOn ?? passes)(e) || attempt >= attempts) throw e;
       const delayMs = Math.round(Math.random() * Math.min(max, base * 2 ** (attempt - 1)));
       options.onRetry?.({ attempt, delayMs, error: e });
-      await sleep(delayMs);
+      await (options.sleep ?? sleep)(delayMs);
     }
   }
 }
