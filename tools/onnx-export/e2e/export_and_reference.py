@@ -24,6 +24,7 @@ import torch  # noqa: E402
 from vad_export import cases  # noqa: E402
 from vad_export.config import load_config  # noqa: E402
 from vad_export.export import TOLERANCE, check_graph, export_module, torch_outputs  # noqa: E402
+from vad_export.onnx_fixes import torchscript_export  # noqa: E402
 from vad_export.stages import ORDER, STAGES  # noqa: E402
 from vad_export.stages.appearance import RoiCrop  # noqa: E402
 
@@ -99,7 +100,7 @@ def main() -> int:
         from vad_export.onnx_fixes import roi_align_half_pixel_fix
 
         with roi_align_half_pixel_fix(True):
-            torch.onnx.export(crop, (first.unsqueeze(0), boxes), str(crop_path), opset_version=ROI_CROP_OPSET, input_names=["image", "boxes"], output_names=["crops"], dynamic_axes={"image": {2: "H", 3: "W"}, "boxes": {0: "M"}, "crops": {0: "M"}})
+            torchscript_export(crop, (first.unsqueeze(0), boxes), str(crop_path), opset_version=ROI_CROP_OPSET, input_names=["image", "boxes"], output_names=["crops"], dynamic_axes={"image": {2: "H", 3: "W"}, "boxes": {0: "M"}, "crops": {0: "M"}})
         crops = crop(first.unsqueeze(0), boxes)
     cases.write_case(out, "roi_crop", crop_path.name, ["image", "boxes"], (first.unsqueeze(0), boxes), ["crops"], (crops,), {"crops": 1e-4})
     (out / "e2e-info.json").write_text(json.dumps(info, indent=2) + "\n")

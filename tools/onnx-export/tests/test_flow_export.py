@@ -41,6 +41,12 @@ def test_flow_graph_has_no_sqrt_on_int64(fixed_flow_onnx):
     assert all(types.get(n.input[0]) != INT64 for n in nodes(model, "Sqrt"))
 
 
+TORCH_MAJOR = int(torch.__version__.split(".")[0])
+
+
+# Measured with torch 1.13 (Debian, CI). torch 2.x's tracer casts the channel count to float before
+# the Sqrt, so there the unpatched graph is already valid and the fix changes nothing.
+@pytest.mark.skipif(TORCH_MAJOR >= 2, reason="torch >= 2 traces sqrt(num_channels) on float: no int64 Sqrt to show")
 def test_without_the_fix_the_export_has_the_int64_sqrt_onnxruntime_refuses(workdir, one_update_flow):
     path = workdir / "flow_unpatched.onnx"
     export_module("flow", one_update_flow, flow.example_inputs(*SIZE), path, sqrt_fix=False)

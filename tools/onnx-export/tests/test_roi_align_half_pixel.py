@@ -7,7 +7,7 @@ import torch
 from graph_utils import attr, load, nodes
 from vad_export.clip_visual import VisionTransformer
 from vad_export.export import check_graph, export_module
-from vad_export.onnx_fixes import roi_align_half_pixel_fix
+from vad_export.onnx_fixes import roi_align_half_pixel_fix, torchscript_export
 from vad_export.stages.appearance import AppearanceGraph, RoiCrop
 
 
@@ -15,7 +15,7 @@ def _export_crop(path, opset, fix):
     image = torch.rand(1, 3, 40, 56)
     boxes = torch.tensor([[3.2, 4.7, 30.1, 33.9]])
     with torch.no_grad(), roi_align_half_pixel_fix(fix):
-        torch.onnx.export(RoiCrop().eval(), (image, boxes), str(path), opset_version=opset, input_names=["image", "boxes"], output_names=["crops"])
+        torchscript_export(RoiCrop().eval(), (image, boxes), str(path), opset_version=opset, input_names=["image", "boxes"], output_names=["crops"])
     onnx.checker.check_model(str(path))
     (node,) = nodes(load(path), "RoiAlign")
     return node

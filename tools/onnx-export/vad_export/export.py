@@ -13,7 +13,7 @@ import onnx
 import torch
 
 from . import cases
-from .onnx_fixes import patched_raft_corr_scale, roi_align_half_pixel_fix
+from .onnx_fixes import patched_raft_corr_scale, roi_align_half_pixel_fix, torchscript_export
 from .stages import STAGES
 
 # Max abs difference ORT vs PyTorch accepted per output (exporter-notes.md measured 2.8e-4 px boxes,
@@ -45,7 +45,7 @@ def export_module(stage: str, module: torch.nn.Module, example_inputs: tuple, pa
     t0 = time.perf_counter()
     with torch.no_grad(), roi_align_half_pixel_fix(half_pixel_fix), patched_raft_corr_scale(sqrt_fix and stage == "flow"), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # ~80 TracerWarnings from torchvision's R-CNNs, all benign (exporter-notes.md)
-        torch.onnx.export(
+        torchscript_export(
             module.eval(),
             tuple(example_inputs),
             str(path),

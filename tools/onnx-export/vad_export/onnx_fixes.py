@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import contextlib
+import inspect
 import math
 import warnings
 
@@ -23,28 +24,56 @@ ROI_ALIGN_MODE_OPSET = 16
 _state = {"half_pixel_fix": True, "registered": False}
 
 
-def _current_opset() -> int:
+# ONNX TensorProto.INT64, the dtype RoiAlign wants for batch indices.
+_ONNX_INT64 = 7
+
+
+def _current_opset(g) -> int:
+    """The opset being exported: the graph context knows it (torch >= 1.13); older builds keep it
+    in a module global whose home moved between releases."""
+    opset = getattr(g, "opset", None)
+    if opset is not None:
+        return int(opset)
     from torch.onnx._globals import GLOBALS
 
     return int(GLOBALS.export_onnx_opset_version)
 
 
+def torchscript_export(*args, **kwargs) -> None:
+    """torch.onnx.export through the TorchScript exporter on every torch release.
+
+    torch >= 2.9 defaults to the dynamo exporter, which ignores custom symbolics (the RoiAlign fix),
+    needs opset >= 18 and cannot trace torchvision's R-CNNs with dynamic box counts; older releases
+    have no `dynamo` argument at all, so it is passed only where it exists.
+    """
+    if "dynamo" in inspect.signature(torch.onnx.export).parameters:
+        kwargs.setdefault("dynamo", False)
+    with warnings.catch_warnings():
+        # torch >= 2.9 warns that the TorchScript exporter is deprecated; it is the one that
+        # honours the symbolics these networks need.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore", FutureWarning)
+        torch.onnx.export(*args, **kwargs)
+
+
 def register_roi_align_symbolic() -> None:
-    """Registers our torchvision::roi_align symbolic (idempotent; replaces torchvision's)."""
+    """Registers our torchvision::roi_align symbolic (idempotent; replaces torchvision's).
+
+    Written with plain ONNX ops (Gather, Cast) rather than torch's private symbolic helpers, which
+    were renamed or removed between torch 1.13 and 2.x.
+    """
     if _state["registered"]:
         return
     import torchvision.ops  # noqa: F401  (registers torchvision's own symbolics first, so ours wins)
     from torch.onnx import register_custom_op_symbolic
     from torch.onnx.symbolic_helper import parse_args
-    from torch.onnx.symbolic_opset9 import _cast_Long
-    from torch.onnx.symbolic_opset11 import select, squeeze
 
     @parse_args("v", "v", "f", "i", "i", "i", "i")
     def roi_align(g, input, rois, spatial_scale, pooled_height, pooled_width, sampling_ratio, aligned):
-        batch_indices = _cast_Long(
-            g, squeeze(g, select(g, rois, 1, g.op("Constant", value_t=torch.tensor([0], dtype=torch.long))), 1), False
-        )
-        rois = select(g, rois, 1, g.op("Constant", value_t=torch.tensor([1, 2, 3, 4], dtype=torch.long)))
+        # rois is [K, 5] = (batch index, x1, y1, x2, y2); a scalar Gather index drops the axis.
+        first = g.op("Constant", value_t=torch.tensor(0, dtype=torch.long))
+        batch_indices = g.op("Cast", g.op("Gather", rois, first, axis_i=1), to_i=_ONNX_INT64)
+        rois = g.op("Gather", rois, g.op("Constant", value_t=torch.tensor([1, 2, 3, 4], dtype=torch.long)), axis_i=1)
         # ONNX has no negative sampling ratio; 0 means adaptive there, as -1 does in torchvision.
         sampling_ratio = max(sampling_ratio, 0)
         attrs = dict(
@@ -53,7 +82,7 @@ def register_roi_align_symbolic() -> None:
             output_width_i=pooled_width,
             sampling_ratio_i=sampling_ratio,
         )
-        if _current_opset() >= ROI_ALIGN_MODE_OPSET:
+        if _current_opset(g) >= ROI_ALIGN_MODE_OPSET:
             if _state["half_pixel_fix"]:
                 attrs["coordinate_transformation_mode_s"] = "half_pixel" if aligned else "output_half_pixel"
             # else: torchvision 0.14 behaviour, kept only so the tests can show the bug it causes
@@ -61,7 +90,10 @@ def register_roi_align_symbolic() -> None:
             raise RuntimeError("roi_align(aligned=True) needs opset >= 16 (coordinate_transformation_mode)")
         return g.op("RoiAlign", input, rois, batch_indices, **attrs)
 
-    register_custom_op_symbolic("torchvision::roi_align", roi_align, 11)
+    # Registered at 16 too: torchvision >= 0.15 ships its own opset-16 symbolic, which would
+    # otherwise win at opset >= 16 and make the fix's on/off switch (and its test) meaningless.
+    for opset in (11, ROI_ALIGN_MODE_OPSET):
+        register_custom_op_symbolic("torchvision::roi_align", roi_align, opset)
     _state["registered"] = True
 
 
