@@ -1,10 +1,10 @@
-import { type AiVadConfig, AiVadConfigSchema, type AttributeName, enabledAttributes } from '@vad/contracts';
+import { type AiVadConfig, AiVadConfigSchema, type AttributeName, anomalibConfigSections, enabledAttributes, isAiVadClassPath, isConfigRecord } from '@vad/contracts';
 import { type DensityState, type TrainingFeatures, fitDensityState } from './density/density-state';
 import { VadError } from './errors';
 import { BUILTIN_FLOW_NAME, parseBuiltinFlowParams } from './flow/builtin-flow';
 import { densityToTensors } from './model/density-io';
 import type { ModelDirReport } from './model/verify-model-dir';
-import { writeModelDir } from './model/write-model-dir';
+import { assertWritableTarget, writeModelDir } from './model/write-model-dir';
 import { FeatureExtractor, type StageSource, type StageSources } from './pipeline';
 import type { LoadOptions, PreparedFrame } from './pipeline-types';
 import { type Float32Tensor, tensor } from './tensor';
@@ -61,12 +61,60 @@ export interface FitResult {
   readonly rows: Partial<Record<AttributeName, number>>;
 }
 
+/**
+ * An anomalib config (v0.7 flat `model:`/`dataset:`, or v1/v2 `model.init_args`/`data.init_args`)
+ * as AI-VAD's settings, anomalib's defaults filled in. Sections AI-VAD does not read (trainer,
+ * logging, …) are dropped, so a fitted model does not carry them.
+ */
 export function parseConfig(config: unknown): AiVadConfig {
-  const parsed = AiVadConfigSchema.safeParse(config ?? {});
+  const doc = config ?? {};
+  if (!isConfigRecord(doc)) throw new VadError('config_invalid', 'config: expected a mapping with model: and dataset: sections');
+  const { dataset, model, classPath } = anomalibConfigSections(doc);
+  if (!isAiVadClassPath(classPath)) throw new VadError('unsupported_format', `config: model.class_path is ${classPath}, not anomalib's AiVad`);
+  const parsed = AiVadConfigSchema.safeParse({ dataset, model });
   if (!parsed.success) {
     throw new VadError('config_invalid', `config: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
   }
   return parsed.data;
+}
+
+/** The attributes that need a network of their own, and the config key that turns each on. */
+const NETWORK_ATTRIBUTES = [
+  { attribute: 'pose', key: 'use_pose_features', stage: 'pose' },
+  { attribute: 'appearance', key: 'use_deep_features', stage: 'appearance' },
+] as const satisfies readonly { attribute: AttributeName; key: string; stage: keyof FitStages }[];
+
+/**
+ * anomalib turns every attribute on by default, but pose and appearance need networks the user
+ * exports (tools/onnx-export). For a fit from the built-in stages the useful default is: an
+ * attribute the config does not mention is on only when its network is given. Explicit settings
+ * are kept (and fitModel refuses an explicit `true` without the network).
+ */
+export function attributesForStages(config: unknown, stages: FitStages = {}): { config: unknown; off: AttributeName[] } {
+  if (config !== undefined && config !== null && !isConfigRecord(config)) return { config, off: [] };
+  const doc = structuredClone((config ?? {}) as Record<string, unknown>);
+  if (!isConfigRecord(doc['model'])) doc['model'] = {};
+  const { model } = anomalibConfigSections(doc); // a reference into doc: model: or model.init_args
+  const off: AttributeName[] = [];
+  for (const n of NETWORK_ATTRIBUTES) {
+    if (model[n.key] === undefined && stages[n.stage] === undefined) {
+      model[n.key] = false;
+      off.push(n.attribute);
+    }
+  }
+  return { config: doc, off };
+}
+
+function requireNetworks(config: AiVadConfig, stages: FitStages = {}): void {
+  const model = config.model as Record<string, unknown>;
+  for (const n of NETWORK_ATTRIBUTES) {
+    if (model[n.key] === true && stages[n.stage] === undefined) {
+      throw new VadError(
+        'config_invalid',
+        `${n.attribute} features are on (model.${n.key}) but no ${n.stage} network was given: pass one (vad-core fit --${n.stage} ${n.stage}.onnx, exported by tools/onnx-export) or set model.${n.key}: false`,
+      );
+    }
+  }
 }
 
 export function fitStageSources(stages: FitStages = {}): StageSources {
@@ -120,6 +168,8 @@ export async function fitModel(opts: FitOptions): Promise<FitResult> {
     ids.add(v.id);
     if (v.frameCount < 2) throw new VadError('fit_failed', `training video "${v.id}" has ${v.frameCount} frame(s): a clip needs two`);
   }
+  requireNetworks(config, opts.stages);
+  await assertWritableTarget(opts.outDir, { overwrite: opts.overwrite });
   const sources = fitStageSources(opts.stages);
   const extractor = await FeatureExtractor.open(sources, config, enabled, opts);
   const rows: Partial<Record<AttributeName, FeatureRows>> = {};

@@ -52,7 +52,7 @@ export { defaultModelDir, sampleClipDir } from './model/default-model';
 // the pipeline
 export type { PreparedFrame, RegionScore, ClipScore, Box, LoadOptions, StageProvider } from './pipeline-types';
 export { loadModel, FeatureExtractor, manifestStageSources, type VadModel, type ClipFeatures, type StageSource, type StageSources } from './pipeline';
-export { fitModel, parseConfig, fitStageSources, type FitOptions, type FitVideo, type FitStages, type FitResult, type FitProgress } from './fit';
+export { fitModel, parseConfig, attributesForStages, fitStageSources, type FitOptions, type FitVideo, type FitStages, type FitResult, type FitProgress } from './fit';
 export { listFrameFiles, folderVideo, listVideoFolders } from './cli/frame-folder';
 
 // golden evaluation (the `golden` command's engine)

@@ -1,4 +1,4 @@
-import { AiVadConfigSchema, type AiVadConfig } from '@vad/contracts';
+import { AiVadConfigSchema, type AiVadConfig, anomalibConfigSections, isAiVadClassPath, isConfigRecord } from '@vad/contracts';
 import { VadError } from '@vad/core';
 import { parse as parseYaml } from 'yaml';
 
@@ -36,8 +36,6 @@ export interface MappedConfig {
   readonly ignored: string[];
 }
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
 function pick(from: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
   return Object.fromEntries(keys.filter((k) => from[k] !== undefined).map((k) => [k, from[k]]));
 }
@@ -60,15 +58,11 @@ export function configFromAnomalibYaml(text: string, source: string): MappedConf
   } catch (e) {
     throw new VadError('config_invalid', `${source} is not YAML: ${(e as Error).message}`, { file: source });
   }
-  if (!isRecord(doc)) throw new VadError('config_invalid', `${source} is not an anomalib config (expected model: and dataset: sections)`, { file: source });
-  const modelSection = isRecord(doc['model']) ? doc['model'] : {};
-  const model = isRecord(modelSection['init_args']) ? modelSection['init_args'] : modelSection;
-  const classPath = typeof modelSection['class_path'] === 'string' ? modelSection['class_path'] : undefined;
-  if (classPath && !/(^|\.)AiVad$/.test(classPath)) throw new VadError('unsupported_format', `${source} configures ${classPath}, not anomalib's AiVad`, { file: source });
-  const dataSection = isRecord(doc['dataset']) ? doc['dataset'] : isRecord(doc['data']) ? doc['data'] : {};
-  const data = isRecord(dataSection['init_args']) ? dataSection['init_args'] : dataSection;
+  if (!isConfigRecord(doc)) throw new VadError('config_invalid', `${source} is not an anomalib config (expected model: and dataset: sections)`, { file: source });
+  const { dataset: data, model, classPath, otherSections } = anomalibConfigSections(doc);
+  if (!isAiVadClassPath(classPath)) throw new VadError('unsupported_format', `${source} configures ${classPath}, not anomalib's AiVad`, { file: source });
   const ignored = [
-    ...Object.keys(doc).filter((k) => k !== 'model' && k !== 'dataset' && k !== 'data'),
+    ...otherSections,
     ...Object.keys(data).filter((k) => !(DATASET_KEYS as readonly string[]).includes(k)).map((k) => `dataset.${k}`),
   ];
   const modelKeys = Object.keys(model).filter((k) => k === 'name' || k === 'knn_neighbors_from' || (AI_VAD_MODEL_KEYS as readonly string[]).includes(k));

@@ -4,7 +4,7 @@ import { basename } from 'node:path';
 import { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { VadError, asVadError } from '../errors';
-import { fitModel, parseConfig } from '../fit';
+import { attributesForStages, fitModel, parseConfig } from '../fit';
 import { defaultModelDir, sampleClipDir } from '../model/default-model';
 import { loadModel } from '../pipeline';
 import { folderVideo, listVideoFolders } from './frame-folder';
@@ -86,14 +86,16 @@ async function main(): Promise<void> {
     .action(async (o) => {
       const dirs: string[] = [...(o.videos ? await listVideoFolders(o.videos) : []), ...(o.video ?? [])];
       if (dirs.length === 0) throw new VadError('bad_argument', 'give the normal videos with --videos <dir> (sub-folders) or --video <dir> …');
-      const config = await readConfig(o.config);
+      const stages = { regions: o.regions, flow: o.flow, pose: o.pose, appearance: o.appearance };
+      const { config, off } = attributesForStages(await readConfig(o.config), stages);
       const imageSize = parseConfig(config).dataset.image_size;
+
       const videos = await Promise.all(dirs.map((d) => folderVideo(d, imageSize)));
       const t0 = Date.now();
       const result = await fitModel({
         config,
         videos,
-        stages: { regions: o.regions, flow: o.flow, pose: o.pose, appearance: o.appearance },
+        stages,
         name: o.name ?? basename(o.out),
         outDir: o.out,
         overwrite: !!o.overwrite,
@@ -104,6 +106,11 @@ async function main(): Promise<void> {
         },
       });
       if (process.stderr.isTTY) process.stderr.write('\n');
+      if (off.length > 0) {
+        // anomalib's default is every attribute on; say why these are not (after the fit, so a
+        // failing fit still ends with exactly one line).
+        console.error(`vad-core fit: ${off.join(' and ')} off (no ${off.map((a) => (a === 'pose' ? '--pose' : '--appearance')).join('/')} network given and the config does not enable ${off.length > 1 ? 'them' : 'it'})`);
+      }
       console.log(JSON.stringify({ out: result.report.dir, clips: result.clips, rows: result.rows, attributes: result.report.attributes, seconds: (Date.now() - t0) / 1000 }, null, 2));
     });
 

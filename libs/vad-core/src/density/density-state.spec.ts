@@ -78,6 +78,12 @@ describe('fitDensityState', () => {
       code: 'bank_invalid',
       message: expect.stringMatching(/two videos/),
     });
+    // Fewer velocity rows than mixture components: scikit-learn refuses, and so do we.
+    const three = { groups: ['video01'], velocity: { features: rows(3, 2, 4), group: new Int32Array(3) } };
+    await expect(fitDensityState(three, { ...model, n_components_velocity: 4, use_pose_features: false, use_deep_features: false })).rejects.toMatchObject({
+      code: 'bank_invalid',
+      message: expect.stringMatching(/3 training region\(s\) for n_components_velocity = 4/),
+    });
   });
 });
 

@@ -83,6 +83,15 @@ export async function fitDensityState(t: TrainingFeatures, model: AiVadModelConf
   for (const attribute of attributes) {
     const { features, group } = training(t, attribute);
     if (attribute === 'velocity') {
+      const rows = features.shape[0] ?? 0;
+      // scikit-learn (anomalib) refuses n_samples < n_components; a quietly smaller mixture would
+      // be a different model from the one the config asks for.
+      if (rows < model.n_components_velocity) {
+        throw new VadError(
+          'bank_invalid',
+          `velocity: ${rows} training region(s) for n_components_velocity = ${model.n_components_velocity}: fit on more or longer normal videos, or lower n_components_velocity`,
+        );
+      }
       const fitted = fitGmm(features, { nComponents: model.n_components_velocity, seed: options.seed ?? 0 });
       state.velocity = {
         gmm: fitted.params,

@@ -53,15 +53,24 @@ async function exists(path: string): Promise<boolean> {
 }
 
 /**
+ * Refuses an existing `dir` unless overwriting. Fitting calls this before its (long) feature pass
+ * too, so a user does not wait out a whole fit to learn the output folder is taken.
+ */
+export async function assertWritableTarget(dir: string, options: WriteModelDirOptions = {}): Promise<string> {
+  const target = resolve(dir);
+  if ((await exists(target)) && !options.overwrite) {
+    throw new VadError('bad_argument', `${target} already exists; remove it or pass overwrite (--overwrite on the command line)`, { dir: target });
+  }
+  return target;
+}
+
+/**
  * Writes a complete model directory (model-format.md) with digests in manifest.json. The files go
  * into a temporary directory beside `dir`, which is verified and then renamed into place, so a crash
  * or an invalid model never leaves a half-written `dir`.
  */
 export async function writeModelDir(spec: ModelDirSpec, dir: string, options: WriteModelDirOptions = {}): Promise<ModelDirReport> {
-  const target = resolve(dir);
-  if ((await exists(target)) && !options.overwrite) {
-    throw new VadError('bad_argument', `${target} already exists; remove it or pass overwrite`, { dir: target });
-  }
+  const target = await assertWritableTarget(dir, options);
   const parsedConfig = AiVadConfigSchema.safeParse(spec.config);
   if (!parsedConfig.success) throw new VadError('config_invalid', `model config: ${parsedConfig.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
 
