@@ -50,6 +50,31 @@ describe('GroupedKnnEstimator', () => {
     }
   });
 
+  it('picks the true nearest rows among near-ties that float32 GEMM distances misorder', async () => {
+    // Rows of norm ~60 that differ by ~0.1 (a still object in several videos): ‖q‖²+‖b‖²−2q·b in
+    // float32 loses ~1e-3 of the ~1e-2 squared distances, enough to swap neighbours.
+    const random = seededRandom(7);
+    const dim = 64;
+    const gauss = () => Math.sqrt(-2 * Math.log(random() + 1e-12)) * Math.cos(2 * Math.PI * random());
+    const offset = Array.from({ length: dim }, () => gauss() * 7.5);
+    const bases = Array.from({ length: 25 }, () => Array.from({ length: dim }, () => gauss()));
+    const near = (b: number[]) => b.map((v, j) => offset[j]! + v + gauss() * 0.01);
+    const rows = Array.from({ length: 105 }, () => near(bases[Math.floor(random() * 25)]!));
+    const data = Float32Array.from(rows.flat());
+    const qs = Float32Array.from(Array.from({ length: 16 }, () => near(bases[Math.floor(random() * 25)]!)).flat());
+    const k = 5;
+    const est = await GroupedKnnEstimator.create(float32(data, [105, dim]), Int32Array.from({ length: 105 }, (_, r) => r % 3), k);
+    try {
+      const got = await est.kNearestDistances(float32(qs, [16, dim]));
+      for (let i = 0; i < 16; i++) {
+        const want = bruteForce(qs.subarray(i * dim, i * dim + dim), data, dim, k, () => true);
+        for (let j = 0; j < k; j++) expect(got[i * k + j]).toBeCloseTo(want[j]!, 6);
+      }
+    } finally {
+      await est.release();
+    }
+  });
+
   it('scores each bank row against the bank without its own group (leave-one-group-out)', async () => {
     const est = await GroupedKnnEstimator.create(bank, group, 2, { batchSize: 7 });
     try {

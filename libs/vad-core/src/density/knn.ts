@@ -28,10 +28,14 @@ export interface KnnOptions {
  * anomalib's `GroupedKNNEstimator`: a memory bank of training features that remembers the group
  * (video) of every row. Raw score = mean Euclidean distance to the k nearest bank rows.
  *
- * Distances come from an ONNX graph (GEMM + TopK, knn-graph.ts); the k winners' distances are then
- * recomputed exactly in float64 (k·D work per query), so the expanded ‖q‖²+‖b‖²−2q·b form's float32
- * cancellation never reaches a score.
+ * Distances come from an ONNX graph (GEMM + TopK, knn-graph.ts) that ranks k + EXTRA_CANDIDATES
+ * candidates; their distances are recomputed exactly in float64 ((k + extra)·D work per query) and
+ * the k nearest kept, so the expanded ‖q‖²+‖b‖²−2q·b form's float32 cancellation reaches neither a
+ * score nor the choice of neighbours (near-ties between rows of large norm can swap in float32).
  */
+/** Candidates ranked beyond k by the float32 graph, for the exact float64 re-ranking. */
+export const EXTRA_CANDIDATES = 8;
+
 export class GroupedKnnEstimator {
   private constructor(
     readonly bank: Float32Tensor,
@@ -42,6 +46,8 @@ export class GroupedKnnEstimator {
     private readonly feedBank: boolean,
     private readonly batchSize: number,
     readonly what: string,
+    /** How many nearest rows the graph returns per query (k plus the re-ranking margin). */
+    private readonly candidates: number,
   ) {}
 
   get rows(): number {
@@ -66,14 +72,15 @@ export class GroupedKnnEstimator {
       norms[r] = s;
     }
     const bankAs = options.bankAs ?? 'input';
-    const model = buildKnnGraph({ dim: d, rows: n, k, bank: bankAs === 'initializer' ? bank.data : undefined });
+    const candidates = Math.min(n, k + EXTRA_CANDIDATES);
+    const model = buildKnnGraph({ dim: d, rows: n, k: candidates, bank: bankAs === 'initializer' ? bank.data : undefined });
     const session = await createOnnxSession(model, {
       threads: options.threads ?? 1,
       executionProvider: options.executionProvider,
       memArena: options.memArena ?? true,
       label: `${what} kNN graph`,
     });
-    return new GroupedKnnEstimator(bank, group, k, session, norms, bankAs === 'input', options.batchSize ?? 256, what);
+    return new GroupedKnnEstimator(bank, group, k, session, norms, bankAs === 'input', options.batchSize ?? 256, what, candidates);
   }
 
   /** Distances [Q, k] (ascending per row) from each query row to its k nearest bank rows. */
@@ -158,27 +165,30 @@ export class GroupedKnnEstimator {
     const values = result[names.values].data as Float32Array;
     const indices = result[names.indices].data as BigInt64Array;
     const bank = this.bank.data;
+    const c = this.candidates;
     for (let i = 0; i < count; i++) {
       const o = (at + i) * k;
-      for (let j = 0; j < k; j++) {
-        if (values[i * k + j] === Infinity) {
-          throw new VadError('internal', `${this.what}: fewer than k = ${k} unmasked bank rows reached the kNN graph`);
-        }
-        const b = Number(indices[i * k + j]) * d;
+      let filled = 0;
+      for (let j = 0; j < c; j++) {
+        // Masked rows (leave-one-group-out) rank last with +Inf: never neighbours.
+        if (values[i * c + j] === Infinity) break;
+        const b = Number(indices[i * c + j]) * d;
         let s = 0;
         for (let t = 0; t < d; t++) {
           const diff = batch[i * d + t] - bank[b + t];
           s += diff * diff;
         }
         const dist = Math.sqrt(s);
-        // Insertion into the sorted row: the exact distances may reorder near-ties.
-        let p = j;
+        if (filled === k && dist >= out[o + k - 1]) continue;
+        // Insertion into the sorted row of the k nearest so far.
+        let p = filled < k ? filled++ : k - 1;
         while (p > 0 && out[o + p - 1] > dist) {
           out[o + p] = out[o + p - 1];
           p--;
         }
         out[o + p] = dist;
       }
+      if (filled < k) throw new VadError('internal', `${this.what}: fewer than k = ${k} unmasked bank rows reached the kNN graph`);
     }
   }
 }

@@ -314,7 +314,10 @@ export function resizeBilinearChw(src: Float32Tensor, size: readonly [number, nu
   return tensor('float32', out, [c, dh, dw]);
 }
 
-// torch's area_pixel_compute_source_index + compute_indices_weights_linear (CPU, float scale).
+// torch 1.13's area_pixel_compute_source_index + compute_indices_weights_linear (CPU): the scale is
+// float32, the source coordinate stays in double, only the two weights are stored as float32.
+// (Rounding the coordinate to float32 too is torch 2.x; it differs by ~2e-4 on steep flow fields
+// when the size ratio is not exact in float32, e.g. 520×960 → 240×360.)
 function bilinearTaps(inLen: number, outLen: number): { i0: Int32Array; i1: Int32Array; l0: Float64Array; l1: Float64Array } {
   const scale = Math.fround(inLen / outLen);
   const i0 = new Int32Array(outLen);
@@ -322,13 +325,13 @@ function bilinearTaps(inLen: number, outLen: number): { i0: Int32Array; i1: Int3
   const l0 = new Float64Array(outLen);
   const l1 = new Float64Array(outLen);
   for (let d = 0; d < outLen; d++) {
-    const s = Math.max(Math.fround(scale * (d + 0.5) - 0.5), 0);
+    const s = Math.max(scale * (d + 0.5) - 0.5, 0);
     const a = Math.min(Math.floor(s), inLen - 1);
-    const lambda = Math.min(Math.max(s - a, 0), 1);
+    const lambda = Math.fround(Math.min(Math.max(s - a, 0), 1));
     i0[d] = a;
     i1[d] = a < inLen - 1 ? a + 1 : a;
     l1[d] = lambda;
-    l0[d] = 1 - lambda;
+    l0[d] = Math.fround(1 - lambda);
   }
   return { i0, i1, l0, l1 };
 }

@@ -29,6 +29,8 @@ export interface Comparison {
   ok: boolean;
   maxAbsDiff: number;
   detail?: string;
+  /** Said on the case's line even when it passes (e.g. why a difference is accepted). */
+  note?: string;
 }
 
 export function loadGoldenCase(file: string): GoldenCase {

@@ -57,7 +57,8 @@ export async function evaluateGoldenDir(dir: string): Promise<CaseOutcome[]> {
 export function formatOutcome(o: CaseOutcome): string {
   const worst = o.comparisons.reduce((m, c) => Math.max(m, c.maxAbsDiff), 0);
   const failed = o.comparisons.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail ?? 'mismatch'}`);
-  const why = o.error ? [o.error, ...failed] : failed;
+  const notes = o.comparisons.filter((c) => c.ok && c.note).map((c) => `${c.name}: ${c.note}`);
+  const why = [...(o.error ? [o.error] : []), ...failed, ...notes];
   const name = o.file.split('/').pop();
   return `${o.ok ? 'PASS' : 'FAIL'} ${name} ${o.kind} max|diff|=${worst.toExponential(2)} (${o.comparisons.length} compared)${why.length ? ' — ' + why.join('; ') : ''}`;
 }
