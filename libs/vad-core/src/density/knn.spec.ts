@@ -50,6 +50,16 @@ describe('GroupedKnnEstimator', () => {
     }
   });
 
+  it("opens with executionProvider 'auto' where the CUDA provider is missing (falls back to the CPU)", async () => {
+    const est = await GroupedKnnEstimator.create(bank, group, 1, { executionProvider: 'auto' });
+    try {
+      const got = await est.kNearestDistances(queries);
+      expect(got[0]).toBeCloseTo(bruteForce(queries.data.subarray(0, d), bankData, d, 1, () => true)[0]!, 6);
+    } finally {
+      await est.release();
+    }
+  });
+
   it('picks the true nearest rows among near-ties that float32 GEMM distances misorder', async () => {
     // Rows of norm ~60 that differ by ~0.1 (a still object in several videos): ‖q‖²+‖b‖²−2q·b in
     // float32 loses ~1e-3 of the ~1e-2 squared distances, enough to swap neighbours.

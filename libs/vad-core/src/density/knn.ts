@@ -1,5 +1,6 @@
 import { VadError } from '../errors';
-import { type ExecutionProvider, type OnnxSession, createOnnxSession } from '../runtime/onnx-session';
+import type { ExecutionProvider, OnnxSession } from '../runtime/onnx-session';
+import { openSession } from '../runtime/providers';
 import { type Float32Tensor, tensor } from '../tensor';
 import { KNN_GRAPH_NAMES, buildKnnGraph } from './knn-graph';
 
@@ -74,11 +75,12 @@ export class GroupedKnnEstimator {
     const bankAs = options.bankAs ?? 'input';
     const candidates = Math.min(n, k + EXTRA_CANDIDATES);
     const model = buildKnnGraph({ dim: d, rows: n, k: candidates, bank: bankAs === 'initializer' ? bank.data : undefined });
-    const session = await createOnnxSession(model, {
+    // Through openSession, as the stage networks: 'auto' must fall back to the CPU where the CUDA
+    // provider library is missing, not fail the model's load.
+    const { session } = await openSession(model, `${what} kNN graph`, {
       threads: options.threads ?? 1,
       executionProvider: options.executionProvider,
       memArena: options.memArena ?? true,
-      label: `${what} kNN graph`,
     });
     return new GroupedKnnEstimator(bank, group, k, session, norms, bankAs === 'input', options.batchSize ?? 256, what, candidates);
   }
