@@ -16,7 +16,10 @@ describe('@vad/core as an installed package', () => {
 
   beforeAll(() => {
     work = mkdtempSync(join(tmpdir(), 'vad-core-pkg-'));
-    run('npx', ['nx', 'run', 'vad-core:build', '--skip-nx-cache', '--output-style=static'], ROOT);
+    // Under `nx run vad-core:test` the build ran first (the test target depends on it): a nested
+    // nx build here would race the outer run's own build of the same dist/ folder (and trips nx's
+    // recursive-invocation check). Run directly with jest, the spec builds the packages itself.
+    if (process.env['NX_TASK_TARGET_PROJECT'] !== 'vad-core') run('npx', ['nx', 'run', 'vad-core:build', '--output-style=static'], ROOT);
     for (const lib of ['contracts', 'vad-core']) run('npm', ['pack', '--pack-destination', work, join(ROOT, 'dist/libs', lib)], ROOT);
     const tarballs = readdirSync(work).filter((f) => f.endsWith('.tgz')).map((f) => join(work, f));
     const consumer = join(work, 'consumer');
