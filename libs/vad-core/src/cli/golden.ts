@@ -6,11 +6,11 @@ import { evaluateGoldenDir, formatOutcome } from '../golden/run-golden';
 async function main(): Promise<void> {
   const program = new Command('vad-golden')
     .description('Evaluate every golden case file in a directory against vad-core')
-    .requiredOption('--dir <folder>', 'directory of golden case files (*.json)')
+    .requiredOption('--dir <folder>', 'directory of golden case files (*.json, sub-folders included)')
     .parse();
   const { dir } = program.opts<{ dir: string }>();
   const outcomes = await evaluateGoldenDir(dir);
-  for (const o of outcomes) console.log(formatOutcome(o));
+  for (const o of outcomes) console.log(formatOutcome(o, dir));
   const failed = outcomes.filter((o) => !o.ok).length;
   console.log(`${outcomes.length - failed} passed, ${failed} failed`);
   if (outcomes.length === 0) {
