@@ -15,6 +15,7 @@ Run with Debian's python (torch 1.13, torchvision 0.14, scikit-learn 1.2, OpenCV
     /usr/bin/python3 tools/golden-variants/gen.py            # self-check against the shipped cases, then write cases/
     /usr/bin/python3 tools/golden-variants/gen.py --check    # self-check only
 """
+import collections
 import glob
 import json
 import math
@@ -334,14 +335,20 @@ def rand_boxes(rng, m, h, w, min_size=2.0, max_frac=0.7, outside=0.0):
     return np.array(bs, np.float32).reshape(-1, 4)
 
 
-def write(name, c):
+WRITTEN = collections.Counter()
+
+
+def emit(name, c):
+    """Writes case `c` as <kind>-v-<name>.json (resize: resize-<op>-v-…), unless over MAX_BYTES."""
+    stem = f"resize-{c['params']['op']}" if c['kind'] == 'resize' else c['kind']
     text = json.dumps(c)
     if len(text) > MAX_BYTES:
-        print(f'  not written (over {MAX_BYTES} bytes): {name}')
+        print(f'  not written (over {MAX_BYTES} bytes): {stem}-v-{name}')
         return
     os.makedirs(OUT, exist_ok=True)
-    with open(os.path.join(OUT, name + '.json'), 'w') as fh:
+    with open(os.path.join(OUT, f'{stem}-v-{name}.json'), 'w') as fh:
         fh.write(text)
+    WRITTEN[c['kind']] += 1
 
 
 # --------------------------------------------------------------------------------------- variants
@@ -365,7 +372,6 @@ def gen_roi_align(rng):
         ('small-rois', 3, 30, 40, 6, [7, 7], 1.0, -1, False, 0.0),
         ('small-rois-aligned', 3, 30, 40, 6, [7, 7], 1.0, -1, True, 0.0),
     ]
-    n = 0
     for name, C, H, W, M, osz, ss, sr, al, outside in specs:
         inp = smooth_field(rng, C, H, W, cell=4)
         Hs, Ws = H / ss, W / ss  # boxes are in input coordinates / spatial_scale
@@ -376,12 +382,10 @@ def gen_roi_align(rng):
         else:
             boxes = rand_boxes(rng, M, Hs, Ws, min_size=1.0, outside=outside)
         out = ref_roi_align(inp, boxes, osz, ss, sr, al)
-        write(f'roi_align-v-{name}', case('roi_align', {'output_size': osz, 'spatial_scale': ss,
-                                                        'sampling_ratio': sr, 'aligned': al},
-                                          {'input': arr(inp, 'float32'), 'boxes': arr(boxes, 'float32')},
-                                          {'output': arr(out, 'float32')}, tol))
-        n += 1
-    return n
+        emit(name, case('roi_align', {'output_size': osz, 'spatial_scale': ss,
+                                      'sampling_ratio': sr, 'aligned': al},
+                        {'input': arr(inp, 'float32'), 'boxes': arr(boxes, 'float32')},
+                        {'output': arr(out, 'float32')}, tol))
 
 
 def gen_velocity(rng):
@@ -399,15 +403,13 @@ def gen_velocity(rng):
         ('b12-M0', 30, 40, 0, 12, 0.0),
         ('b1-outside', 41, 59, 5, 1, 0.5),
     ]
-    n = 0
     for name, H, W, M, B, outside in specs:
         flow = smooth_field(rng, 2, H, W, cell=5, scale=3.0)
         boxes = rand_boxes(rng, M, H, W, min_size=2.0, outside=outside)
         feats = ref_velocity(flow, boxes, B)
-        write(f'velocity_features-v-{name}', case('velocity_features', {'n_bins': B},
-                                                  {'flow': arr(flow, 'float32'), 'boxes': arr(boxes, 'float32')},
-                                                  {'features': arr(feats, 'float32')}, tol))
-        n += 1
+        emit(name, case('velocity_features', {'n_bins': B},
+                        {'flow': arr(flow, 'float32'), 'boxes': arr(boxes, 'float32')},
+                        {'features': arr(feats, 'float32')}, tol))
     # edge: a flow with exact zeros and axis-aligned vectors (angles exactly on bin edges 0, ±π/2, π)
     H, W = 32, 48
     flow = np.zeros((2, H, W), np.float32)
@@ -419,16 +421,13 @@ def gen_velocity(rng):
                       [38, 18, 46, 30], [4, 4, 10, 10]], np.float32)
     for B in (2, 4, 8):
         feats = ref_velocity(flow, boxes, B)
-        write(f'velocity_features-v-edge-axis-b{B}', case('velocity_features', {'n_bins': B},
-                                                         {'flow': arr(flow, 'float32'), 'boxes': arr(boxes, 'float32')},
-                                                         {'features': arr(feats, 'float32')}, tol))
-        n += 1
-    return n
+        emit(f'edge-axis-b{B}', case('velocity_features', {'n_bins': B},
+                                    {'flow': arr(flow, 'float32'), 'boxes': arr(boxes, 'float32')},
+                                    {'features': arr(feats, 'float32')}, tol))
 
 
 def gen_pose(rng):
     tol = {'atol': 1e-5, 'rtol': 1e-5}
-    n = 0
     for M in (0, 1, 3, 7, 20):
         boxes = rand_boxes(rng, M, 240, 360, min_size=8.0)
         kp = np.zeros((M, 17, 3), np.float32)
@@ -439,11 +438,9 @@ def gen_pose(rng):
             kp[m, :, 1] = y1 + rng.uniform(-0.2, 1.2, 17) * bh
             kp[m, :, 2] = rng.uniform(0, 1, 17)
         feats = ref_pose(kp, boxes)
-        write(f'pose_features-v-M{M}', case('pose_features', {},
-                                            {'keypoints': arr(kp, 'float32'), 'boxes': arr(boxes, 'float32')},
-                                            {'features': arr(feats, 'float32')}, tol))
-        n += 1
-    return n
+        emit(f'M{M}', case('pose_features', {},
+                           {'keypoints': arr(kp, 'float32'), 'boxes': arr(boxes, 'float32')},
+                           {'features': arr(feats, 'float32')}, tol))
 
 
 def gen_knn(rng):
@@ -459,7 +456,6 @@ def gen_knn(rng):
         ('D8-g3-k4', 8, [20, 35, 15], 6, [1, 4]),
         ('D1-g3', 1, [15, 22, 9], 6, [1, 2, 5]),
     ]
-    n = 0
     for name, D, sizes, Q, ks in specs:
         centers = rng.normal(0, 2, size=(len(sizes), D))
         bank = np.concatenate([centers[g] + rng.normal(0, 1, size=(s, D)) for g, s in enumerate(sizes)]).astype(np.float32)
@@ -473,8 +469,7 @@ def gen_knn(rng):
         for k in ks:
             mn, mx, raw, sc = ref_knn_grouped(bank, group, queries, k)
             exp[f'k{k}'] = {'min': mn, 'max': mx, 'raw': arr(raw, 'float32'), 'scores': arr(sc, 'float32')}
-        write(f'knn_grouped-v-{name}', case('knn_grouped', {'k_values': ks, 'note': note}, inputs, exp, tol))
-        n += 1
+        emit(name, case('knn_grouped', {'k_values': ks, 'note': note}, inputs, exp, tol))
     # unsorted / interleaved group ids (groups not contiguous, ids not 0..G-1)
     D, sizes = 5, [17, 26, 9, 31]
     ids = [7, 2, 11, 4]
@@ -488,10 +483,9 @@ def gen_knn(rng):
     for k in [1, 2, 5]:
         mn, mx, raw, sc = ref_knn_grouped(bank, group, queries, k)
         exp[f'k{k}'] = {'min': mn, 'max': mx, 'raw': arr(raw, 'float32'), 'scores': arr(sc, 'float32')}
-    write('knn_grouped-v-D5-interleaved-ids', case('knn_grouped', {'k_values': [1, 2, 5], 'note': note},
-                                                    {'bank': arr(bank, 'float32'), 'group': arr(group, 'int64'),
-                                                     'queries': arr(queries, 'float32')}, exp, tol))
-    n += 1
+    emit('D5-interleaved-ids', case('knn_grouped', {'k_values': [1, 2, 5], 'note': note},
+                                     {'bank': arr(bank, 'float32'), 'group': arr(group, 'int64'),
+                                      'queries': arr(queries, 'float32')}, exp, tol))
     # edge: large common offset (row norm ~60) and near-duplicate rows across groups (consecutive
     # frames of a still object in several videos); queries next to bank rows. Expected = exact
     # (float64) distances; anomalib's own torch.cdist is float32 and may pick another neighbour.
@@ -510,11 +504,9 @@ def gen_knn(rng):
     for k in [1, 2, 5]:
         mn, mx, raw, sc = ref_knn_grouped(bank, group, queries, k)
         exp[f'k{k}'] = {'min': mn, 'max': mx, 'raw': arr(raw, 'float32'), 'scores': arr(sc, 'float32')}
-    write('knn_grouped-v-edge-neardup-offset', case('knn_grouped', {'k_values': [1, 2, 5], 'note': note},
-                                                     {'bank': arr(bank, 'float32'), 'group': arr(group, 'int64'),
-                                                      'queries': arr(queries, 'float32')}, exp, tol))
-    n += 1
-    return n
+    emit('edge-neardup-offset', case('knn_grouped', {'k_values': [1, 2, 5], 'note': note},
+                                      {'bank': arr(bank, 'float32'), 'group': arr(group, 'int64'),
+                                       'queries': arr(queries, 'float32')}, exp, tol))
 
 
 def mixture_bank(rng, n, D, comps, spread=6.0, sd=(0.5, 2.0)):
@@ -543,7 +535,6 @@ def gen_gmm(rng):
         ('c2-D12', 2, 12, 800, 2),
         ('c4-D3-overfit', 4, 3, 500, 2),
     ]
-    n = 0
     for name, nc, D, N, tc in specs:
         bank = mixture_bank(rng, N, D, tc)
         queries = np.concatenate([bank[rng.choice(N, 4)] + rng.normal(0, 0.3, size=(4, D)),
@@ -555,10 +546,8 @@ def gen_gmm(rng):
                'precisions_cholesky': arr(r['precisions_cholesky'], 'float32'),
                'score_samples': arr(r['score_samples'], 'float32'), 'min': r['min'], 'max': r['max'],
                'scores': arr(r['scores'], 'float32'), 'bank_mean_log_likelihood': r['bank_mean_log_likelihood']}
-        write(f'gmm-v-{name}', case('gmm', {'n_components': nc, 'covariance_type': 'full'},
-                                    {'bank': arr(bank, 'float32'), 'queries': arr(queries, 'float32')}, exp, tol))
-        n += 1
-    return n
+        emit(name, case('gmm', {'n_components': nc, 'covariance_type': 'full'},
+                        {'bank': arr(bank, 'float32'), 'queries': arr(queries, 'float32')}, exp, tol))
 
 
 def gen_postprocess(rng):
@@ -576,7 +565,6 @@ def gen_postprocess(rng):
         ('po-true-a250-o0.4-N1', 1, True, 250, 0.4),
         ('po-false-a30.5-o0.75', 14, False, 30.5, 0.75),
     ]
-    n = 0
     for name, N, po, amin, ov in specs:
         boxes = rand_boxes(rng, N, 240, 360, min_size=3.0, max_frac=0.35)
         if N >= 6:  # nested / near-duplicate boxes so the overlap rule matters
@@ -590,15 +578,13 @@ def gen_postprocess(rng):
         ar = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
         assert len(np.unique(ar)) == len(ar)
         kept = ref_postprocess(boxes, labels, po, amin, ov)
-        write(f'region_postprocess-v-{name}', case('region_postprocess',
-                                                   {'persons_only': po, 'min_bbox_area': amin, 'max_bbox_overlap': ov},
-                                                   {'boxes': arr(boxes, 'float32'), 'labels': arr(labels, 'int64'),
-                                                    'scores': arr(scores, 'float32')},
-                                                   {'kept_indices': arr(kept, 'int64'),
-                                                    'boxes': arr(A(arr(boxes, 'float32'), np.float64)[kept].reshape(-1, 4), 'float32')},
-                                                   tol))
-        n += 1
-    return n
+        emit(name, case('region_postprocess',
+                        {'persons_only': po, 'min_bbox_area': amin, 'max_bbox_overlap': ov},
+                        {'boxes': arr(boxes, 'float32'), 'labels': arr(labels, 'int64'),
+                         'scores': arr(scores, 'float32')},
+                        {'kept_indices': arr(kept, 'int64'),
+                         'boxes': arr(A(arr(boxes, 'float32'), np.float64)[kept].reshape(-1, 4), 'float32')},
+                        tol))
 
 
 def moving_scene(rng, H, W, n_obj=5, shift=4):
@@ -635,7 +621,6 @@ def gen_foreground(rng):
         ('k3-t18-240x360-K3', 240, 360, 3, 18, 3),
         ('k5-t18-241x359-K2', 241, 359, 5, 18, 2),
     ]
-    n = 0
     for name, H, W, k, t, K in specs:
         first, last = moving_scene(rng, H, W, n_obj=6)
         det = rand_boxes(rng, K, H, W, min_size=4.0, max_frac=0.4, outside=0.3 if 'edge' in name else 0.0)
@@ -643,17 +628,14 @@ def gen_foreground(rng):
             det[0] = [-3.7, -1.2, 12.9, 20.5]
             det[1] = [W - 8.4, H - 10.6, W + 1.0, H + 3.0]
         boxes = ref_foreground(first, last, det, k, t)
-        write(f'foreground-v-{name}', case('foreground', {'kernel_size': k, 'binary_threshold': t,
-                                                          'order': 'boxes sorted by (ymin, xmin)'},
-                                           {'first': arr(first, 'float32'), 'last': arr(last, 'float32'),
-                                            'detector_boxes': arr(det, 'float32')},
-                                           {'boxes': arr(boxes, 'float32')}, tol))
-        n += 1
-    return n
+        emit(name, case('foreground', {'kernel_size': k, 'binary_threshold': t,
+                                       'order': 'boxes sorted by (ymin, xmin)'},
+                        {'first': arr(first, 'float32'), 'last': arr(last, 'float32'),
+                         'detector_boxes': arr(det, 'float32')},
+                        {'boxes': arr(boxes, 'float32')}, tol))
 
 
 def gen_resize(rng):
-    n = 0
     note = "expected is OpenCV's uint8 output; compare your value*255 (or your uint8 result) within atol"
     if cv2 is not None:
         specs = [
@@ -680,11 +662,10 @@ def gen_resize(rng):
                 img = np.rint(img)
             img = img.astype(np.uint8)
             out = ref_resize_image(img, size)
-            write(f'resize-image-v-{name}', case('resize', {'op': 'image', 'size': list(size),
-                                                            'interpolation': 'opencv INTER_LINEAR', 'note': note},
-                                                 {'image_hwc_uint8': arr(img, 'int64')},
-                                                 {'resized_hwc_uint8': arr(out, 'int64')}, {'atol': 1, 'rtol': 0}))
-            n += 1
+            emit(name, case('resize', {'op': 'image', 'size': list(size),
+                                       'interpolation': 'opencv INTER_LINEAR', 'note': note},
+                            {'image_hwc_uint8': arr(img, 'int64')},
+                            {'resized_hwc_uint8': arr(out, 'int64')}, {'atol': 1, 'rtol': 0}))
     fspecs = [
         ('40x60-to-123x181', (40, 60), (123, 181)),
         ('200x300-to-37x55', (200, 300), (37, 55)),
@@ -711,12 +692,10 @@ def gen_resize(rng):
             flow = smooth_field(rng, 2, h, w, cell=3, scale=4.0)
             flow = flow + rng.normal(0, 0.5, flow.shape).astype(np.float32)
         out = ref_resize_flow(flow, size)
-        write(f'resize-flow-v-{name}', case('resize', {'op': 'flow', 'size': list(size),
-                                                       'interpolation': 'bilinear, no antialias, values not rescaled'},
-                                            {'flow': arr(flow, 'float32')}, {'flow': arr(out, 'float32')},
-                                            {'atol': 1e-4, 'rtol': 1e-4}))
-        n += 1
-    return n
+        emit(name, case('resize', {'op': 'flow', 'size': list(size),
+                                   'interpolation': 'bilinear, no antialias, values not rescaled'},
+                        {'flow': arr(flow, 'float32')}, {'flow': arr(out, 'float32')},
+                        {'atol': 1e-4, 'rtol': 1e-4}))
 
 
 def gen_combined(rng):
@@ -732,7 +711,6 @@ def gen_combined(rng):
         ('all-M0', (True, True, True), 0, (8, 2), 34, 64, 3),
         ('velocity-pose-M1', (True, True, False), 1, (2, 1), 34, 64, 3),
     ]
-    n = 0
     for name, use, M, (B, nc), Dp, Da, G in specs:
         inputs, exp = {}, {}
         params = {'use_velocity': use[0], 'use_pose': use[1], 'use_appearance': use[2]}
@@ -761,9 +739,7 @@ def gen_combined(rng):
             exp[att] = arr(s, 'float32')
         exp['region_scores'] = arr(region, 'float32')
         exp['image_score'] = image
-        write(f'combined-v-{name}', case('combined', params, inputs, exp, tol))
-        n += 1
-    return n
+        emit(name, case('combined', params, inputs, exp, tol))
 
 
 def main():
@@ -775,17 +751,13 @@ def main():
         sys.exit(1)
     for old in glob.glob(os.path.join(OUT, '*.json')):
         os.remove(old)
-    counts = {}
-    for kind, fn, seed in [('roi_align', gen_roi_align, 1), ('velocity_features', gen_velocity, 2),
-                           ('pose_features', gen_pose, 3), ('knn_grouped', gen_knn, 4), ('gmm', gen_gmm, 5),
-                           ('region_postprocess', gen_postprocess, 6), ('foreground', gen_foreground, 7),
-                           ('resize', gen_resize, 8), ('combined', gen_combined, 9)]:
-        counts[kind] = fn(np.random.default_rng(seed))
+    for fn, seed in [(gen_roi_align, 1), (gen_velocity, 2), (gen_pose, 3), (gen_knn, 4), (gen_gmm, 5),
+                     (gen_postprocess, 6), (gen_foreground, 7), (gen_resize, 8), (gen_combined, 9)]:
+        fn(np.random.default_rng(seed))
     print('variant cases written to', OUT)
-    for k, v in counts.items():
+    for k, v in WRITTEN.items():
         print(f'  {k:20s} {v}')
-    print('  total', sum(counts.values()))
-
+    print('  total', sum(WRITTEN.values()))
 
 if __name__ == '__main__':
     main()

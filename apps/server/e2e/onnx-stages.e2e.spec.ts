@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InvocationResponseSchema } from '@vad/contracts';
-import { fitModel, loadModel, prepareFrame } from '@vad/core';
-import { buildAppearanceModel, buildFlowModel, buildPoseModel, buildRegionsModel, generateScene, sceneVideo } from '@vad/core/testing';
+import { loadModel, prepareFrame } from '@vad/core';
+import { ONNX_RECIPE_IMAGE as IMAGE, ONNX_RECIPE_SCENE as SCENE, fitOnnxRecipeModel, generateScene } from '@vad/core/testing';
 import sharp from 'sharp';
 import { startServer, waitForPing, type RunningServer } from './helpers';
 
@@ -13,9 +13,6 @@ import { startServer, waitForPing, type RunningServer } from './helpers';
  * vad-core computes in-process for the same frames — the worker pool, decoding and response
  * mapping change nothing.
  */
-const IMAGE: [number, number] = [64, 96];
-const MODEL = { box_score_thresh: 0, min_bbox_area: 0, n_velocity_bins: 2, n_components_velocity: 2 };
-
 let root: string;
 let modelDir: string;
 let server: RunningServer;
@@ -24,16 +21,9 @@ let frames: Buffer[];
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'vad-e2e-onnx-stages-'));
   modelDir = join(root, 'model');
-  const videos = [1, 2].map((seed) => sceneVideo(`v${seed}`, generateScene({ seed, frames: 6, kind: 'train', width: 96, height: 64 }), IMAGE));
-  await fitModel({
-    config: { dataset: { image_size: IMAGE }, model: MODEL },
-    videos,
-    stages: { regions: buildRegionsModel(), flow: buildFlowModel(), pose: buildPoseModel(), appearance: buildAppearanceModel() },
-    name: 'four-onnx-stages',
-    outDir: modelDir,
-  });
-  const scene = generateScene({ seed: 5, frames: 3, kind: 'test', width: 96, height: 64 });
-  frames = await Promise.all(scene.frames.map((rgb) => sharp(rgb, { raw: { width: 96, height: 64, channels: 3 } }).png().toBuffer()));
+  await fitOnnxRecipeModel(modelDir);
+  const scene = generateScene({ seed: 5, frames: 3, kind: 'test', ...SCENE });
+  frames = await Promise.all(scene.frames.map((rgb) => sharp(rgb, { raw: { ...SCENE, channels: 3 } }).png().toBuffer()));
   server = await startServer({ VAD_MODEL_DIR: modelDir });
   await waitForPing(server);
 }, 120_000);

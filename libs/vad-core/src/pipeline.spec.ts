@@ -5,8 +5,8 @@ import { ATTRIBUTES, ManifestSchema } from '@vad/contracts';
 import { parse as parseYaml } from 'yaml';
 import { attributesForStages, fitModel } from './fit';
 import { loadModel } from './pipeline';
-import { buildAppearanceModel, buildFlowModel, buildPoseModel, buildRegionsModel } from './testing/stage-models';
 import { sceneVideo } from './testing/default-model-recipe';
+import { ONNX_RECIPE_IMAGE as IMAGE, ONNX_RECIPE_MODEL as MODEL, ONNX_RECIPE_SCENE as SCENE, fitOnnxRecipeModel, onnxRecipeVideos as videos } from './testing/onnx-stage-recipe';
 import { generateScene } from './testing/synthetic-scene';
 import { rejection } from './testing/vad-errors';
 
@@ -15,15 +15,6 @@ import { rejection } from './testing/vad-errors';
  * contract (model-format.md): fit a model from normal clips with all four ONNX stages, load it,
  * score a clip. Also how fitting reads anomalib configs (v0.7 flat, v1 `init_args`).
  */
-const IMAGE: [number, number] = [64, 96];
-const SCENE = { width: 96, height: 64 };
-// The test detector scores a box by its mean brightness: with the default 0.8 threshold most boxes
-// would be dropped, and the point here is to run every stage.
-const MODEL = { box_score_thresh: 0, min_bbox_area: 0, n_velocity_bins: 2, n_components_velocity: 2 };
-const STAGES = { regions: buildRegionsModel(), flow: buildFlowModel(), pose: buildPoseModel(), appearance: buildAppearanceModel() };
-
-const videos = () => [1, 2].map((seed) => sceneVideo(`v${seed}`, generateScene({ seed, frames: 6, kind: 'train', ...SCENE }), IMAGE));
-
 let root: string;
 beforeAll(() => {
   root = mkdtempSync(join(tmpdir(), 'vad-pipeline-'));
@@ -36,7 +27,7 @@ describe('fit and score through four ONNX stages', () => {
   let dir: string;
   beforeAll(async () => {
     dir = join(root, 'onnx-model');
-    const fit = await fitModel({ config: { dataset: { image_size: IMAGE }, model: MODEL }, videos: videos(), stages: STAGES, name: 'tiny-onnx', outDir: dir });
+    const fit = await fitOnnxRecipeModel(dir);
     expect(fit.clips).toBe(10);
     for (const a of ATTRIBUTES) expect(fit.rows[a]).toBeGreaterThan(0);
     expect(fit.report.attributes).toEqual(['velocity', 'pose', 'appearance']);

@@ -15,14 +15,16 @@ export interface AnomalibConfigSections {
   readonly otherSections: string[];
 }
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+/** A YAML mapping (not a list, scalar or null). */
+export function isConfigRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
 
 export function anomalibConfigSections(doc: Record<string, unknown>): AnomalibConfigSections {
-  const modelSection = isRecord(doc['model']) ? doc['model'] : {};
-  const nested = isRecord(modelSection['init_args']);
-  const model = nested ? (modelSection['init_args'] as Record<string, unknown>) : modelSection;
-  const dataSection = isRecord(doc['dataset']) ? doc['dataset'] : isRecord(doc['data']) ? doc['data'] : {};
-  const dataset = isRecord(dataSection['init_args']) ? dataSection['init_args'] : dataSection;
+  const modelSection = isConfigRecord(doc['model']) ? doc['model'] : {};
+  const model = isConfigRecord(modelSection['init_args']) ? modelSection['init_args'] : modelSection;
+  const dataSection = isConfigRecord(doc['dataset']) ? doc['dataset'] : isConfigRecord(doc['data']) ? doc['data'] : {};
+  const dataset = isConfigRecord(dataSection['init_args']) ? dataSection['init_args'] : dataSection;
   const classPath = typeof modelSection['class_path'] === 'string' ? modelSection['class_path'] : undefined;
   return {
     dataset,
@@ -35,8 +37,4 @@ export function anomalibConfigSections(doc: Record<string, unknown>): AnomalibCo
 /** True when a v1/v2 `class_path` names anomalib's AiVad (or the config names no class). */
 export function isAiVadClassPath(classPath: string | undefined): boolean {
   return classPath === undefined || /(^|\.)AiVad$/.test(classPath);
-}
-
-export function isConfigRecord(v: unknown): v is Record<string, unknown> {
-  return isRecord(v);
 }

@@ -109,7 +109,7 @@ async function main(): Promise<void> {
       if (off.length > 0) {
         // anomalib's default is every attribute on; say why these are not (after the fit, so a
         // failing fit still ends with exactly one line).
-        console.error(`vad-core fit: ${off.join(' and ')} off (no ${off.map((a) => (a === 'pose' ? '--pose' : '--appearance')).join('/')} network given and the config does not enable ${off.length > 1 ? 'them' : 'it'})`);
+        console.error(`vad-core fit: ${off.join(' and ')} off (no ${off.map((a) => `--${a}`).join('/')} network given and the config does not enable ${off.length > 1 ? 'them' : 'it'})`);
       }
       console.log(JSON.stringify({ out: result.report.dir, clips: result.clips, rows: result.rows, attributes: result.report.attributes, seconds: (Date.now() - t0) / 1000 }, null, 2));
     });

@@ -5,3 +5,4 @@ export * from './default-model-recipe';
 export * from './stage-models';
 export * from '../model/tiny-model';
 export * from './write-frames';
+export * from './onnx-stage-recipe';
