@@ -8,7 +8,7 @@ import { loadDeployConfig } from '../src/config';
 import { runDestroy } from '../src/commands/destroy';
 import { runDeploy } from '../src/deploy';
 import { StateStore } from '../src/state';
-import { readClip } from '../src/steps/smoke-test';
+import { readClip } from '../src/smoke';
 
 /**
  * End to end on the local target, real server processes on loopback: deploy the embedded default

@@ -12,7 +12,7 @@ import { runStatus } from './commands/status';
 import { planDeploy, renderPlan, runDeploy } from './deploy';
 import { consoleReporter } from './progress';
 import { defaultStateFile, StateStore } from './state';
-import { renderScores } from './steps/smoke-test';
+import { renderScores } from './smoke';
 import { renderSummary } from './summary';
 import { createTargets } from './targets';
 

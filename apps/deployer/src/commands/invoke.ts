@@ -3,7 +3,7 @@ import type { DeployConfig } from '@vad/contracts';
 import { VadError } from '@vad/core';
 import { NotFoundError } from '@vad/sagemaker-client';
 import type { Targets } from '../targets';
-import { invokeClip, readClip, type SmokeResult } from '../steps/smoke-test';
+import { invokeClip, readClip, type SmokeResult } from '../smoke';
 
 /** `invoke`: the sample clip (or --clip) through the endpoint; scores and the annotated PNG. */
 export async function runInvoke(config: DeployConfig, { target }: Targets): Promise<SmokeResult> {

@@ -5,7 +5,7 @@ import { defaultModelDir, sha256File, VadError } from '@vad/core';
 import { importAnomalibFiles, inspectModel, packModelDir, type InspectReport, type PackProgress } from '@vad/artifacts';
 
 /**
- * Step `pack`: whatever the model source, end with one deterministic model.tar.gz and its sha256
+ * The model archive (step `pack`): whatever the model source, end with one deterministic model.tar.gz and its sha256
  * (the digest names the S3 key and the resources). Packing is deterministic, so a resumed or
  * repeated deploy gets the same bytes and digest again.
  */
