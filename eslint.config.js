@@ -36,4 +36,22 @@ module.exports = [
       ],
     },
   },
+  {
+    // The deployer's `--help`, `status` and `destroy` must start without onnxruntime-node and sharp
+    // (~200 modules): @vad/core and @vad/artifacts only through `await import()` in the steps that
+    // pack or inspect a model (apps/deployer/src/startup.spec.ts checks what actually loads).
+    files: ['apps/deployer/src/**/*.ts'],
+    ignores: ['**/*.spec.ts', 'apps/deployer/src/testing/**'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            { name: '@vad/core', message: 'load vad-core lazily (await import) in the step that needs it: it pulls in onnxruntime-node and sharp', allowTypeImports: true },
+            { name: '@vad/artifacts', message: 'load @vad/artifacts lazily (await import) in the step that needs it: it pulls in vad-core', allowTypeImports: true },
+          ],
+        },
+      ],
+    },
+  },
 ];

@@ -2,7 +2,6 @@ import { cp, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defaultModelDir } from '@vad/core';
 import { LocalTarget, isProcessRunning } from '@vad/sagemaker-client';
 import { loadDeployConfig } from '../src/config';
 import { runDestroy } from '../src/commands/destroy';
@@ -80,6 +79,8 @@ describe('deployer on the local target', () => {
 
     // 3. update to a second model (same density, another name → another digest)
     const second = join(dir, 'second-model');
+    // vad-core is loaded lazily everywhere in the deployer (lint: one form of import per lib).
+    const { defaultModelDir } = await import('@vad/core');
     await cp(defaultModelDir(), second, { recursive: true });
     const manifest = JSON.parse(await readFile(join(second, 'manifest.json'), 'utf8'));
     manifest.name = 'second-model';

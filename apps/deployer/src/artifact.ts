@@ -1,13 +1,14 @@
 import { mkdir, mkdtemp, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ModelSource } from '@vad/contracts';
-import { defaultModelDir, sha256File, VadError } from '@vad/core';
-import { importAnomalibFiles, inspectModel, packModelDir, type InspectReport, type PackProgress } from '@vad/artifacts';
+import { VadError, type ModelSource } from '@vad/contracts';
+import type { InspectReport, PackProgress } from '@vad/artifacts';
 
 /**
- * The model archive (step `pack`): whatever the model source, end with one deterministic model.tar.gz and its sha256
- * (the digest names the S3 key and the resources). Packing is deterministic, so a resumed or
- * repeated deploy gets the same bytes and digest again.
+ * The model archive (step `pack`): whatever the model source, end with one deterministic
+ * model.tar.gz and its sha256 (the digest names the S3 key and the resources). Packing is
+ * deterministic, so a resumed or repeated deploy gets the same bytes and digest again.
+ * @vad/artifacts and @vad/core (which load onnxruntime-node and sharp) are imported here, when a
+ * step needs them, so `--help`, `status` or `destroy` start without them.
  */
 export interface ModelArtifact {
   readonly path: string;
@@ -21,8 +22,10 @@ export async function resolveModelArtifact(source: ModelSource, cacheDir: string
   if (source.kind === 'tar') {
     const s = await stat(source.path).catch(() => undefined);
     if (!s?.isFile()) throw new VadError('file_not_found', `model archive ${source.path} does not exist`, { file: source.path });
+    const { sha256File } = await import('@vad/core');
     return { path: source.path, sha256: await sha256File(source.path), bytes: s.size, from: source.path };
   }
+  const { importAnomalibFiles, packModelDir } = await import('@vad/artifacts');
   await mkdir(cacheDir, { recursive: true });
   let dir: string;
   let from: string;
@@ -33,7 +36,7 @@ export async function resolveModelArtifact(source: ModelSource, cacheDir: string
     await importAnomalibFiles(source.files, dir);
     from = source.files.join(', ');
   } else {
-    dir = source.kind === 'dir' ? source.path : defaultModelDir();
+    dir = source.kind === 'dir' ? source.path : (await import('@vad/core')).defaultModelDir();
     from = source.kind === 'dir' ? source.path : `the embedded default model (${dir})`;
   }
   try {
@@ -52,5 +55,6 @@ export async function resolveModelArtifact(source: ModelSource, cacheDir: string
  * no `..`, expected layout at the root) and a full model verification (digests, config, stages).
  */
 export async function preflightArchive(path: string): Promise<InspectReport> {
+  const { inspectModel } = await import('@vad/artifacts');
   return inspectModel(path);
 }

@@ -2,8 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { DeployConfigSchema, deployConfigProblems, type DeployConfig, type ModelSource } from '@vad/contracts';
-import { MANIFEST_FILE, VadError } from '@vad/core';
+import { DeployConfigSchema, deployConfigProblems, MANIFEST_FILE, VadError, type DeployConfig, type ModelSource } from '@vad/contracts';
 
 /**
  * Configuration = defaults ← deploy.yaml ← environment ← flags (flags win), validated by the

@@ -1,6 +1,5 @@
 import { resolve } from 'node:path';
-import type { DeployAction, DeployAttempt, DeployConfig, DeployPlan, Deployed, DeployState, DeployStepId, PlanStep, StepOutputs } from '@vad/contracts';
-import { VadError } from '@vad/core';
+import { VadError, type DeployAction, type DeployAttempt, type DeployConfig, type DeployPlan, type Deployed, type DeployState, type DeployStepId, type PlanStep, type StepOutputs } from '@vad/contracts';
 import { EndpointFailedError, SilentRollbackError, type EndpointDescription, type EndpointTarget } from '@vad/sagemaker-client';
 import { resolveModelArtifact, type ModelArtifact } from './artifact';
 import { modelKey, type AwsServices } from './aws/services';

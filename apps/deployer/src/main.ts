@@ -1,25 +1,17 @@
 import { Command, Option } from 'commander';
-import { ERRORS, commanderExitCode, type DeployConfig } from '@vad/contracts';
-import { asVadError, VadError } from '@vad/core';
-import { SageMakerClientError } from '@vad/sagemaker-client';
+import { runCli, type DeployConfig } from '@vad/contracts';
 import { loadDeployConfig, type ConfigFlags } from './config';
-import { runAutoscale } from './commands/autoscale';
-import { runBatch } from './commands/batch';
-import { runDestroy } from './commands/destroy';
-import { runInvoke } from './commands/invoke';
-import { renderIamPolicies } from './commands/iam';
-import { runStatus } from './commands/status';
-import { planDeploy, renderPlan, runDeploy } from './deploy';
 import { consoleReporter } from './progress';
 import { defaultStateFile, StateStore } from './state';
-import { renderScores } from './smoke';
-import { renderSummary } from './summary';
-import { createTargets } from './targets';
+import type { Targets } from './targets';
 
 /**
  * `deployer deploy|plan|status|invoke|destroy|autoscale|batch|iam`. Configuration from
  * deploy.yaml, env and flags (flags win). Results on stdout, progress on stderr; bad input ends
  * with one readable line (a list for config errors) and an exit code from the contracts' ERRORS.
+ * Each command imports what it runs when it runs (the AWS SDK, the steps, and only in the steps
+ * that need them @vad/artifacts and @vad/core), so `--help` loads none of it; lint keeps @vad/core
+ * and @vad/artifacts out of the deployer's static imports.
  */
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
@@ -54,6 +46,18 @@ function withConfigOptions(cmd: Command): Command {
     .option('--png <file>', 'where to write the annotated PNG (default .vad-deploy/smoke.png)');
 }
 
+/**
+ * A command's modules, loaded when the command runs. A plain require: in this CommonJS file a
+ * relative import() is typed as an ES module import (it would need `.js` extensions).
+ */
+function loadModule<T>(path: string): T {
+  return require(path) as T;
+}
+
+async function targetsFor(config: DeployConfig): Promise<Targets> {
+  return loadModule<typeof import('./targets')>('./targets').createTargets(config);
+}
+
 async function load(flags: ConfigFlags, command: 'deploy' | 'plan' | 'other'): Promise<{ config: DeployConfig; store: StateStore }> {
   const { config } = await loadDeployConfig(flags, process.env, command);
   return { config, store: new StateStore(defaultStateFile(config)) };
@@ -67,8 +71,8 @@ export function buildCli(): Command {
     .option('--no-smoke', 'skip the smoke invocation')
     .action(async (o: ConfigFlags) => {
       const { config, store } = await load(o, 'deploy');
-      const targets = await createTargets(config);
-      const out = await runDeploy(config, { ...targets, store, reporter: consoleReporter() });
+      const [{ runDeploy }, { renderScores }, { renderSummary }] = [loadModule<typeof import('./deploy')>('./deploy'), loadModule<typeof import('./smoke')>('./smoke'), loadModule<typeof import('./summary')>('./summary')];
+      const out = await runDeploy(config, { ...(await targetsFor(config)), store, reporter: consoleReporter() });
       if (out.smoke) process.stdout.write(renderScores(out.smoke) + '\n');
       process.stdout.write(renderSummary(config, out, store.path) + '\n');
     });
@@ -78,8 +82,8 @@ export function buildCli(): Command {
     .option('--json', 'print the plan as JSON')
     .action(async (o: ConfigFlags & { json?: boolean }) => {
       const { config, store } = await load(o, 'plan');
-      const targets = await createTargets(config);
-      const ctx = await planDeploy(config, { ...targets, store }, { dryRun: true });
+      const { planDeploy, renderPlan } = loadModule<typeof import('./deploy')>('./deploy');
+      const ctx = await planDeploy(config, { ...(await targetsFor(config)), store }, { dryRun: true });
       if (ctx.endpointUnknown) process.stderr.write(`note: could not read endpoint ${config.name} (${ctx.endpointUnknown}); the plan assumes it does not exist\n`);
       process.stdout.write((o.json ? JSON.stringify(ctx.plan, null, 2) : renderPlan(ctx.plan)) + '\n');
     });
@@ -88,14 +92,16 @@ export function buildCli(): Command {
     .description("the endpoint's status, config, URL or ARN, and the resources we manage")
     .action(async (o: ConfigFlags) => {
       const { config, store } = await load(o, 'other');
-      process.stdout.write((await runStatus(config, await createTargets(config), store)) + '\n');
+      const { runStatus } = loadModule<typeof import('./commands/status')>('./commands/status');
+      process.stdout.write((await runStatus(config, await targetsFor(config), store)) + '\n');
     });
 
   withConfigOptions(program.command('invoke'))
     .description('score a folder of frames on the endpoint; print the scores and write the annotated PNG')
     .action(async (o: ConfigFlags) => {
       const { config } = await load(o, 'other');
-      process.stdout.write(renderScores(await runInvoke(config, await createTargets(config))) + '\n');
+      const [{ runInvoke }, { renderScores }] = [loadModule<typeof import('./commands/invoke')>('./commands/invoke'), loadModule<typeof import('./smoke')>('./smoke')];
+      process.stdout.write(renderScores(await runInvoke(config, await targetsFor(config))) + '\n');
     });
 
   withConfigOptions(program.command('destroy'))
@@ -103,7 +109,8 @@ export function buildCli(): Command {
     .option('--all', 'every resource tagged vad-serve:managed=true, whatever the endpoint name')
     .action(async (o: ConfigFlags & { all?: boolean }) => {
       const { config, store } = await load(o, 'other');
-      process.stdout.write((await runDestroy(config, await createTargets(config), store, { all: !!o.all, reporter: consoleReporter() })) + '\n');
+      const { runDestroy } = loadModule<typeof import('./commands/destroy')>('./commands/destroy');
+      process.stdout.write((await runDestroy(config, await targetsFor(config), store, { all: !!o.all, reporter: consoleReporter() })) + '\n');
     });
 
   withConfigOptions(program.command('autoscale'))
@@ -111,7 +118,8 @@ export function buildCli(): Command {
     .option('--off', 'deregister the scalable target instead')
     .action(async (o: ConfigFlags & { off?: boolean }) => {
       const { config } = await load(o, 'other');
-      process.stdout.write((await runAutoscale(config, await createTargets(config), { off: !!o.off })) + '\n');
+      const { runAutoscale } = loadModule<typeof import('./commands/autoscale')>('./commands/autoscale');
+      process.stdout.write((await runAutoscale(config, await targetsFor(config), { off: !!o.off })) + '\n');
     });
 
   withConfigOptions(program.command('batch'))
@@ -123,7 +131,8 @@ export function buildCli(): Command {
     .option('--no-wait', 'return once the job is started')
     .action(async (o: ConfigFlags & { input: string; output: string; contentType?: string; accept: string; wait: boolean }) => {
       const { config, store } = await load(o, 'other');
-      process.stdout.write((await runBatch(config, await createTargets(config), store, o, consoleReporter())) + '\n');
+      const { runBatch } = loadModule<typeof import('./commands/batch')>('./commands/batch');
+      process.stdout.write((await runBatch(config, await targetsFor(config), store, o, consoleReporter())) + '\n');
     });
 
   withConfigOptions(program.command('iam'))
@@ -131,28 +140,16 @@ export function buildCli(): Command {
     .option('--account <id>', 'AWS account id (default: * in ARNs)')
     .action(async (o: ConfigFlags & { account?: string }) => {
       const { config } = await load(o, 'other');
+      const { renderIamPolicies } = loadModule<typeof import('./commands/iam')>('./commands/iam');
       process.stdout.write(renderIamPolicies(config, o.account) + '\n');
     });
 
   return program;
 }
 
-export async function main(argv: string[]): Promise<number> {
-  try {
-    await buildCli().parseAsync(argv);
-    return 0;
-  } catch (e) {
-    // commander already printed help or the usage error.
-    const usage = commanderExitCode(e);
-    if (usage !== undefined) return usage;
-    if (e instanceof SageMakerClientError) {
-      process.stderr.write(`error[${e.code}]: ${e.message}\n`);
-      return e.exitCode;
-    }
-    const err = e instanceof VadError ? e : asVadError(e, 'deploy_failed');
-    process.stderr.write(`error[${err.code}]: ${err.message}\n`);
-    return ERRORS[err.code].exit;
-  }
+export function main(argv: string[]): Promise<number> {
+  // SageMakerClientErrors are VadErrors: their codes and exit codes are in the same ERRORS table.
+  return runCli(() => buildCli().parseAsync(argv), { fallback: 'deploy_failed' });
 }
 
 if (require.main === module) {

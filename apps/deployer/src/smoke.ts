@@ -1,7 +1,6 @@
 import { readdir, readFile, writeFile, mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { InvocationResponseSchema, type InvocationResponse } from '@vad/contracts';
-import { sampleClipDir, VadError } from '@vad/core';
+import { InvocationResponseSchema, VadError, type InvocationResponse } from '@vad/contracts';
 import type { EndpointTarget } from '@vad/sagemaker-client';
 
 /**
@@ -17,7 +16,9 @@ export interface ClipFrames {
 
 const FRAME_FILE = /\.(jpe?g|png|webp)$/i;
 
-export async function readClip(dir: string = sampleClipDir()): Promise<ClipFrames> {
+/** The frames of `dir` (default: vad-core's bundled sample clip, loaded only then). */
+export async function readClip(folder?: string): Promise<ClipFrames> {
+  const dir = folder ?? (await import('@vad/core')).sampleClipDir();
   let names: string[];
   try {
     names = (await readdir(dir)).filter((n) => FRAME_FILE.test(n)).sort();

@@ -1,7 +1,6 @@
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { DeployStateSchema, type DeployConfig, type DeployState } from '@vad/contracts';
-import { VadError } from '@vad/core';
+import { DeployStateSchema, VadError, type DeployConfig, type DeployState } from '@vad/contracts';
 
 /**
  * The deploy state file (contracts' DeployStateSchema), one per target and endpoint name. Saved

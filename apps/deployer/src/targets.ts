@@ -1,5 +1,4 @@
-import type { DeployConfig } from '@vad/contracts';
-import { VadError } from '@vad/core';
+import { VadError, type DeployConfig } from '@vad/contracts';
 import { AwsTarget, createAwsClients, LocalTarget, type EndpointTarget } from '@vad/sagemaker-client';
 import type { AwsServices } from './aws/services';
 import { createAwsServices } from './aws/sdk-services';

@@ -2,6 +2,10 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import {
   ERRORS,
+  VadError,
+  asVadError,
+  isVadError,
+  runCli,
   ErrorBodySchema,
   commanderExitCode,
   InvocationResponseSchema,
@@ -35,12 +39,36 @@ describe('error table', () => {
     }
   });
 
-  it('client faults are 4xx and exit with a usage/data code; server faults are 5xx or 429', () => {
+  it('client faults are 4xx; model and server faults are 5xx (or 429 for a busy server); exits follow sysexits', () => {
+    const is5xx = (status: number) => status >= 500 && status <= 599;
     for (const [code, e] of Object.entries(ERRORS)) {
-      expect(e.exit).toBeGreaterThan(0);
-      if (e.fault === 'server') expect([429, ...Array.from({ length: 100 }, (_, i) => 500 + i)]).toContain(e.status);
+      const where = `${code} (${e.fault}, ${e.status}, exit ${e.exit})`;
+      expect([where, e.exit > 0 && e.exit < 128]).toEqual([where, true]);
+      if (e.fault === 'client') expect([where, e.status >= 400 && e.status <= 499]).toEqual([where, true]);
+      if (e.fault === 'model') expect([where, is5xx(e.status) && (e.exit === 65 || e.exit === 70)]).toEqual([where, true]);
+      if (e.fault === 'server') expect([where, is5xx(e.status) || e.status === 429]).toEqual([where, true]);
+      // a usage error (2) is always the client's
+      if (e.exit === 2) expect([where, e.fault]).toEqual([where, 'client']);
       if (code.startsWith('s3_') || code.startsWith('bad_')) expect(e.status).toBeLessThan(500);
     }
+  });
+
+  it('every error carries its code, HTTP status and exit code from the one table', () => {
+    const err = new VadError('digest_mismatch', 'x');
+    expect([err.code, ERRORS[err.code].status, err.exitCode]).toEqual(['digest_mismatch', ERRORS.digest_mismatch.status, ERRORS.digest_mismatch.exit]);
+    expect(asVadError(err)).toBe(err);
+    expect(asVadError(new Error('boom'), 'deploy_failed')).toMatchObject({ code: 'deploy_failed', message: 'boom' });
+    expect(isVadError(asVadError('text'))).toBe(true);
+  });
+
+  it('runCli: an error becomes one line on stderr and its exit code; help and usage errors are commander\'s', async () => {
+    const lines: string[] = [];
+    const stderr = { write: (t: string) => lines.push(t) };
+    expect(await runCli(async () => undefined, { stderr })).toBe(0);
+    expect(await runCli(async () => { throw new VadError('file_not_found', 'no such file a.tar.gz'); }, { stderr })).toBe(66);
+    expect(await runCli(async () => { throw new Error('boom\nstack'); }, { stderr, fallback: 'deploy_failed', name: 'deployer' })).toBe(70);
+    expect(await runCli(async () => { throw Object.assign(new Error('unknown option'), { code: 'commander.unknownOption' }); }, { stderr })).toBe(ERRORS.bad_argument.exit);
+    expect(lines).toEqual(['error[file_not_found]: no such file a.tar.gz\n', 'deployer: deploy_failed: boom\nstack\n']);
   });
 
   it('CLIs exit 0 after help, with the bad_argument code on usage errors, and leave other errors alone', () => {

@@ -1,4 +1,6 @@
 export * from './api/errors';
+export * from './api/vad-error';
+export * from './api/run-cli';
 export * from './api/request';
 export * from './api/response';
 export * from './config/ai-vad-config';

@@ -1,9 +1,12 @@
+import { VadError, type ErrorCode } from '@vad/contracts';
+
 /**
  * Every failure of this lib is a SageMakerClientError subclass with a stable `code`, translated
  * once from the AWS SDK's exceptions (or produced by the local target under the same rules), so
  * callers branch on classes and codes, never on SDK error names or message text.
  */
-export type SageMakerErrorCode =
+export type SageMakerErrorCode = Extract<
+  ErrorCode,
   | 'validation'
   | 'resource_limit'
   | 'throttling'
@@ -20,28 +23,8 @@ export type SageMakerErrorCode =
   | 'service_unavailable'
   | 'stream_error'
   | 'local_target'
-  | 'aws';
-
-/** Process exit codes follow sysexits(3) like the other CLIs of the repo. */
-const EXIT: Record<SageMakerErrorCode, number> = {
-  validation: 2,
-  resource_limit: 69,
-  throttling: 75,
-  not_found: 2,
-  resource_in_use: 75,
-  model_error: 70,
-  model_not_ready: 75,
-  invocation_timeout: 75,
-  payload_too_large: 2,
-  endpoint_failed: 70,
-  wait_timeout: 75,
-  silent_rollback: 70,
-  unsupported_manifest: 65,
-  service_unavailable: 75,
-  stream_error: 70,
-  local_target: 70,
-  aws: 70,
-};
+  | 'aws'
+>;
 
 export interface ErrorDetails {
   /** HTTP status of the failed call (SageMaker's, not the container's: see ModelError). */
@@ -53,8 +36,9 @@ export interface ErrorDetails {
   cause?: unknown;
 }
 
-export class SageMakerClientError extends Error {
-  readonly code: SageMakerErrorCode;
+/** A VadError whose code (status and exit code in the contracts' ERRORS) is one of this lib's. */
+export class SageMakerClientError extends VadError {
+  declare readonly code: SageMakerErrorCode;
   readonly httpStatus?: number;
   readonly requestId?: string;
   readonly awsName?: string;
@@ -62,17 +46,12 @@ export class SageMakerClientError extends Error {
   readonly retryable: boolean;
 
   constructor(code: SageMakerErrorCode, message: string, details: ErrorDetails = {}, retryable = false) {
-    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    super(code, message, undefined, details.cause === undefined ? undefined : { cause: details.cause });
     this.name = 'SageMakerClientError';
-    this.code = code;
     this.httpStatus = details.httpStatus;
     this.requestId = details.requestId;
     this.awsName = details.awsName;
     this.retryable = retryable;
-  }
-
-  get exitCode(): number {
-    return EXIT[this.code];
   }
 }
 

@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
 import { DescribeImagesCommand } from '@aws-sdk/client-ecr';
-import { ECR_IMAGE, type Autoscale, type ImageSource } from '@vad/contracts';
-import { VadError } from '@vad/core';
+import { ECR_IMAGE, VadError, type Autoscale, type ImageSource } from '@vad/contracts';
 import {
   checkInstanceQuota,
   createAwsClients,

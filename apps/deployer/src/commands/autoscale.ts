@@ -1,5 +1,4 @@
-import type { DeployConfig } from '@vad/contracts';
-import { VadError } from '@vad/core';
+import { VadError, type DeployConfig } from '@vad/contracts';
 import type { Targets } from '../targets';
 
 /** `autoscale`: target tracking on SageMakerVariantInvocationsPerInstance with min/max instances. */

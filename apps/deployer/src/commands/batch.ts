@@ -1,5 +1,4 @@
-import { DEPLOY_TAGS, S3_URI_PREFIX, type DeployConfig } from '@vad/contracts';
-import { VadError } from '@vad/core';
+import { DEPLOY_TAGS, S3_URI_PREFIX, VadError, type DeployConfig } from '@vad/contracts';
 import type { Reporter } from '../progress';
 import type { StateStore } from '../state';
 import type { Targets } from '../targets';

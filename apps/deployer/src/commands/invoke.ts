@@ -1,6 +1,5 @@
 import { resolve } from 'node:path';
-import type { DeployConfig } from '@vad/contracts';
-import { VadError } from '@vad/core';
+import { VadError, type DeployConfig } from '@vad/contracts';
 import { NotFoundError } from '@vad/sagemaker-client';
 import type { Targets } from '../targets';
 import { invokeClip, readClip, type SmokeResult } from '../smoke';

@@ -1,4 +1,4 @@
-import { VadError } from '@vad/core';
+import { VadError } from '@vad/contracts';
 import { EndpointFailedError, SilentRollbackError } from '@vad/sagemaker-client';
 import { withRetry } from '../retry';
 import type { DeployStep } from './types';

@@ -2,8 +2,8 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { SingleBar } from 'cli-progress';
-import { ERRORS, commanderExitCode } from '@vad/contracts';
-import { asVadError, MANIFEST_FILE, VadError, verifyModelDir } from '@vad/core';
+import { runCli, VadError } from '@vad/contracts';
+import { MANIFEST_FILE, verifyModelDir } from '@vad/core';
 import { importAnomalibFiles, type ImportOptions } from '../importers/import-anomalib';
 import { inspectModel, renderInspectReport } from '../inspect';
 import { packModelDir } from '../pack';
@@ -133,18 +133,8 @@ export function buildCli(): Command {
   return program;
 }
 
-export async function main(argv: string[]): Promise<number> {
-  try {
-    await buildCli().parseAsync(argv);
-    return 0;
-  } catch (e) {
-    // commander already printed help or the usage error.
-    const usage = commanderExitCode(e);
-    if (usage !== undefined) return usage;
-    const err = e instanceof VadError ? e : asVadError(e);
-    process.stderr.write(`error[${err.code}]: ${err.message}\n`);
-    return ERRORS[err.code].exit;
-  }
+export function main(argv: string[]): Promise<number> {
+  return runCli(() => buildCli().parseAsync(argv));
 }
 
 if (require.main === module) {

@@ -2,8 +2,12 @@ import { z } from 'zod';
 
 /**
  * Every stable error code of vad-serve, in one table: the server maps `status` to HTTP, the CLIs
- * map `exit` to a process exit code, and a test keeps this table in sync with api.md.
- * `fault` says whose mistake it is (SageMaker's own convention: client vs server fault).
+ * map `exit` to a process exit code (sysexits(3)), and a test keeps this table in sync with api.md.
+ * `fault` says whose mistake it is, and decides the status class (contracts.spec.ts asserts it):
+ * - `client`: the request or the user's input is wrong — 4xx;
+ * - `model`: the model directory/archive/config the server was given is wrong (the operator's, not
+ *   the request's: the request was fine) — 5xx, and a data error (65) or software error (70) for CLIs;
+ * - `server`: the service itself failed or is busy — 5xx or 429.
  */
 export const ERRORS = {
   // --- request and input (server API, api.md) ---
@@ -29,16 +33,18 @@ export const ERRORS = {
   video_decoder_missing: { status: 501, fault: 'server', exit: 69 },
   internal: { status: 500, fault: 'server', exit: 70 },
   // --- models, configs and files (vad-core, artifacts, CLIs) ---
+  // A bad model/config/bank reaches the server only from /opt/ml/model (never in a request): a
+  // 500 with fault `model`; the CLIs that read them from the user exit 65 (data error).
   bad_argument: { status: 400, fault: 'client', exit: 2 },
   file_not_found: { status: 400, fault: 'client', exit: 66 },
-  config_invalid: { status: 500, fault: 'client', exit: 65 },
-  no_attributes: { status: 500, fault: 'client', exit: 65 },
-  model_invalid: { status: 500, fault: 'client', exit: 65 },
-  digest_mismatch: { status: 500, fault: 'client', exit: 65 },
-  onnx_contract: { status: 500, fault: 'client', exit: 65 },
+  config_invalid: { status: 500, fault: 'model', exit: 65 },
+  no_attributes: { status: 500, fault: 'model', exit: 65 },
+  model_invalid: { status: 500, fault: 'model', exit: 65 },
+  digest_mismatch: { status: 500, fault: 'model', exit: 65 },
+  onnx_contract: { status: 500, fault: 'model', exit: 65 },
   onnx_runtime: { status: 500, fault: 'server', exit: 70 },
-  bank_invalid: { status: 500, fault: 'client', exit: 65 },
-  fit_failed: { status: 500, fault: 'client', exit: 65 },
+  bank_invalid: { status: 500, fault: 'model', exit: 65 },
+  fit_failed: { status: 500, fault: 'model', exit: 65 },
   unsafe_archive: { status: 400, fault: 'client', exit: 65 },
   pickle_refused: { status: 400, fault: 'client', exit: 65 },
   unsupported_format: { status: 400, fault: 'client', exit: 65 },
@@ -46,7 +52,26 @@ export const ERRORS = {
   // --- deployer (apps/deployer) ---
   not_deployed: { status: 404, fault: 'client', exit: 2 },
   deploy_failed: { status: 500, fault: 'server', exit: 70 },
-} as const satisfies Record<string, { status: number; fault: 'client' | 'server'; exit: number }>;
+  // --- AWS / local target (libs/sagemaker-client's SageMakerClientError codes) ---
+  // The status is the class of the failed call as this table reads it (the AWS call's own
+  // status is on the error's httpStatus).
+  validation: { status: 400, fault: 'client', exit: 2 },
+  resource_limit: { status: 400, fault: 'client', exit: 69 },
+  throttling: { status: 429, fault: 'server', exit: 75 },
+  resource_in_use: { status: 409, fault: 'client', exit: 75 },
+  model_error: { status: 502, fault: 'model', exit: 70 },
+  invocation_timeout: { status: 504, fault: 'server', exit: 75 },
+  endpoint_failed: { status: 502, fault: 'model', exit: 70 },
+  wait_timeout: { status: 504, fault: 'server', exit: 75 },
+  silent_rollback: { status: 500, fault: 'server', exit: 70 },
+  unsupported_manifest: { status: 400, fault: 'client', exit: 65 },
+  service_unavailable: { status: 503, fault: 'server', exit: 75 },
+  stream_error: { status: 502, fault: 'server', exit: 70 },
+  local_target: { status: 500, fault: 'server', exit: 70 },
+  aws: { status: 500, fault: 'server', exit: 70 },
+} as const satisfies Record<string, { status: number; fault: ErrorFault; exit: number }>;
+
+export type ErrorFault = 'client' | 'model' | 'server';
 
 export type ErrorCode = keyof typeof ERRORS;
 export const ERROR_CODES = Object.keys(ERRORS) as ErrorCode[];

@@ -3,6 +3,11 @@ import { z } from 'zod';
 /** model-format.md: what `model.tar.gz` holds. */
 export const MODEL_FORMAT_VERSION = 1;
 
+/** model-format.md: the files a model directory always has. */
+export const MANIFEST_FILE = 'manifest.json';
+export const CONFIG_FILE = 'config.yaml';
+export const DENSITY_FILE = 'density.safetensors';
+
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'a lowercase hex sha256');
 const relPath = z
   .string()

@@ -3,7 +3,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
-import { VadError, asVadError } from '../errors';
+import { runCli } from '@vad/contracts';
+import { VadError } from '../errors';
 import { attributesForStages, fitModel, parseConfig } from '../fit';
 import { defaultModelDir, sampleClipDir } from '../model/default-model';
 import { loadModel } from '../pipeline';
@@ -149,8 +150,6 @@ async function main(): Promise<void> {
   await program.parseAsync();
 }
 
-main().catch((e) => {
-  const err = asVadError(e);
-  console.error(`vad-core: ${err.code}: ${err.message}`);
-  process.exitCode = err.exitCode;
+void runCli(main, { name: 'vad-core' }).then((code) => {
+  process.exitCode = code;
 });

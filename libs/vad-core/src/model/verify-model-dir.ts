@@ -2,7 +2,10 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import {
   AiVadConfigSchema,
+  CONFIG_FILE,
+  DENSITY_FILE,
   DENSITY_TENSORS,
+  MANIFEST_FILE,
   ManifestSchema,
   enabledAttributes,
   type AiVadConfig,
@@ -15,10 +18,8 @@ import { VadError } from '../errors';
 import { sha256File } from './digest';
 import { entryToFloat32, entryToInt32, parseSafetensors, type SafetensorsEntry, type SafetensorsFile } from './safetensors';
 
-/** model-format.md: the files a model directory always has. */
-export const MANIFEST_FILE = 'manifest.json';
-export const CONFIG_FILE = 'config.yaml';
-export const DENSITY_FILE = 'density.safetensors';
+// model-format.md's file names are the contracts' (re-exported: vad-core's users import them here).
+export { CONFIG_FILE, DENSITY_FILE, MANIFEST_FILE };
 
 export interface ModelFileReport {
   readonly path: string;
