@@ -45,7 +45,6 @@ function deps() {
     target: new AwsTarget({ region: 'us-east-1', clients, retry: { baseDelayMs: 1, maxDelayMs: 2 }, configVisibilityDelayMs: 1 }),
     aws: createAwsServices({ region: 'us-east-1', clients }),
     store: new StateStore(join(dir, 'state.json')),
-    retry: { sleep: async () => undefined, baseDelayMs: 1 },
     pollSeconds: 0.001,
   };
 }
@@ -141,7 +140,7 @@ describe('deploy through AwsTarget (aws-sdk-client-mock)', () => {
     fake.models.set('vad-sdk-manual', { input: {} });
     fake.tags.set('arn:aws:sagemaker:us-east-1:123456789012:model/vad-sdk-manual', [{ Key: 'owner', Value: 'someone' }]);
     const before = fake.mutations().length;
-    await runDestroy(config(), d, d.store, { retry: d.retry });
+    await runDestroy(config(), d, d.store);
     expect(fake.mutations().slice(before)).toEqual(['DeleteEndpoint', 'DeleteEndpointConfig', 'DeleteModel']);
     expect([...fake.models.keys()]).toEqual(['vad-sdk-manual']);
   });

@@ -28,7 +28,6 @@ const quotas = mockClient(ServiceQuotasClient);
 const autoscaling = mockClient(ApplicationAutoScalingClient);
 const IMAGE = '123456789012.dkr.ecr.us-east-1.amazonaws.com/vad-serve:v1';
 const DIGEST = `sha256:${'d'.repeat(64)}`;
-const noSleep = { sleep: async () => undefined, baseDelayMs: 1 };
 
 let dir: string;
 let objects: Map<string, { size: number; sha256?: string }>;
@@ -48,7 +47,7 @@ function world() {
   const target = new MemoryTarget();
   const aws = createAwsServices({ region: 'us-east-1', clients: { s3: new S3Client({ region: 'us-east-1' }), ecr: new ECRClient({ region: 'us-east-1' }), quotas: new ServiceQuotasClient({ region: 'us-east-1' }), autoscaling: new ApplicationAutoScalingClient({ region: 'us-east-1' }), sagemaker: new SageMakerClient({ region: 'us-east-1' }) } });
   const store = new StateStore(join(dir, 'state.json'));
-  return { target, aws, store, retry: noSleep };
+  return { target, aws, store };
 }
 
 beforeEach(async () => {
@@ -246,7 +245,7 @@ describe('destroy', () => {
     await w.target.createEndpointConfig({ endpointConfigName: 'vad-test-handmade', variants: [{ modelName: 'vad-test-handmade', instanceType: 'ml.m5.large' }] });
     await w.target.createEndpoint({ endpointName: 'other-endpoint', endpointConfigName: 'vad-test-handmade', tags: { 'vad-serve:endpoint': 'vad-test' } });
     const before = w.target.calls.length;
-    const out = await runDestroy(awsConfig(), w, w.store, { retry: noSleep });
+    const out = await runDestroy(awsConfig(), w, w.store);
     const deleted = w.target.calls.slice(before).filter((c) => c.startsWith('Delete'));
     expect(deleted).toEqual(['DeleteEndpoint', 'DeleteEndpointConfig', 'DeleteModel']);
     expect(out).toMatch(/deleted endpoint vad-test/);
@@ -259,9 +258,9 @@ describe('destroy', () => {
     await w.target.createModel({ modelName: 'm', modelDataUrl: 's3://x/y' });
     await w.target.createEndpointConfig({ endpointConfigName: 'c', variants: [{ modelName: 'm', instanceType: 'ml.m5.large' }] });
     await w.target.createEndpoint({ endpointName: 'vad-test', endpointConfigName: 'c' });
-    const out = await runDestroy(awsConfig(), w, w.store, { all: true, retry: noSleep });
+    const out = await runDestroy(awsConfig(), w, w.store, { all: true });
     expect(out).toMatch(/nothing to destroy/);
-    const named = await runDestroy(awsConfig(), w, w.store, { retry: noSleep });
+    const named = await runDestroy(awsConfig(), w, w.store);
     expect(named).toMatch(/left alone: endpoint vad-test exists but does not carry our tags/);
     expect(w.target.mutations().filter((c) => c.startsWith('Delete'))).toEqual([]);
   });

@@ -7,7 +7,6 @@ import { collectSuperseded, deleteCreatedEndpoint, deleteVersion } from './clean
 import { describeOrUndefined } from './endpoint';
 import { deployFingerprint, isConfigOf, resourceNames, timestampStamp, type ResourceNames } from './naming';
 import { silentReporter, type Reporter } from './progress';
-import { withRetry, type RetryOptions } from './retry';
 import type { SmokeResult } from './smoke';
 import { deployTags, imageIdentity, pollInterval } from './specs';
 import { DEPLOY_STEP_MODULES, type DeployStep, type PlanContext, type RunContext, type RunRecord } from './steps';
@@ -26,6 +25,8 @@ export { containerEnvironment, deploymentSpec, deployTags, endpointConfigSpec, i
  *   changes nothing;
  * - a failed create cleans up what it created; a failed (or silently rolled back) update leaves the
  *   previous config serving and removes only the new model and config.
+ * Nothing here retries: each AWS call is retried in exactly one layer, inside
+ * @vad/sagemaker-client (see its README, "Retries").
  * The runner knows no step by id: what is special about one (runs while planning, still runs when
  * nothing changed, abandons on failure, commits) is a flag on its module.
  */
@@ -37,7 +38,6 @@ export interface DeployDeps {
   readonly store: Pick<StateStore, 'path' | 'load' | 'save'>;
   readonly reporter?: Reporter;
   readonly now?: () => Date;
-  readonly retry?: RetryOptions;
   /** Overrides the poll interval (tests; on AWS the interval is otherwise held to 15–30 s). */
   readonly pollSeconds?: number;
   /** Called after a step is recorded; a throw here simulates a crash (tests). */
@@ -101,7 +101,7 @@ export async function planDeploy(config: DeployConfig, deps: DeployDeps, options
   }
   const fingerprint = deployFingerprint({ target: config.target, modelSha256: artifact.sha256, image: imageIdentity(config), config });
   let endpointUnknown: string | undefined;
-  const endpoint = await withRetry(() => describeOrUndefined(deps.target, config.name), deps.retry).catch((e: unknown) => {
+  const endpoint = await describeOrUndefined(deps.target, config.name).catch((e: unknown) => {
     // A dry run still prints what it can without credentials; a deploy must know.
     if (!options.dryRun) throw e;
     endpointUnknown = e instanceof Error ? e.message.split('\n')[0] : String(e);
@@ -147,7 +147,6 @@ function isTerminal(e: unknown): boolean {
 
 export async function runDeploy(config: DeployConfig, deps: DeployDeps): Promise<DeployOutcome> {
   const reporter = deps.reporter ?? silentReporter;
-  const retry = deps.retry;
   const target = deps.target;
   const modules = deps.steps ?? DEPLOY_STEP_MODULES;
   if (config.target === 'aws' && !deps.aws) throw new VadError('internal', 'target aws needs the AWS services');
@@ -165,7 +164,6 @@ export async function runDeploy(config: DeployConfig, deps: DeployDeps): Promise
     names,
     artifact,
     tags: deployTags(config, fingerprint, artifact.sha256),
-    ...(retry ? { retry } : {}),
     pollSeconds,
     maxWaitSeconds,
     reporter,
@@ -222,9 +220,9 @@ export async function runDeploy(config: DeployConfig, deps: DeployDeps): Promise
   const abandon = async (error: unknown): Promise<never> => {
     const created = record.action === 'create';
     reporter.info(created ? `deploy failed: removing the endpoint, config and model this deploy created` : `update failed: ${outputs.previousConfigName ?? 'the previous config'} keeps serving; removing the new config and model`);
-    if (created) await deleteCreatedEndpoint(target, names.endpointName, { pollSeconds, maxWaitSeconds }, reporter, retry);
+    if (created) await deleteCreatedEndpoint(target, names.endpointName, { pollSeconds, maxWaitSeconds }, reporter);
     const now = await describeOrUndefined(target, names.endpointName).catch(() => undefined);
-    await deleteVersion(target, outputs.modelName ?? names.modelName, outputs.endpointConfigName ?? names.endpointConfigName, now?.endpointConfigName, reporter, retry);
+    await deleteVersion(target, outputs.modelName ?? names.modelName, outputs.endpointConfigName ?? names.endpointConfigName, now?.endpointConfigName, reporter);
     state = { ...state, attempt: undefined };
     await deps.store.save(state);
     throw error;
@@ -253,7 +251,7 @@ export async function runDeploy(config: DeployConfig, deps: DeployDeps): Promise
     await save();
     const kept: Deployed[] = [];
     for (const s of state.superseded) {
-      if (!(await collectSuperseded(target, config, s, names.endpointConfigName, reporter, retry))) kept.push(s);
+      if (!(await collectSuperseded(target, config, s, names.endpointConfigName, reporter))) kept.push(s);
     }
     state = { ...state, superseded: kept };
     await save();

@@ -1,7 +1,6 @@
 import { DEPLOY_TAGS, type DeployConfig } from '@vad/contracts';
 import { NotFoundError, type TaggedResource } from '@vad/sagemaker-client';
 import { silentReporter, type Reporter } from '../progress';
-import { withRetry, type RetryOptions } from '../retry';
 import type { StateStore } from '../state';
 import type { Targets } from '../targets';
 
@@ -14,19 +13,18 @@ export async function runDestroy(
   config: DeployConfig,
   { target, aws }: Targets,
   store: StateStore,
-  options: { all?: boolean; reporter?: Reporter; retry?: RetryOptions } = {},
+  options: { all?: boolean; reporter?: Reporter } = {},
 ): Promise<string> {
   const reporter = options.reporter ?? silentReporter;
-  const retry = options.retry;
   const filter = options.all ? { key: DEPLOY_TAGS.managed, value: 'true' } : { key: DEPLOY_TAGS.endpoint, value: config.name };
-  const found = await withRetry(() => target.listTaggedResources(filter), retry);
+  const found = await target.listTaggedResources(filter);
   // Double-check the tags we rely on: destroy never acts on a resource that is not ours.
   const ours = found.filter((r) => r.tags[DEPLOY_TAGS.managed] === 'true' && (options.all || r.tags[DEPLOY_TAGS.endpoint] === config.name));
   const byKind = (k: TaggedResource['kind']) => ours.filter((r) => r.kind === k);
   const lines: string[] = [];
   const gone = async (fn: () => Promise<unknown>) => {
     try {
-      await withRetry(fn, retry);
+      await fn();
     } catch (e) {
       if (!(e instanceof NotFoundError)) throw e;
     }

@@ -1,4 +1,3 @@
-import { withRetry } from '../retry';
 import type { DeployStep } from './types';
 import { plannedCall } from './types';
 
@@ -16,8 +15,8 @@ export const autoscaleStep: DeployStep<'autoscale'> = {
       ],
     };
   },
-  async run({ config, aws, names, retry }) {
-    const r = await withRetry(() => aws!.registerAutoscaling(names.endpointName, config.aws.variant, config.aws.autoscale!), retry);
+  async run({ config, aws, names }) {
+    const r = await aws!.registerAutoscaling(names.endpointName, config.aws.variant, config.aws.autoscale!);
     return r.policyArn;
   },
 };

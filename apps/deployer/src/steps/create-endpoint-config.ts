@@ -1,5 +1,4 @@
-import { NotFoundError, isAlreadyExists } from '@vad/sagemaker-client';
-import { withRetry } from '../retry';
+import { isAlreadyExists } from '@vad/sagemaker-client';
 import { endpointConfigSpec } from '../specs';
 import type { DeployStep } from './types';
 import { plannedCall } from './types';
@@ -11,15 +10,16 @@ export const createEndpointConfigStep: DeployStep<'create-endpoint-config'> = {
     title: `endpoint config ${names.endpointConfigName}`,
     calls: [plannedCall(controlPlane, 'CreateEndpointConfig', endpointConfigSpec(config, names, tags)), plannedCall(controlPlane, 'DescribeEndpointConfig', { EndpointConfigName: names.endpointConfigName })],
   }),
-  async run({ config, target, names, tags, outputs, retry }) {
+  async run({ config, target, names, tags, outputs }) {
     const spec = endpointConfigSpec(config, names, tags);
     try {
-      outputs.endpointConfigArn = (await withRetry(() => target.createEndpointConfig(spec), retry)).endpointConfigArn;
+      outputs.endpointConfigArn = (await target.createEndpointConfig(spec)).endpointConfigArn;
     } catch (e) {
       if (!isAlreadyExists(e)) throw e;
     }
-    // CreateEndpoint reads the config eventually consistently: make sure it is visible first.
-    const described = await withRetry(() => target.describeEndpointConfig(names.endpointConfigName), { ...retry, retryOn: (e) => e instanceof NotFoundError });
+    // Read back for its ARN. (CreateEndpoint reads configs eventually consistently: the target
+    // waits until the config is visible before CreateEndpoint, sagemaker-client's AwsTarget.)
+    const described = await target.describeEndpointConfig(names.endpointConfigName);
     outputs.endpointConfigArn = described.endpointConfigArn;
     outputs.endpointConfigName = names.endpointConfigName;
     return outputs.endpointConfigArn;

@@ -1,5 +1,4 @@
 import { isAlreadyExists } from '@vad/sagemaker-client';
-import { withRetry } from '../retry';
 import { modelSpec } from '../specs';
 import type { DeployStep } from './types';
 import { plannedCall } from './types';
@@ -11,14 +10,14 @@ export const createModelStep: DeployStep<'create-model'> = {
     title: `model ${names.modelName}`,
     calls: [plannedCall(controlPlane, 'CreateModel', modelSpec(config, names, modelDataUrl, plannedImageUri, tags))],
   }),
-  async run({ config, target, names, tags, outputs, retry, modelDataUrl }) {
+  async run({ config, target, names, tags, outputs ,modelDataUrl }) {
     const spec = modelSpec(config, names, modelDataUrl()!, outputs.imageUri, tags);
     try {
-      outputs.modelArn = (await withRetry(() => target.createModel(spec), retry)).modelArn;
+      outputs.modelArn = (await target.createModel(spec)).modelArn;
     } catch (e) {
       // Created before a crash that lost the state write: the name is ours (fingerprint + stamp).
       if (!isAlreadyExists(e)) throw e;
-      outputs.modelArn = (await withRetry(() => target.describeModel(names.modelName), retry)).modelArn;
+      outputs.modelArn = (await target.describeModel(names.modelName)).modelArn;
     }
     outputs.modelName = names.modelName;
     return outputs.modelArn;

@@ -1,6 +1,5 @@
 import type { ImageSource } from '@vad/contracts';
 import type { ResolvedImage } from '../aws/services';
-import { withRetry, type RetryOptions } from '../retry';
 import type { DeployStep, RunContext } from './types';
 import { plannedCall } from './types';
 
@@ -10,10 +9,10 @@ import { plannedCall } from './types';
  * `resolveContainerImage`: a given URI is pinned, a `build` source is built and pushed — another
  * image builder plugs in there and nowhere else.
  */
-export type ImageResolver = (source: ImageSource, ctx: Pick<RunContext, 'aws' | 'tags' | 'report'> & { retry?: RetryOptions }) => Promise<ResolvedImage>;
+export type ImageResolver = (source: ImageSource, ctx: Pick<RunContext, 'aws' | 'tags' | 'report'>) => Promise<ResolvedImage>;
 
-export const resolveContainerImage: ImageResolver = (source, { aws, tags, report, retry }) =>
-  withRetry(() => aws!.resolveImage(source, { tags, onNote: (l) => report.note(l), onBytes: (d, t) => report.bytes(d, t) }), retry);
+export const resolveContainerImage: ImageResolver = (source, { aws, tags, report }) =>
+  aws!.resolveImage(source, { tags, onNote: (l) => report.note(l), onBytes: (d, t) => report.bytes(d, t) });
 
 export const imageStep: DeployStep<'image'> = {
   id: 'image',

@@ -1,6 +1,5 @@
 import { ResourceLimitError } from '@vad/sagemaker-client';
 import { preflightArchive } from '../artifact';
-import { withRetry } from '../retry';
 import type { DeployStep } from './types';
 import { plannedCall } from './types';
 
@@ -14,11 +13,11 @@ export const preflightStep: DeployStep<'preflight'> = {
       ...(aws ? [plannedCall('service-quotas', 'ListServiceQuotas', { ServiceCode: 'sagemaker', QuotaName: `${config.aws.instanceType} for endpoint usage`, needed: config.aws.instanceCount })] : []),
     ],
   }),
-  async run({ config, aws, artifact, report, retry }) {
+  async run({ config, aws, artifact, report }) {
     const inspected = await preflightArchive(artifact.path);
     report.note(`archive ok: ${inspected.name}, ${inspected.files.length} files, attributes ${inspected.attributes.join(', ')}`);
     if (config.target !== 'aws') return;
-    const q = await withRetry(() => aws!.instanceQuota(config.aws.instanceType), retry);
+    const q = await aws!.instanceQuota(config.aws.instanceType);
     if (q.value !== undefined && q.value < config.aws.instanceCount) {
       throw new ResourceLimitError(`the account's quota "${q.quotaName}" is ${q.value}, this deploy needs ${config.aws.instanceCount}; request an increase in Service Quotas or pick another aws.instanceType`, { quotaName: q.quotaName, quotaValue: q.value, requested: config.aws.instanceCount });
     }

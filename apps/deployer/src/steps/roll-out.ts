@@ -1,4 +1,3 @@
-import { withRetry } from '../retry';
 import { describeOrUndefined } from '../endpoint';
 import { deploymentSpec } from '../specs';
 import type { DeployStep } from './types';
@@ -24,29 +23,26 @@ export const rollOutStep: DeployStep<'roll-out'> = {
       ],
     };
   },
-  async run({ config, target, names, tags, outputs, record, report, retry, pollSeconds, maxWaitSeconds }) {
-    const now = await withRetry(() => describeOrUndefined(target, names.endpointName), retry);
+  async run({ config, target, names, tags, outputs, record, report, pollSeconds, maxWaitSeconds }) {
+    const now = await describeOrUndefined(target, names.endpointName);
     if (now && (now.endpointConfigName === names.endpointConfigName || now.pendingEndpointConfigName === names.endpointConfigName)) {
       return `already rolling out ${names.endpointConfigName} (${now.status})`;
     }
     const deployment = deploymentSpec(config);
     if (now && now.status === 'Failed') {
       report.note(`endpoint ${names.endpointName} is Failed (${now.failureReason ?? 'no reason'}): deleting it first`);
-      await withRetry(() => target.deleteEndpoint(names.endpointName), retry);
+      await target.deleteEndpoint(names.endpointName);
       await target.waitForEndpointDeleted(names.endpointName, { pollSeconds, maxWaitSeconds });
     }
     if (!now || now.status === 'Failed') {
       record.action = 'create';
-      outputs.endpointArn = (await withRetry(() => target.createEndpoint({ endpointName: names.endpointName, endpointConfigName: names.endpointConfigName, ...(deployment ? { deployment } : {}), tags }), retry)).endpointArn;
+      outputs.endpointArn = (await target.createEndpoint({ endpointName: names.endpointName, endpointConfigName: names.endpointConfigName, ...(deployment ? { deployment } : {}), tags })).endpointArn;
       return `CreateEndpoint ${names.endpointName}`;
     }
     record.action = 'update';
     outputs.previousConfigName = now.endpointConfigName;
     outputs.endpointArn = (
-      await withRetry(
-        () => target.updateEndpoint({ endpointName: names.endpointName, endpointConfigName: names.endpointConfigName, retainAllVariantProperties: config.target === 'aws' && !!config.aws.autoscale, ...(deployment ? { deployment } : {}) }),
-        retry,
-      )
+      await target.updateEndpoint({ endpointName: names.endpointName, endpointConfigName: names.endpointConfigName, retainAllVariantProperties: config.target === 'aws' && !!config.aws.autoscale, ...(deployment ? { deployment } : {}) })
     ).endpointArn;
     return `UpdateEndpoint ${names.endpointName}: ${now.endpointConfigName} → ${names.endpointConfigName}`;
   },

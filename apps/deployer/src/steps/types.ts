@@ -4,7 +4,6 @@ import type { ModelArtifact } from '../artifact';
 import type { AwsServices } from '../aws/services';
 import type { ResourceNames } from '../naming';
 import type { Reporter, StepReport } from '../progress';
-import type { RetryOptions } from '../retry';
 import type { SmokeResult } from '../smoke';
 
 /**
@@ -56,7 +55,6 @@ export interface RunContext {
   readonly names: ResourceNames;
   readonly artifact: ModelArtifact;
   readonly tags: Record<string, string>;
-  readonly retry?: RetryOptions;
   readonly pollSeconds: number;
   readonly maxWaitSeconds: number;
   readonly reporter: Reporter;

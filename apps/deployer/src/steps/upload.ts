@@ -1,5 +1,4 @@
 import { modelKey } from '../aws/services';
-import { withRetry } from '../retry';
 import type { DeployStep } from './types';
 import { plannedCall } from './types';
 
@@ -15,12 +14,9 @@ export const uploadStep: DeployStep<'upload'> = {
       calls: [plannedCall('s3', 'HeadObject', { Bucket: a.bucket, Key: key }), plannedCall('s3', 'Upload (multipart)', { Bucket: a.bucket, Key: key, bytes: artifact.bytes, Tagging: tags })],
     };
   },
-  async run({ config, aws, artifact, tags, report, outputs, retry }) {
+  async run({ config, aws, artifact, tags, report, outputs }) {
     const a = config.aws;
-    const r = await withRetry(
-      () => aws!.uploadModel({ file: artifact.path, bucket: a.bucket!, key: modelKey(a.prefix, artifact.sha256), sha256: artifact.sha256, bytes: artifact.bytes, tags, onProgress: (d, t) => report.bytes(d, t) }),
-      retry,
-    );
+    const r = await aws!.uploadModel({ file: artifact.path, bucket: a.bucket!, key: modelKey(a.prefix, artifact.sha256), sha256: artifact.sha256, bytes: artifact.bytes, tags, onProgress: (d, t) => report.bytes(d, t) });
     outputs.modelDataUrl = r.s3Uri;
     return r.uploaded ? r.s3Uri : `${r.s3Uri} (already there)`;
   },

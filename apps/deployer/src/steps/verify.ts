@@ -1,6 +1,5 @@
 import { VadError } from '@vad/contracts';
 import { EndpointFailedError, SilentRollbackError } from '@vad/sagemaker-client';
-import { withRetry } from '../retry';
 import type { DeployStep } from './types';
 import { plannedCall } from './types';
 
@@ -16,8 +15,8 @@ export const verifyStep: DeployStep<'verify'> = {
     title: 'endpoint serves the new config (no silent rollback)',
     calls: [plannedCall(controlPlane, 'DescribeEndpoint', { EndpointName: names.endpointName, expect: { EndpointConfigName: names.endpointConfigName, ResolvedImage: plannedImageUri ?? null } })],
   }),
-  async run({ target, names, outputs, record, retry }) {
-    const endpoint = await withRetry(() => target.describeEndpoint(names.endpointName), retry);
+  async run({ target, names, outputs, record }) {
+    const endpoint = await target.describeEndpoint(names.endpointName);
     record.endpoint = endpoint;
     if (endpoint.endpointConfigName !== names.endpointConfigName) {
       throw new SilentRollbackError(names.endpointName, names.endpointConfigName, endpoint.endpointConfigName, endpoint.failureReason);

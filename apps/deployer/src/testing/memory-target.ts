@@ -20,6 +20,7 @@ import {
   type Tags,
   type UpdateEndpointSpec,
   type WaitOptions,
+  withRetry,
 } from '@vad/sagemaker-client';
 
 /**
@@ -27,6 +28,9 @@ import {
  * tests: records every call by its SageMaker operation name, follows SageMaker's rules (names
  * unique, a config in use cannot be deleted, a Failed endpoint can only be deleted, a failed update
  * rolls back to the old config and comes back InService), and lets a test inject failures.
+ * Like AwsTarget, every control-plane call goes through sagemaker-client's retry layer (throttling
+ * and 5xx retried with the lib's default attempts; no waits here), since the deployer itself
+ * retries nothing.
  */
 interface EndpointRecord {
   name: string;
@@ -39,6 +43,8 @@ interface EndpointRecord {
 
 export type Outcome = 'ok' | 'fail' | 'rollback';
 
+const RETRIED = ['createModel', 'describeModel', 'deleteModel', 'createEndpointConfig', 'describeEndpointConfig', 'deleteEndpointConfig', 'createEndpoint', 'updateEndpoint', 'describeEndpoint', 'deleteEndpoint', 'listTaggedResources'] as const;
+
 export class MemoryTarget implements EndpointTarget {
   readonly kind = 'aws' as const;
   readonly calls: string[] = [];
@@ -48,6 +54,13 @@ export class MemoryTarget implements EndpointTarget {
   /** What the next create/update turns into when waited on. */
   outcome: Outcome = 'ok';
   private readonly failures: Array<{ op: string; error: () => Error; times: number }> = [];
+
+  constructor() {
+    for (const m of RETRIED) {
+      const op = (this[m] as (...a: unknown[]) => Promise<unknown>).bind(this);
+      (this as unknown as Record<string, unknown>)[m] = (...a: unknown[]) => withRetry(() => op(...a), (e) => e as Error, { sleep: async () => undefined });
+    }
+  }
 
   /** The next `times` calls of `op` throw `error()`. */
   failNext(op: string, error: () => Error, times = 1): void {

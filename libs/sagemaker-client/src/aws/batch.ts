@@ -3,6 +3,7 @@ import { SageMakerClientError, WaitTimeoutError } from '../errors';
 import { assertResourceName } from '../rules';
 import { sleep } from '../waiters';
 import { mapAwsError } from './map-error';
+import { withRetry } from './retry';
 
 export interface TransformJobSpec {
   jobName: string;
@@ -27,8 +28,10 @@ export type TransformJobStatus = 'InProgress' | 'Completed' | 'Failed' | 'Stoppi
 export async function createTransformJob(sm: SageMakerClient, s: TransformJobSpec): Promise<{ transformJobArn: string }> {
   assertResourceName('transform job', s.jobName);
   if (s.environment && Object.keys(s.environment).length > 16) throw new SageMakerClientError('validation', 'a transform job takes at most 16 environment entries');
-  try {
-    const o = await sm.send(
+  // The SageMaker client does not retry by itself (clients.ts): this is the call's one retry layer.
+  const o = await withRetry(
+    () =>
+      sm.send(
       new CreateTransformJobCommand({
         TransformJobName: s.jobName,
         ModelName: s.modelName,
@@ -41,20 +44,15 @@ export async function createTransformJob(sm: SageMakerClient, s: TransformJobSpe
         Environment: s.environment,
         Tags: s.tags ? Object.entries(s.tags).map(([Key, Value]) => ({ Key, Value })) : undefined,
       }),
-    );
-    return { transformJobArn: o.TransformJobArn ?? '' };
-  } catch (e) {
-    throw mapAwsError(e, { resourceKind: 'transform-job', resourceName: s.jobName });
-  }
+      ),
+    (e) => mapAwsError(e, { resourceKind: 'transform-job', resourceName: s.jobName }),
+  );
+  return { transformJobArn: o.TransformJobArn ?? '' };
 }
 
 export async function describeTransformJob(sm: SageMakerClient, jobName: string): Promise<{ status: TransformJobStatus; failureReason?: string; outputS3Uri?: string }> {
-  try {
-    const o = await sm.send(new DescribeTransformJobCommand({ TransformJobName: jobName }));
-    return { status: o.TransformJobStatus as TransformJobStatus, failureReason: o.FailureReason, outputS3Uri: o.TransformOutput?.S3OutputPath };
-  } catch (e) {
-    throw mapAwsError(e, { resourceKind: 'transform-job', resourceName: jobName });
-  }
+  const o = await withRetry(() => sm.send(new DescribeTransformJobCommand({ TransformJobName: jobName })), (e) => mapAwsError(e, { resourceKind: 'transform-job', resourceName: jobName }));
+  return { status: o.TransformJobStatus as TransformJobStatus, failureReason: o.FailureReason, outputS3Uri: o.TransformOutput?.S3OutputPath };
 }
 
 /** Polls until Completed (returns), Failed/Stopped (throws with FailureReason) or maxWaitSeconds. */

@@ -22,7 +22,11 @@ export interface AwsClientsConfig {
   region?: string;
   /** Passed to every client (default: the SDK's credential chain). */
   credentials?: SageMakerClientConfig['credentials'];
-  /** SDK attempts per call (standard retry mode; default 3). */
+  /**
+   * SDK attempts per call of the clients the SDK retries (runtime, S3, ECR, quotas, autoscaling;
+   * standard mode, default 3). The SageMaker and CloudWatch Logs clients always make one attempt
+   * per send: their calls are retried by this lib's withRetry (AwsTarget.call), never twice over.
+   */
   maxAttempts?: number;
   /** Invocation deadline for the runtime client (default 70 000 ms, above SageMaker's 60 s). */
   invokeTimeoutMs?: number;
@@ -40,8 +44,10 @@ export interface AwsClientsConfig {
 export function createAwsClients(config: AwsClientsConfig = {}): AwsClients {
   const common = { region: config.region, credentials: config.credentials, maxAttempts: config.maxAttempts };
   const given = config.clients ?? {};
+  // One retry layer per call: the control plane's is withRetry (retry.ts), so the SDK's is off there.
+  const once = { ...common, maxAttempts: 1 };
   return {
-    sagemaker: given.sagemaker ?? new SageMakerClient(common),
+    sagemaker: given.sagemaker ?? new SageMakerClient(once),
     runtime:
       given.runtime ??
       new SageMakerRuntimeClient({
@@ -52,7 +58,7 @@ export function createAwsClients(config: AwsClientsConfig = {}): AwsClients {
     ecr: given.ecr ?? new ECRClient(common),
     autoscaling: given.autoscaling ?? new ApplicationAutoScalingClient(common),
     quotas: given.quotas ?? new ServiceQuotasClient(common),
-    logs: given.logs ?? new CloudWatchLogsClient(common),
+    logs: given.logs ?? new CloudWatchLogsClient(once),
   };
 }
 
