@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
 import multipart from '@fastify/multipart';
 import pino from 'pino';
 import type { ServerConfig } from './config';
@@ -30,6 +30,17 @@ export interface App extends FastifyInstance {
 }
 
 const INFERENCE_ID = /^[\x21-\x7e]{1,64}$/;
+
+/**
+ * A body refused before it was read in full is normally read to its end, so the client (fetch
+ * among them) gets the answer and keeps the connection; one of unknown length (chunked) or of
+ * over twice the limit is not worth reading: hang up after the answer instead.
+ */
+function unreadBodyTooLarge(req: FastifyRequest, status: number, maxBodyBytes: number): boolean {
+  if (status !== 413 || req.raw.complete) return false;
+  const declared = Number(req.headers['content-length']);
+  return !Number.isFinite(declared) || declared > 2 * maxBodyBytes;
+}
 
 /** The whole server without listen(): plugins in order, then routes (tests use app.inject()). */
 export async function buildApp(opts: BuildOptions): Promise<App> {
@@ -107,9 +118,7 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
     return true;
   };
   app.addHook('onSend', async (req, reply, payload) => {
-    // A body refused before it was read in full: hang up rather than read the rest to keep the
-    // connection alive (it may be hundreds of megabytes).
-    if (closing || (reply.statusCode === 413 && !req.raw.complete)) reply.header('connection', 'close');
+    if (closing || unreadBodyTooLarge(req, reply.statusCode, config.maxBodyBytes)) reply.header('connection', 'close');
     return payload;
   });
   app.addHook('onResponse', async (req, reply) => {
