@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import { performance } from 'node:perf_hooks';
+import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
 import multipart from '@fastify/multipart';
 import pino from 'pino';
 import type { ServerConfig } from './config';
@@ -12,7 +13,8 @@ import { modelPlugin } from './plugins/model';
 import { SessionStore } from './plugins/sessions';
 import { executionParametersRoute } from './routes/execution-parameters';
 import { invocationsRoute } from './routes/invocations';
-import { pingRoute } from './routes/ping';
+import { pingRoute, answerPing } from './routes/ping';
+import { transport } from './plugins/transport';
 
 export interface BuildOptions {
   config: ServerConfig;
@@ -29,6 +31,17 @@ export interface App extends FastifyInstance {
 
 const INFERENCE_ID = /^[\x21-\x7e]{1,64}$/;
 
+/**
+ * A body refused before it was read in full is normally read to its end, so the client (fetch
+ * among them) gets the answer and keeps the connection; one of unknown length (chunked) or of
+ * over twice the limit is not worth reading: hang up after the answer instead.
+ */
+function unreadBodyTooLarge(req: FastifyRequest, status: number, maxBodyBytes: number): boolean {
+  if (status !== 413 || req.raw.complete) return false;
+  const declared = Number(req.headers['content-length']);
+  return !Number.isFinite(declared) || declared > 2 * maxBodyBytes;
+}
+
 /** The whole server without listen(): plugins in order, then routes (tests use app.inject()). */
 export async function buildApp(opts: BuildOptions): Promise<App> {
   const { config } = opts;
@@ -40,8 +53,11 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
     });
+  const net = transport(config);
   const app = Fastify({
     loggerInstance: logger,
+    serverFactory: net.serverFactory,
+    clientErrorHandler: net.clientErrorHandler,
     bodyLimit: config.maxBodyBytes,
     // The request id is SageMaker's InferenceId when the client set one, so logs and data
     // capture line up; otherwise a fresh UUID.
@@ -54,7 +70,6 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
     return503OnClosing: true,
     forceCloseConnections: 'idle',
-    keepAliveTimeout: 65_000,
   }) as unknown as App;
 
   // ① Plugins, in order: limits, negotiation (in the route: parse/Accept helpers), model, sessions, metrics.
@@ -95,8 +110,15 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
   app.addHook('preClose', async () => {
     closing = true;
   });
-  app.addHook('onSend', async (_req, reply, payload) => {
-    if (closing) reply.header('connection', 'close');
+  net.ping = (_req, res) => {
+    if (closing) return false;
+    const t0 = performance.now();
+    answerPing(inference, res);
+    metrics.observeRequest('/ping', res.statusCode, res.statusCode === 200 ? 'ok' : 'model_not_ready', (performance.now() - t0) / 1000);
+    return true;
+  };
+  app.addHook('onSend', async (req, reply, payload) => {
+    if (closing || unreadBodyTooLarge(req, reply.statusCode, config.maxBodyBytes)) reply.header('connection', 'close');
     return payload;
   });
   app.addHook('onResponse', async (req, reply) => {
@@ -104,7 +126,9 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
     if (req.url === '/invocations') metrics.inFlight--;
     const seconds = reply.elapsedTime / 1000;
     metrics.observeRequest(route, reply.statusCode, reply.errorCode ?? (reply.statusCode < 400 ? 'ok' : 'error'), seconds);
-    const quiet = route === '/ping' || route === '/metrics';
+    // /ping and /metrics every few seconds, and refusals under overload (hundreds a second), at
+    // info would cost the event loop what the refusal saved.
+    const quiet = route === '/ping' || route === '/metrics' || reply.statusCode === 429;
     const line = { method: req.method, url: req.url, status: reply.statusCode, code: reply.errorCode, ms: Math.round(reply.elapsedTime * 10) / 10 };
     if (quiet) req.log.debug(line, 'request');
     else req.log.info(line, 'request');
@@ -113,6 +137,15 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
   // ② Routes.
   pingRoute(app);
   invocationsRoute(app, { config, sessions, s3, metrics });
+  // GET /invocations and friends: the route exists, the method does not (RFC 9110 §15.5.6).
+  app.route({
+    method: ['GET', 'PUT', 'DELETE', 'PATCH'],
+    url: '/invocations',
+    handler: async (req, reply) => {
+      reply.errorCode = 'method_not_allowed';
+      return sendError(reply.header('allow', 'POST'), { code: 'method_not_allowed', message: `${req.method} /invocations is not allowed; invocations are POST /invocations` }, req.id);
+    },
+  });
   executionParametersRoute(app, config);
   app.get('/metrics', async (_req, reply) => reply.code(200).header('content-type', 'text/plain; version=0.0.4; charset=utf-8').send(metrics.render()));
 

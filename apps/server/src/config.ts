@@ -29,7 +29,12 @@ export interface ServerConfig {
     region: string;
     concurrency: number;
     maxObjectBytes: number;
+    maxRequestBytes: number;
+    maxInflightBytes: number;
+    forcePathStyle: boolean | undefined;
   };
+  /** Transport limits: slow or idle clients cannot hold sockets (SageMaker's 60 s is the outer bound). */
+  http: { headersTimeoutMs: number; requestTimeoutMs: number; idleTimeoutMs: number; maxConnections: number };
   ffmpegPath: string;
   logLevel: string;
 }
@@ -44,6 +49,14 @@ function int(env: Env, name: string, dflt: number, min: number, max = Number.MAX
     throw new Error(`${name}=${JSON.stringify(raw)} is not a number in [${min}, ${max}]`);
   }
   return v;
+}
+
+function bool(env: Env, name: string): boolean | undefined {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return undefined;
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw new Error(`${name}=${JSON.stringify(env[name])} must be true or false`);
 }
 
 export const SAGEMAKER_MODEL_DIR = '/opt/ml/model';
@@ -105,6 +118,15 @@ export function loadConfig(env: Env = process.env): ServerConfig {
       region: env.AWS_REGION || env.AWS_DEFAULT_REGION || env.SAGEMAKER_REGION || 'us-east-1',
       concurrency: int(env, 'VAD_S3_CONCURRENCY', 8, 1, 256),
       maxObjectBytes: Math.round(int(env, 'VAD_S3_MAX_OBJECT_MB', 50, 0.001, 4096) * 1024 * 1024),
+      maxRequestBytes: Math.round(int(env, 'VAD_S3_MAX_REQUEST_MB', 256, 0.001, 65536) * 1024 * 1024),
+      maxInflightBytes: Math.round(int(env, 'VAD_S3_MAX_INFLIGHT_MB', 512, 0.001, 65536) * 1024 * 1024),
+      forcePathStyle: bool(env, 'VAD_S3_FORCE_PATH_STYLE'),
+    },
+    http: {
+      headersTimeoutMs: int(env, 'VAD_HEADERS_TIMEOUT_MS', 10_000, 1, 600_000),
+      requestTimeoutMs: int(env, 'VAD_REQUEST_TIMEOUT_MS', 30_000, 1, 600_000),
+      idleTimeoutMs: int(env, 'VAD_IDLE_TIMEOUT_MS', 60_000, 1, 3_600_000),
+      maxConnections: int(env, 'VAD_MAX_CONNECTIONS', 1024, 1, 1_000_000),
     },
     ffmpegPath: env.VAD_FFMPEG_PATH || 'ffmpeg',
     logLevel: env.VAD_LOG_LEVEL || env.LOG_LEVEL || 'info',

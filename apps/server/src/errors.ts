@@ -77,7 +77,11 @@ export function errorBody(err: CodedError, requestId?: string): ErrorBody {
   return body;
 }
 
+/** Seconds a refused client should wait: a queue slot frees in about one inference. */
+export const RETRY_AFTER_S = 1;
+
 export function sendError(reply: FastifyReply, err: CodedError, requestId?: string): FastifyReply {
+  if (err.code === 'overloaded' || err.code === 'model_not_ready') reply.header('retry-after', String(RETRY_AFTER_S));
   return reply
     .code(ERRORS[err.code].status)
     .header('content-type', 'application/json; charset=utf-8')
@@ -87,8 +91,10 @@ export function sendError(reply: FastifyReply, err: CodedError, requestId?: stri
 /** fastify error handler: every failure leaves as the api.md error body, with its request id. */
 export function errorHandler(e: unknown, req: FastifyRequest, reply: FastifyReply): FastifyReply {
   const coded = toCoded(e);
+  // One key per fact: the reason under `reason`, never a second `msg` a JSON parser would drop.
   if (coded.internal) req.log.error({ err: e }, 'internal error');
-  else req.log.info({ code: coded.code, msg: coded.message }, 'request rejected');
+  else if (coded.code === 'overloaded') req.log.debug({ code: coded.code, reason: coded.message }, 'request rejected');
+  else req.log.info({ code: coded.code, reason: coded.message }, 'request rejected');
   reply.errorCode = coded.code;
   return sendError(reply, coded, req.id);
 }

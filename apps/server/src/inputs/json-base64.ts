@@ -37,7 +37,10 @@ const SHAPES = '{"frames": [F, …]}, {"clips": [[F, F], …]} or {"images": [F,
  * frame count is checked before any base64 is decoded or any S3 object fetched.
  */
 export function parseJsonInvocation(body: Buffer | string, maxFrames: number): ParsedRequest {
-  const buf = typeof body === 'string' ? Buffer.from(body) : body;
+  let buf = typeof body === 'string' ? Buffer.from(body) : body;
+  // A UTF-8 byte-order mark (Windows tools, PowerShell's Out-File) is not part of the JSON text
+  // (RFC 8259 §8.1 lets a parser ignore it); JSON.parse would refuse it.
+  if (buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) buf = buf.subarray(3);
   const depth = nestingDepth(buf, MAX_DEPTH);
   if (depth > MAX_DEPTH) {
     throw new HttpError('bad_json', `the JSON body is nested deeper than ${MAX_DEPTH} levels; the API's bodies are at most 4 deep. Expected ${SHAPES}`);

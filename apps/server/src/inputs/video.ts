@@ -61,10 +61,85 @@ export async function decodeVideo(body: Uint8Array, opts: VideoDecodeOptions): P
   try {
     const input = join(dir, 'input');
     await writeFile(input, body);
+    refuseFromProbe(await probeVideo(input, opts), opts);
     return await runFfmpeg(input, opts);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+export interface VideoProbe {
+  width?: number;
+  height?: number;
+  durationS?: number;
+  fps?: number;
+}
+
+/** What ffmpeg's header dump says of the first video stream (`ffmpeg -i` with no output). */
+export function parseProbe(stderr: string): VideoProbe {
+  const out: VideoProbe = {};
+  const stream = /Stream #\d+:\d+[^:]*: Video: .*/.exec(stderr)?.[0];
+  if (stream) {
+    const size = /[ ,](\d{1,6})x(\d{1,6})[ ,\[]/.exec(stream);
+    if (size) {
+      out.width = Number(size[1]);
+      out.height = Number(size[2]);
+    }
+    const fps = /([\d.]+) fps/.exec(stream) ?? /([\d.]+) tbr/.exec(stream);
+    if (fps) out.fps = Number(fps[1]);
+  }
+  const d = /Duration: (\d+):(\d\d):(\d\d(?:\.\d+)?)/.exec(stderr);
+  if (d) out.durationS = Number(d[1]) * 3600 + Number(d[2]) * 60 + Number(d[3]);
+  return out;
+}
+
+/** Reads only the container header: cheap next to decoding, and it never writes a frame. */
+function probeVideo(input: string, opts: VideoDecodeOptions): Promise<VideoProbe> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(opts.ffmpegPath, ['-nostdin', '-hide_banner', '-i', input], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    const timer = setTimeout(() => child.kill('SIGKILL'), Math.max(0, Math.min(10_000, opts.deadline - Date.now())));
+    child.stderr.on('data', (d: Buffer) => {
+      if (stderr.length < 16_000) stderr += d.toString();
+    });
+    child.on('error', (e: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      if (e.code === 'ENOENT') reject(decoderMissing(opts.ffmpegPath));
+      else reject(new HttpError('internal', `could not start ffmpeg: ${e.message}`));
+    });
+    // ffmpeg exits 1 ("At least one output file must be specified") after printing the header.
+    child.on('close', () => {
+      clearTimeout(timer);
+      resolve(parseProbe(stderr));
+    });
+  });
+}
+
+/** Refusals the header allows: frames over VAD_MAX_PIXELS, or more frames than VAD_MAX_FRAMES. */
+export function refuseFromProbe(p: VideoProbe, opts: Pick<VideoDecodeOptions, 'maxPixels' | 'maxFrames' | 'fps'>): void {
+  if (p.width !== undefined && p.height !== undefined && p.width * p.height > opts.maxPixels) {
+    throw new HttpError('bad_video', `the video's frames are ${p.width}x${p.height} (${p.width * p.height} pixels), over VAD_MAX_PIXELS (${opts.maxPixels}); send a smaller video`, {
+      width: p.width,
+      height: p.height,
+      maxPixels: opts.maxPixels,
+    });
+  }
+  const rate = opts.fps ?? p.fps;
+  // Half a frame of slack for rounding in the container's duration.
+  if (p.durationS !== undefined && rate !== undefined && Math.floor(p.durationS * rate - 0.5) > opts.maxFrames) {
+    throw new HttpError(
+      'too_many_frames',
+      `the video is ${p.durationS.toFixed(2)} s at ${rate} fps (about ${Math.round(p.durationS * rate)} frames), over ${opts.maxFrames} (VAD_MAX_FRAMES); send a lower fps=<n> custom attribute or a shorter video`,
+      { max: opts.maxFrames },
+    );
+  }
+}
+
+function decoderMissing(ffmpegPath: string): HttpError {
+  return new HttpError(
+    'video_decoder_missing',
+    `video input needs ffmpeg, which is not installed in this container (looked for ${JSON.stringify(ffmpegPath)} on PATH); install ffmpeg in the image or send frames as images`,
+  );
 }
 
 function runFfmpeg(input: string, opts: VideoDecodeOptions): Promise<Uint8Array[]> {
@@ -92,14 +167,8 @@ function runFfmpeg(input: string, opts: VideoDecodeOptions): Promise<Uint8Array[
       finish(new HttpError('deadline_exceeded', 'decoding the video ran past the request deadline; send a shorter video or fps=<n>'));
     }, Math.max(0, opts.deadline - Date.now()));
     child.on('error', (e: NodeJS.ErrnoException) => {
-      if (e.code === 'ENOENT') {
-        finish(
-          new HttpError(
-            'video_decoder_missing',
-            `video input needs ffmpeg, which is not installed in this container (looked for ${JSON.stringify(opts.ffmpegPath)} on PATH); install ffmpeg in the image or send frames as images`,
-          ),
-        );
-      } else finish(new HttpError('internal', `could not start ffmpeg: ${e.message}`));
+      if (e.code === 'ENOENT') finish(decoderMissing(opts.ffmpegPath));
+      else finish(new HttpError('internal', `could not start ffmpeg: ${e.message}`));
     });
     child.stderr.on('data', (d: Buffer) => {
       if (stderr.length < 4000) stderr += d.toString();

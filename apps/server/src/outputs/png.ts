@@ -53,7 +53,8 @@ export async function renderScoredFrame(
   format: 'png' | 'jpeg',
 ): Promise<Uint8Array> {
   const svg = Buffer.from(overlaySvg(clip, imageSize, originalSize, enabledCount));
-  const img = sharp(frame, { limitInputPixels: false }).removeAlpha().composite([{ input: svg, top: 0, left: 0 }]);
+  // Upright first, as the worker decoded it (EXIF orientation), so the overlay's size matches.
+  const img = sharp(frame, { limitInputPixels: false }).autoOrient().removeAlpha().composite([{ input: svg, top: 0, left: 0 }]);
   const out = format === 'png' ? await img.png().toBuffer() : await img.jpeg({ quality: 90 }).toBuffer();
   return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
 }

@@ -46,7 +46,7 @@ function resolveChain(req: FastifyRequest, sessions: SessionStore, sessionId: st
     if (!e) {
       throw new HttpError(
         'not_found',
-        `session ${sessionId} is unknown or has expired (idle TTL VAD_SESSION_TTL_S); start a new one with X-Amzn-SageMaker-Session-Id: NEW_SESSION`,
+        `session ${sessionId} is unknown, closed or expired: a session lives VAD_SESSION_TTL_S seconds from its NEW_SESSION (the Expires the server sent), however often it is used, and is then forgotten; start a new one with X-Amzn-SageMaker-Session-Id: NEW_SESSION`,
         { sessionId },
       );
     }

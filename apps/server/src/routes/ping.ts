@@ -1,5 +1,7 @@
+import type { ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
-import { sendError } from '../errors';
+import { errorBody, sendError } from '../errors';
+import type { Inference } from '../infer/types';
 
 /**
  * SageMaker health check: 200 with an empty body means ready; anything else, not ready. It is
@@ -13,4 +15,15 @@ export function pingRoute(app: FastifyInstance): void {
     reply.errorCode = 'model_not_ready';
     return sendError(reply, { code: 'model_not_ready', message: r.reason });
   });
+}
+
+/** The same answer written straight to the socket: the transport's fast path (plugins/transport). */
+export function answerPing(inference: Pick<Inference, 'readiness'>, res: ServerResponse): void {
+  const r = inference.readiness();
+  if (r.state === 'ready') {
+    res.writeHead(200, { 'content-length': '0' }).end();
+    return;
+  }
+  const body = JSON.stringify(errorBody({ code: 'model_not_ready', message: r.reason }));
+  res.writeHead(503, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) }).end(body);
 }

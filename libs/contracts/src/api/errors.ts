@@ -32,6 +32,12 @@ export const ERRORS = {
   model_not_ready: { status: 503, fault: 'server', exit: 75 },
   video_decoder_missing: { status: 501, fault: 'server', exit: 69 },
   internal: { status: 500, fault: 'server', exit: 70 },
+  // --- hardening (issue 13/11): transport and S3 refusals in the API's shape ---
+  method_not_allowed: { status: 405, fault: 'client', exit: 2 },
+  request_timeout: { status: 408, fault: 'client', exit: 2 },
+  headers_too_large: { status: 431, fault: 'client', exit: 2 },
+  bad_multipart: { status: 400, fault: 'client', exit: 2 },
+  s3_rejected: { status: 422, fault: 'client', exit: 2 },
   // --- models, configs and files (vad-core, artifacts, CLIs) ---
   // A bad model/config/bank reaches the server only from /opt/ml/model (never in a request): a
   // 500 with fault `model`; the CLIs that read them from the user exit 65 (data error).

@@ -41,12 +41,14 @@ import type {
   WaitOptions,
 } from '../target';
 import { pollUntilDeleted, pollUntilInService } from '../waiters';
+import { EndpointLocks, ENDPOINT_TAG } from './endpoint-lock';
 import { LocalHttpTimeout, localRequest, openLocalRequest } from './http';
 import {
   INSTANCE_ID_ENV,
   freeLoopbackPort,
   isOurProcess,
   lastErrorLine,
+  processState,
   resolveServerLaunch,
   startServerProcess,
   stopProcess,
@@ -66,6 +68,8 @@ export interface LocalTargetOptions {
   invocationTimeoutMs?: number;
   /** SIGTERM → SIGKILL grace (SageMaker: 30 s). */
   killAfterMs?: number;
+  /** How long a serving instance may take to answer /ping on describe before it reads OutOfService (default SageMaker's 2 s). */
+  livenessTimeoutMs?: number;
 }
 
 const ACCOUNT = '000000000000';
@@ -97,9 +101,13 @@ export class LocalTarget implements EndpointTarget {
   private readonly workers: number;
   private readonly invocationTimeoutMs: number;
   private readonly killAfterMs: number;
+  private readonly locks: EndpointLocks;
+  private readonly livenessTimeoutMs: number;
 
   constructor(options: LocalTargetOptions = {}) {
     this.store = new LocalStateStore(resolve(options.stateDir ?? defaultStateDir()));
+    this.locks = new EndpointLocks(this.store.dir);
+    this.livenessTimeoutMs = options.livenessTimeoutMs ?? PING_TIMEOUT_MS;
     const envMode = process.env['VAD_LOCAL_SERVER'];
     this.launch = options.server ?? (envMode === 'bundle' || envMode === 'sources' ? envMode : 'auto');
     this.workers = options.workers ?? 1;
@@ -117,6 +125,7 @@ export class LocalTarget implements EndpointTarget {
 
   async createModel(spec: ModelSpec): Promise<{ modelArn: string }> {
     assertResourceName('model', spec.modelName);
+    if (spec.tags?.[ENDPOINT_TAG]) await this.locks.acquire(spec.tags[ENDPOINT_TAG]);
     const source = localPath(spec.modelDataUrl);
     // Like CreateModel's "Could not find model data at …": the artifact must exist now.
     try {
@@ -163,6 +172,7 @@ export class LocalTarget implements EndpointTarget {
     assertResourceName('endpoint config', spec.endpointConfigName);
     if (spec.variants.length === 0) throw new ValidationError('an endpoint config needs at least one production variant');
     if (spec.variants.length > 1) throw new ValidationError('the local target serves one production variant per endpoint');
+    if (spec.tags?.[ENDPOINT_TAG]) await this.locks.acquire(spec.tags[ENDPOINT_TAG]);
     const endpointConfigArn = arn('endpoint-config', spec.endpointConfigName);
     await this.store.update((s) => {
       if (s.endpointConfigs[spec.endpointConfigName]) throw new ValidationError(`Cannot create already existing endpoint configuration "${endpointConfigArn}".`);
@@ -219,6 +229,7 @@ export class LocalTarget implements EndpointTarget {
 
   async createEndpoint(spec: EndpointSpec): Promise<{ endpointArn: string }> {
     assertResourceName('endpoint', spec.endpointName);
+    await this.locks.acquire(spec.endpointName);
     const endpointArn = arn('endpoint', spec.endpointName);
     await this.store.update((s) => {
       if (s.endpoints[spec.endpointName]) throw new ValidationError(`Cannot create already existing endpoint "${endpointArn}".`);
@@ -238,12 +249,15 @@ export class LocalTarget implements EndpointTarget {
   }
 
   async updateEndpoint(spec: UpdateEndpointSpec): Promise<{ endpointArn: string }> {
+    await this.locks.acquire(spec.endpointName);
     await this.reconcile(spec.endpointName);
     const endpointArn = await this.store.update((s) => {
       const e = s.endpoints[spec.endpointName];
       if (!e) throw new ValidationError(`Could not find endpoint "${arn('endpoint', spec.endpointName)}".`);
       if (!s.endpointConfigs[spec.endpointConfigName]) throw new ValidationError(`Could not find endpoint configuration "${arn('endpoint-config', spec.endpointConfigName)}".`);
       if (e.status === 'Failed') throw new ValidationError(`Cannot update failed endpoint "${e.endpointArn}"; delete it and create it again.`);
+      // A hung instance reads OutOfService only in descriptions (unresponsive()); its record stays
+      // InService, so an update replaces it.
       if (e.status !== 'InService') throw new ValidationError(`Cannot update in-progress endpoint "${e.endpointArn}" (status ${e.status}).`);
       e.status = 'Updating';
       e.failureReason = undefined;
@@ -275,10 +289,16 @@ export class LocalTarget implements EndpointTarget {
       delete s.endpoints[endpointName];
     });
     await rm(join(this.store.dir, 'endpoints', endpointName), { recursive: true, force: true });
+    await this.locks.release(endpointName);
   }
 
-  waitForEndpoint(endpointName: string, options: WaitOptions = {}): Promise<EndpointDescription> {
-    return pollUntilInService(this.poller(), endpointName, options, { pollSeconds: 0.25, maxWaitSeconds: 300 });
+  /** The wait ends a deploy's changes to the endpoint: its lock goes, whatever the outcome. */
+  async waitForEndpoint(endpointName: string, options: WaitOptions = {}): Promise<EndpointDescription> {
+    try {
+      return await pollUntilInService(this.poller(), endpointName, options, { pollSeconds: 0.25, maxWaitSeconds: 300 });
+    } finally {
+      await this.locks.release(endpointName);
+    }
   }
 
   waitForEndpointDeleted(endpointName: string, options: WaitOptions = {}): Promise<void> {
@@ -505,12 +525,34 @@ export class LocalTarget implements EndpointTarget {
       }
       return { ...e };
     });
+    if (result?.current && result.status === 'InService' && !toStop.includes(result.current)) {
+      const hung = await this.unresponsive(result.current);
+      if (hung) return { ...result, status: 'OutOfService', failureReason: hung };
+    }
     await Promise.all(toStop.map(async (i) => {
       await stopProcess(i.pid, i.id, this.killAfterMs);
       // Keep the log of a failed instance for the FailureReason; drop the model copy.
       await rm(i.modelDir.startsWith(i.workDir) ? i.modelDir : join(i.workDir, 'model'), { recursive: true, force: true });
     }));
     return result;
+  }
+
+  /**
+   * A live pid is not a serving instance: a stopped (SIGSTOP) or wedged server holds its port and
+   * answers nothing. Its /ping must answer within the liveness timeout, or the endpoint reads
+   * OutOfService (not recorded: it is InService again once the server answers).
+   */
+  private async unresponsive(i: LocalInstanceRecord): Promise<string | undefined> {
+    const state = processState(i.pid);
+    const what = state === 'T' || state === 't' ? 'is stopped (SIGSTOP or a debugger)' : 'does not answer';
+    try {
+      const r = await localRequest({ port: i.port, method: 'GET', path: '/ping', timeoutMs: this.livenessTimeoutMs });
+      if (r.status === 200) return undefined;
+      return `The server process (pid ${i.pid}) of production variant ${i.variantName} answers /ping with ${r.status}. Log: ${i.logFile}`;
+    } catch (e) {
+      const why = e instanceof LocalHttpTimeout ? `no answer to /ping within ${this.livenessTimeoutMs} ms` : `/ping failed: ${e instanceof Error ? e.message : String(e)}`;
+      return `The server process (pid ${i.pid}) of production variant ${i.variantName} ${what} (${why}). Log: ${i.logFile}`;
+    }
   }
 
   private async probe(i: LocalInstanceRecord): Promise<Probe> {

@@ -100,14 +100,24 @@ export function isProcessRunning(pid: number): boolean {
     return false;
   }
   if (process.platform !== 'linux') return true;
+  // Z = a zombie awaiting its parent's wait(); X = dead.
+  const state = processState(pid);
+  return state !== undefined && state !== 'Z' && state !== 'X';
+}
+
+/** /proc/<pid>/stat from field 3 (state) on, after the parenthesised name; undefined when unknown. */
+export function procStat(pid: number): string[] | undefined {
   try {
     const statText = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Field 3 (after the parenthesised name) is the state; Z = a zombie awaiting its parent's wait().
-    const state = statText.slice(statText.lastIndexOf(')') + 2).split(' ')[0];
-    return state !== 'Z' && state !== 'X';
+    return statText.slice(statText.lastIndexOf(')') + 2).split(' ');
   } catch {
-    return false;
+    return undefined;
   }
+}
+
+/** The kernel's one-letter state of `pid` (R, S, D, T = stopped, Z, …); undefined when unknown. */
+export function processState(pid: number): string | undefined {
+  return procStat(pid)?.[0];
 }
 
 /**
