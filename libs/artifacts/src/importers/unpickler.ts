@@ -94,40 +94,52 @@ export class ByteReader {
   ) {
     this.dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
-  private view = (): DataView => this.dv;
-  take(n: number): Uint8Array {
+  private need(n: number): void {
     if (n < 0 || this.pos + n > this.bytes.byteLength) {
       throw new VadError('unsupported_format', `${this.source}: truncated pickle (needs ${n} bytes at offset ${this.pos})`);
     }
+  }
+  take(n: number): Uint8Array {
+    this.need(n);
     const out = this.bytes.subarray(this.pos, this.pos + n);
     this.pos += n;
     return out;
   }
+  // Fixed-size reads straight from the view: a subarray per opcode argument cost more than the opcode.
   u8(): number {
-    return this.take(1)[0]!;
+    this.need(1);
+    return this.bytes[this.pos++]!;
   }
   u16(): number {
-    const v = this.view().getUint16(this.pos, true);
-    this.take(2);
+    this.need(2);
+    const v = this.dv.getUint16(this.pos, true);
+    this.pos += 2;
     return v;
   }
   u32(): number {
-    this.take(4);
-    return this.view().getUint32(this.pos - 4, true);
+    this.need(4);
+    const v = this.dv.getUint32(this.pos, true);
+    this.pos += 4;
+    return v;
   }
   i32(): number {
-    this.take(4);
-    return this.view().getInt32(this.pos - 4, true);
+    this.need(4);
+    const v = this.dv.getInt32(this.pos, true);
+    this.pos += 4;
+    return v;
   }
   u64(): number {
-    this.take(8);
-    const v = this.view().getBigUint64(this.pos - 8, true);
+    this.need(8);
+    const v = this.dv.getBigUint64(this.pos, true);
+    this.pos += 8;
     if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new VadError('unsupported_format', `${this.source}: length ${v} too large`);
     return Number(v);
   }
   f64be(): number {
-    this.take(8);
-    return this.view().getFloat64(this.pos - 8, false);
+    this.need(8);
+    const v = this.dv.getFloat64(this.pos, false);
+    this.pos += 8;
+    return v;
   }
   line(): string {
     const end = this.bytes.indexOf(0x0a, this.pos);
@@ -163,14 +175,21 @@ export function unpickle(reader: ByteReader, options: UnpickleOptions): unknown 
   const limits = pickleLimits(options.limits);
   const budget = new PickleBudget(limits, source);
   const stack: unknown[] = [];
-  const memo = new Map<number, unknown>();
+  // Python's memo is a dict; pickles number it densely from 0, so an array (holes for the rest).
+  const memo: unknown[] = [];
+  let memoCount = 0;
+  const NOT_STORED = undefined;
   const push = (v: unknown): void => {
     if (stack.length >= limits.maxStack) budget.refuse(`a stack of ${stack.length + 1} values`, limits.maxStack, 'VAD_PICKLE_MAX_STACK');
     stack.push(v);
   };
   const remember = (i: number, v: unknown): void => {
-    if (!memo.has(i)) budget.spend(1);
-    memo.set(i, v);
+    if (memo[i] === NOT_STORED) {
+      budget.spend(1);
+      memoCount += 1;
+    }
+    // A value stored as undefined cannot happen: pickles hold None as null.
+    memo[i] = v;
   };
   const sized = (n: number, what: string): number => {
     budget.allocate(n, what);
@@ -412,14 +431,14 @@ export function unpickle(reader: ByteReader, options: UnpickleOptions): unknown 
         remember(reader.u32(), top());
         break;
       case 0x94: // MEMOIZE
-        remember(memo.size, top());
+        remember(memoCount, top());
         break;
       case 0x68: // BINGET
       case 0x6a: {
         // LONG_BINGET
         const i = op === 0x68 ? reader.u8() : reader.u32();
-        if (!memo.has(i)) throw bad(`memo ${i} was never stored`);
-        push(memo.get(i));
+        if (memo[i] === NOT_STORED) throw bad(`memo ${i} was never stored`);
+        push(memo[i]);
         break;
       }
       case 0x73: {
