@@ -1,4 +1,4 @@
-import { lstat, open, opendir, readFile } from 'node:fs/promises';
+import { lstat, open, opendir, readFile, readlink } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { MANIFEST_FILE, VadError } from '@vad/core';
 import { unpackLimits, type UnpackLimits } from './limits';
@@ -46,7 +46,7 @@ async function startsLikePickle(path: string): Promise<boolean> {
 
 export async function checkModelDirSafety(dir: string, overrides: Partial<UnpackLimits> = {}): Promise<void> {
   const limits = unpackLimits(overrides);
-  const guard = new TarGuard(limits);
+  const guard = new TarGuard(limits, { member: `${dir}: file`, refusing: 'refusing to load the model' });
   const listed = await listing(dir);
   if (listed) guard.setListing(listed);
   const pending = [dir];
@@ -58,7 +58,7 @@ export async function checkModelDirSafety(dir: string, overrides: Partial<Unpack
       const s = await lstat(path);
       const type = s.isFile() ? 'File' : s.isDirectory() ? 'Directory' : s.isSymbolicLink() ? 'SymbolicLink' : s.isFIFO() ? 'FIFO' : s.isCharacterDevice() ? 'CharacterDevice' : s.isBlockDevice() ? 'BlockDevice' : 'Socket';
       if (s.isFile() && PICKLE_NAME.test(e.name)) refuse(dir, `${rel} is a pickle or numpy file, which a model folder never holds (import anomalib files with \`artifacts import\`)`);
-      guard.accept({ path: rel, type, size: s.size });
+      guard.accept({ path: rel, type, size: s.size, ...(s.isSymbolicLink() ? { linkpath: await readlink(path) } : {}) });
       if (s.isDirectory()) pending.push(path);
       // density.safetensors may start 0x80 0x02 (a 640-byte header length): only text files are checked.
       else if ((e.name.endsWith('.json') || e.name.endsWith('.yaml')) && (await startsLikePickle(path))) refuse(dir, `${rel} is a pickle`);

@@ -34,10 +34,14 @@ export class TarGuard {
   private readonly seen = new Set<string>();
   private readonly files = new Set<string>();
   private listed: ReadonlySet<string> | undefined;
-  constructor(private readonly limits: UnpackLimits) {}
+  /** `wording`: how refusals name a member and what is refused (a folder's check says "file … refusing to load"). */
+  constructor(
+    private readonly limits: UnpackLimits,
+    private readonly wording = { member: 'archive member', refusing: 'refusing to unpack' },
+  ) {}
 
   private refuse(member: string, why: string): never {
-    throw new VadError('unsafe_archive', `archive member ${JSON.stringify(member)} ${why}; refusing to unpack`, { entry: member });
+    throw new VadError('unsafe_archive', `${this.wording.member} ${JSON.stringify(member)} ${why}; ${this.wording.refusing}`, { entry: member });
   }
 
   /** The manifest's file list (from its `files` record): later members must be in it. */
