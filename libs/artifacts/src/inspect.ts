@@ -1,7 +1,8 @@
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sha256File, VadError, verifyModelDir, type ModelDirReport } from '@vad/core';
+import { makeTempDir, removeTempDir, sweepStale } from './safety/temp-dirs';
 import { unpackModel } from './unpack';
 
 export interface InspectReport {
@@ -82,13 +83,15 @@ export async function inspectModel(dirOrTarGz: string): Promise<InspectReport> {
     throw new VadError('file_not_found', `${dirOrTarGz} does not exist`, { file: dirOrTarGz });
   }
   if (isDir) return summarise(await verifyModelDir(dirOrTarGz));
-  const tmp = await mkdtemp(join(tmpdir(), 'vad-inspect-'));
+  // Scratch in the temp dir, removed on every exit path (temp-dirs.ts); a killed run's is swept here.
+  await sweepStale(tmpdir(), 'vad-inspect-');
+  const tmp = await makeTempDir(tmpdir(), 'vad-inspect-');
   try {
     const report = await unpackModel(dirOrTarGz, join(tmp, 'model'));
     const bytes = (await stat(dirOrTarGz)).size;
     return summarise(report, { path: dirOrTarGz, sha256: await sha256File(dirOrTarGz), bytes });
   } finally {
-    await rm(tmp, { recursive: true, force: true });
+    await removeTempDir(tmp);
   }
 }
 

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ServerConfig } from '../config';
 import { WorkerPool } from '../infer/pool';
+import { modelSafety } from './model-safety';
 import type { Inference, ModelInfo, WorkerStatus } from '../infer/types';
 
 /**
@@ -63,8 +64,10 @@ export function modelPlugin(app: FastifyInstance, opts: { config: ServerConfig; 
     // Threads start once the socket accepts: on a small instance their start-up (bundle, ONNX
     // runtime, OpenCV's wasm) would otherwise compete with the main thread reaching listen(),
     // and SageMaker wants connections accepted within 250 ms.
-    app.addHook('onListen', async () => pool.start());
-    inference = pool;
+    // The folder passes unpack's safety checks before any worker reads it (model-safety.ts).
+    const safety = modelSafety(config.modelDir, (reason) => app.log.error({ modelDir: config.modelDir }, `model refused: ${reason}`));
+    app.addHook('onListen', async () => safety.whenSafe(() => pool.start()));
+    inference = safety.wrap(pool);
   }
   app.decorate('inference', inference);
   app.addHook('onClose', async () => {

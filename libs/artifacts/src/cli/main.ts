@@ -1,4 +1,4 @@
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { SingleBar } from 'cli-progress';
@@ -7,6 +7,7 @@ import { MANIFEST_FILE, verifyModelDir } from '@vad/core';
 import { importAnomalibFiles, type ImportOptions } from '../importers/import-anomalib';
 import { inspectModel, renderInspectReport } from '../inspect';
 import { packModelDir } from '../pack';
+import { makeTempDir, removeTempDir, sweepStale } from '../safety/temp-dirs';
 import { unpackModel } from '../unpack';
 
 /**
@@ -70,7 +71,9 @@ export function buildCli(): Command {
       let tmp: string | undefined;
       try {
         if (!(o.from.length === 1 && (await isModelDir(dir)))) {
-          tmp = await mkdtemp(join(dirname(resolve(o.out)), '.vad-import-'));
+          const parent = dirname(resolve(o.out));
+          await sweepStale(parent, '.vad-import-');
+          tmp = await makeTempDir(parent, '.vad-import-');
           dir = join(tmp, 'model');
           const report = await importAnomalibFiles(o.from, dir, importOptions(o));
           printImportNotes(report.manifest.source.details);
@@ -79,7 +82,7 @@ export function buildCli(): Command {
         for (const s of r.skipped) process.stderr.write(`note: ${s} is not part of the model and was left out\n`);
         process.stdout.write(`${r.path}\n  ${r.bytes} bytes  sha256 ${r.sha256}\n`);
       } finally {
-        if (tmp) await rm(tmp, { recursive: true, force: true });
+        if (tmp) await removeTempDir(tmp);
       }
     });
   program

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { AiVadModelConfigSchema } from '@vad/contracts';
 import {
@@ -19,6 +18,7 @@ import { toFloat32, type PyArray } from './py-array';
 import { droppedForMissingNetwork, planStages } from './stage-plan';
 import { readTorchZip, tensorsOf } from './torch-zip';
 import type { PickleGlobal } from './unpickler';
+import { readInput } from './read-input';
 
 /**
  * anomalib v0.7 / v1 / v2 Lightning checkpoints → a model dir. The fitted estimators live in the
@@ -53,13 +53,6 @@ function inertFallback(seen: Set<string>): (key: string) => PickleGlobal | undef
   };
 }
 
-async function readInput(path: string): Promise<Buffer> {
-  try {
-    return await readFile(path);
-  } catch (e) {
-    throw new VadError('file_not_found', `cannot read ${path}: ${(e as Error).message}`, { file: path });
-  }
-}
 
 /** The estimator buffers of a state dict, keyed by the part after `density_estimator.`. */
 function estimatorBuffers(tensors: Map<string, PyArray>): Map<string, { key: string; value: PyArray }> {

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { AiVadModelConfigSchema, enabledAttributes, type AttributeName } from '@vad/contracts';
 import {
@@ -19,6 +18,7 @@ import { isPyArray, toFloat32, type PyArray } from './py-array';
 import { droppedForMissingNetwork, planStages } from './stage-plan';
 import { readTorchZip, tensorsOf } from './torch-zip';
 import type { ImportOptions } from './import-options';
+import { readInput } from './read-input';
 
 /**
  * The anomalib tutorial's seed files → a model dir. The banks are raw training features, so the
@@ -32,13 +32,6 @@ export interface TutorialFiles {
   readonly weights?: string;
 }
 
-async function readInput(path: string): Promise<Buffer> {
-  try {
-    return await readFile(path);
-  } catch (e) {
-    throw new VadError('file_not_found', `cannot read ${path}: ${(e as Error).message}`, { file: path });
-  }
-}
 
 function rows(a: unknown, what: string, width?: number): PyArray {
   if (!isPyArray(a) || a.shape.length !== 2) throw new VadError('bank_invalid', `${what} is not a 2-D tensor`);

@@ -1,5 +1,5 @@
-import { gunzipSync, inflateSync } from 'node:zlib';
 import { VadError } from '@vad/core';
+import { inflateBounded } from './bounded-inflate';
 import { commonGlobals, NumpyDType, numpyArray } from './numpy-globals';
 import { torchGlobals } from './torch-tensors';
 import { ByteReader, unpickle, type Buildable, type PickleGlobal } from './unpickler';
@@ -27,8 +27,8 @@ class NumpyArrayWrapper implements Buildable {
 
 export function readJoblib(file: Uint8Array, source: string): unknown {
   let bytes = file;
-  if (file[0] === 0x78) bytes = new Uint8Array(inflateSync(file));
-  else if (file[0] === 0x1f && file[1] === 0x8b) bytes = new Uint8Array(gunzipSync(file));
+  if (file[0] === 0x78) bytes = inflateBounded('zlib', file, source);
+  else if (file[0] === 0x1f && file[1] === 0x8b) bytes = inflateBounded('gzip', file, source);
   else if (file[0] !== 0x80) {
     throw new VadError('unsupported_format', `${source} is not a joblib pickle (uncompressed, zlib or gzip); re-dump it with joblib.dump(obj, path) or compress=3`);
   }

@@ -53,11 +53,13 @@ export function torchGlobals(source: string): [string, PickleGlobal][] {
   globals.push([
     'torch._utils._rebuild_tensor_v2',
     {
-      call: ([storage, offset, size, stride]) => {
+      call: ([storage, offset, size, stride], budget) => {
         const s = storage as TorchStorage;
         if (!s || s.__storage !== true) throw new VadError('unsupported_format', `${source}: _rebuild_tensor_v2 without a storage`);
         const shape = intList(size, `${source}: tensor size`);
         const strides = intList(stride, `${source}: tensor stride`);
+        // Gathered before anything checks it: a stride-0 view of one element may claim 10^12 of them.
+        budget.allocate(shape.reduce((a, b) => a * b, 1) * s.data.BYTES_PER_ELEMENT, 'a tensor');
         return pyArray(s.dtype, shape, stridedGather(s.data, shape, strides, offset as number, source));
       },
     },
@@ -69,9 +71,9 @@ export function torchGlobals(source: string): [string, PickleGlobal][] {
   globals.push([
     'torch._tensor._rebuild_from_type_v2',
     {
-      call: ([fn, , args]) => {
+      call: ([fn, , args], budget) => {
         if (!isGlobal(fn) || !fn.impl.call || !Array.isArray(args)) throw new VadError('unsupported_format', `${source}: _rebuild_from_type_v2 without an allowed rebuild function`);
-        return fn.impl.call([...args]);
+        return fn.impl.call([...args], budget);
       },
     },
   ]);

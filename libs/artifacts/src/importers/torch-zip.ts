@@ -1,5 +1,5 @@
-import { inflateRawSync } from 'node:zlib';
 import { VadError } from '@vad/core';
+import { inflateBounded } from './bounded-inflate';
 import { isPyArray, type PyArray } from './py-array';
 import { storageFrom, storageTypeOf, torchGlobals, type TorchStorage } from './torch-tensors';
 import { ByteReader, unpickle, type PickleGlobal } from './unpickler';
@@ -60,7 +60,7 @@ export function readZipEntry(zip: Uint8Array, e: ZipEntry, source: string): Uint
   const raw = zip.subarray(start, start + e.compressedSize);
   if (raw.byteLength !== e.compressedSize) throw new VadError('unsupported_format', `${source}: truncated zip member ${e.name}`);
   if (e.method === 0) return raw;
-  if (e.method === 8) return new Uint8Array(inflateRawSync(raw));
+  if (e.method === 8) return inflateBounded('raw', raw, `${source} (${e.name})`, e.size);
   throw new VadError('unsupported_format', `${source}: zip member ${e.name} uses compression method ${e.method}`);
 }
 

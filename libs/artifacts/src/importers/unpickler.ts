@@ -1,4 +1,6 @@
 import { VadError } from '@vad/core';
+import { pickleLimits, type PickleLimits } from '../safety/limits';
+import { checkPickleShape } from './pickle-shape';
 
 /**
  * A restricted unpickler (pickle protocols 2–5) that never executes anything: every GLOBAL must be
@@ -6,6 +8,12 @@ import { VadError } from '@vad/core';
  * builtins.eval, subprocess.Popen, …) is refused with VadError('pickle_refused') the moment it is
  * named, before any REDUCE could call it. torch.save's data.pkl and joblib files only need
  * containers, numbers, strings, bytes and a handful of rebuild functions (toolchain-notes §5).
+ *
+ * A hostile pickle is bounded too (VadError('unsafe_pickle') naming the cap and its variable):
+ * the stack and memo are explicit (no recursion here), and every opcode costs O(1) plus what it
+ * charges against the caps — elements put into containers or passed to calls, bytes of strings,
+ * LONGs and buffers, stack height — so time and memory stay linear in the input; the result's
+ * nesting depth, cycles and expanded size are checked (pickle-shape.ts) before any caller walks it.
  */
 
 /** A Python tuple: an array, marked so callers can tell it from a list. */
@@ -17,8 +25,8 @@ export function tuple(items: unknown[]): PickleTuple {
 
 /** Stand-in for an allowed Python callable or class. */
 export interface PickleGlobal {
-  /** REDUCE: f(*args). */
-  call?(args: unknown[]): unknown;
+  /** REDUCE: f(*args). `budget` charges what the stand-in allocates (a tensor gathered from a storage). */
+  call?(args: unknown[], budget: PickleBudget): unknown;
   /** NEWOBJ: cls.__new__(cls, *args); the result may have `__setstate__` for BUILD. */
   construct?(args: unknown[]): unknown;
 }
@@ -40,48 +48,98 @@ export interface UnpickleOptions {
   readonly persistentLoad?: (pid: unknown) => unknown;
   /** Names the file in errors. */
   readonly source?: string;
+  /** Overrides of the caps (defaults from VAD_PICKLE_* variables, safety/limits.ts). */
+  readonly limits?: Partial<PickleLimits>;
+}
+
+/** What a pickle may still allocate; a refusal names the cap that was hit. */
+export class PickleBudget {
+  elements = 0;
+  bytes = 0;
+  constructor(
+    readonly limits: PickleLimits,
+    readonly source: string,
+  ) {}
+  refuse(what: string, cap: number, variable: string): never {
+    throw new VadError('unsafe_pickle', `${this.source}: ${what}, more than the ${cap} allowed (${variable} raises it); refusing the pickle (nothing was executed)`, { file: this.source, limit: variable });
+  }
+  /** `n` more container elements, call arguments or memo entries. */
+  spend(n: number): void {
+    this.elements += n;
+    if (this.elements > this.limits.maxElements) this.refuse(`${this.elements} elements`, this.limits.maxElements, 'VAD_PICKLE_MAX_ELEMENTS');
+  }
+  /** `n` more bytes of strings, buffers or arrays. */
+  allocate(n: number, what: string): void {
+    if (n > this.limits.maxBytes) this.refuse(`${what} of ${n} bytes`, this.limits.maxBytes, 'VAD_PICKLE_MAX_BYTES_MB');
+    this.bytes += n;
+    if (this.bytes > this.limits.maxTotalBytes) this.refuse(`${this.bytes} bytes allocated in all`, this.limits.maxTotalBytes, 'VAD_PICKLE_MAX_TOTAL_MB');
+  }
+}
+
+/** Bytes a call or BUILD hands over directly (strings and buffers among its arguments). */
+function payloadBytes(args: unknown): number {
+  if (!Array.isArray(args)) return args instanceof Uint8Array ? args.byteLength : 0;
+  let n = 0;
+  for (const a of args) n += a instanceof Uint8Array ? a.byteLength : typeof a === 'string' ? a.length : 0;
+  return n;
 }
 
 export class ByteReader {
   pos = 0;
+  // One view for the reader's life: a DataView per u32 made memo-heavy pickles several times slower.
+  private readonly dv: DataView;
   constructor(
     readonly bytes: Uint8Array,
     private readonly source: string,
-  ) {}
-  private view = (): DataView => new DataView(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength);
-  take(n: number): Uint8Array {
+  ) {
+    this.dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+  private need(n: number): void {
     if (n < 0 || this.pos + n > this.bytes.byteLength) {
       throw new VadError('unsupported_format', `${this.source}: truncated pickle (needs ${n} bytes at offset ${this.pos})`);
     }
+  }
+  take(n: number): Uint8Array {
+    this.need(n);
     const out = this.bytes.subarray(this.pos, this.pos + n);
     this.pos += n;
     return out;
   }
+  // Fixed-size reads straight from the view: a subarray per opcode argument cost more than the opcode.
   u8(): number {
-    return this.take(1)[0]!;
+    this.need(1);
+    return this.bytes[this.pos++]!;
   }
   u16(): number {
-    const v = this.view().getUint16(this.pos, true);
-    this.take(2);
+    this.need(2);
+    const v = this.dv.getUint16(this.pos, true);
+    this.pos += 2;
     return v;
   }
   u32(): number {
-    this.take(4);
-    return this.view().getUint32(this.pos - 4, true);
+    this.need(4);
+    const v = this.dv.getUint32(this.pos, true);
+    this.pos += 4;
+    return v;
   }
   i32(): number {
-    this.take(4);
-    return this.view().getInt32(this.pos - 4, true);
+    this.need(4);
+    const v = this.dv.getInt32(this.pos, true);
+    this.pos += 4;
+    return v;
   }
   u64(): number {
-    this.take(8);
-    const v = this.view().getBigUint64(this.pos - 8, true);
+    this.need(8);
+    const v = this.dv.getBigUint64(this.pos, true);
+    this.pos += 8;
     if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new VadError('unsupported_format', `${this.source}: length ${v} too large`);
     return Number(v);
   }
   f64be(): number {
-    this.take(8);
-    return this.view().getFloat64(this.pos - 8, false);
+    this.need(8);
+    const v = this.dv.getFloat64(this.pos, false);
+    this.pos += 8;
+    return v;
   }
   line(): string {
     const end = this.bytes.indexOf(0x0a, this.pos);
@@ -95,7 +153,7 @@ export class ByteReader {
   }
 }
 
-/** Signed little-endian two's-complement integer (LONG1/LONG4); a number when it is safe. */
+/** Signed little-endian two's-complement integer (LONG1/LONG4); a number when it is safe. Quadratic in its length: callers cap it. */
 function decodeLong(b: Uint8Array): number | bigint {
   if (b.length === 0) return 0;
   let v = 0n;
@@ -114,8 +172,33 @@ export const isGlobal = (v: unknown): v is GlobalRef => typeof v === 'object' &&
 /** Unpickles one pickle from `reader` (which may hold more data after STOP, as joblib files do). */
 export function unpickle(reader: ByteReader, options: UnpickleOptions): unknown {
   const source = options.source ?? 'pickle';
+  const limits = pickleLimits(options.limits);
+  const budget = new PickleBudget(limits, source);
   const stack: unknown[] = [];
-  const memo = new Map<number, unknown>();
+  // Python's memo is a dict; pickles number it densely from 0, so an array (holes for the rest).
+  const memo: unknown[] = [];
+  let memoCount = 0;
+  const NOT_STORED = undefined;
+  const push = (v: unknown): void => {
+    if (stack.length >= limits.maxStack) budget.refuse(`a stack of ${stack.length + 1} values`, limits.maxStack, 'VAD_PICKLE_MAX_STACK');
+    stack.push(v);
+  };
+  const remember = (i: number, v: unknown): void => {
+    if (memo[i] === NOT_STORED) {
+      budget.spend(1);
+      memoCount += 1;
+    }
+    // A value stored as undefined cannot happen: pickles hold None as null.
+    memo[i] = v;
+  };
+  const sized = (n: number, what: string): number => {
+    budget.allocate(n, what);
+    return n;
+  };
+  const long = (n: number): Uint8Array => {
+    if (n > limits.maxLongBytes) budget.refuse(`a ${n}-byte integer`, limits.maxLongBytes, 'VAD_PICKLE_MAX_LONG_BYTES');
+    return reader.take(n);
+  };
   const bad = (why: string) => new VadError('unsupported_format', `${source}: ${why}`);
   const pop = (): unknown => {
     if (stack.length === 0) throw bad('pickle stack underflow');
@@ -132,6 +215,7 @@ export function unpickle(reader: ByteReader, options: UnpickleOptions): unknown 
     if (i < 0) throw bad('MARK not found');
     const items = stack.splice(i);
     items.shift();
+    budget.spend(items.length);
     return items;
   };
   const resolveGlobal = (module: string, name: string): GlobalRef => {
@@ -158,10 +242,14 @@ export function unpickle(reader: ByteReader, options: UnpickleOptions): unknown 
       case 0x95: // FRAME: framing is only a read-ahead hint
         reader.u64();
         break;
-      case 0x2e: // STOP
-        return pop();
+      case 0x2e: {
+        // STOP
+        const result = pop();
+        checkPickleShape(result, budget);
+        return result;
+      }
       case 0x28: // MARK
-        stack.push(MARK);
+        push(MARK);
         break;
       case 0x30: // POP
         stack.pop();
@@ -170,36 +258,36 @@ export function unpickle(reader: ByteReader, options: UnpickleOptions): unknown 
         popMark();
         break;
       case 0x32: // DUP
-        stack.push(top());
+        push(top());
         break;
       case 0x7d: // EMPTY_DICT
-        stack.push(new Map());
+        push(new Map());
         break;
       case 0x5d: // EMPTY_LIST
-        stack.push([]);
+        push([]);
         break;
       case 0x29: // EMPTY_TUPLE
-        stack.push(tuple([]));
+        push(tuple([]));
         break;
       case 0x74: // TUPLE
-        stack.push(tuple(popMark()));
+        push(tuple(popMark()));
         break;
       case 0x85: // TUPLE1
-        stack.push(tuple([pop()]));
+        push(tuple([pop()]));
         break;
       case 0x86: {
         const b = pop();
-        stack.push(tuple([pop(), b]));
+        push(tuple([pop(), b]));
         break;
       }
       case 0x87: {
         const c = pop();
         const b = pop();
-        stack.push(tuple([pop(), b, c]));
+        push(tuple([pop(), b, c]));
         break;
       }
       case 0x8f: // EMPTY_SET
-        stack.push(new Set());
+        push(new Set());
         break;
       case 0x90: {
         // ADDITEMS
@@ -210,64 +298,64 @@ export function unpickle(reader: ByteReader, options: UnpickleOptions): unknown 
         break;
       }
       case 0x91: // FROZENSET
-        stack.push(new Set(popMark()));
+        push(new Set(popMark()));
         break;
       case 0x4a: // BININT
-        stack.push(reader.i32());
+        push(reader.i32());
         break;
       case 0x4b: // BININT1
-        stack.push(reader.u8());
+        push(reader.u8());
         break;
       case 0x4d: // BININT2
-        stack.push(reader.u16());
+        push(reader.u16());
         break;
       case 0x8a: // LONG1
-        stack.push(decodeLong(reader.take(reader.u8())));
+        push(decodeLong(long(reader.u8())));
         break;
       case 0x8b: // LONG4
-        stack.push(decodeLong(reader.take(reader.u32())));
+        push(decodeLong(long(reader.u32())));
         break;
       case 0x47: // BINFLOAT
-        stack.push(reader.f64be());
+        push(reader.f64be());
         break;
       case 0x4e: // NONE
-        stack.push(null);
+        push(null);
         break;
       case 0x88: // NEWTRUE
-        stack.push(true);
+        push(true);
         break;
       case 0x89: // NEWFALSE
-        stack.push(false);
+        push(false);
         break;
       case 0x58: // BINUNICODE
-        stack.push(reader.utf8(reader.u32()));
+        push(reader.utf8(sized(reader.u32(), 'a string')));
         break;
       case 0x8c: // SHORT_BINUNICODE
-        stack.push(reader.utf8(reader.u8()));
+        push(reader.utf8(reader.u8()));
         break;
       case 0x8d: // BINUNICODE8
-        stack.push(reader.utf8(reader.u64()));
+        push(reader.utf8(sized(reader.u64(), 'a string')));
         break;
       case 0x54: // BINSTRING (Python 2 str): latin-1, as Python 3 decodes it with encoding='latin1'
-        stack.push(Buffer.from(reader.take(reader.i32())).toString('latin1'));
+        push(Buffer.from(reader.take(sized(reader.i32(), 'a string'))).toString('latin1'));
         break;
       case 0x55: // SHORT_BINSTRING
-        stack.push(Buffer.from(reader.take(reader.u8())).toString('latin1'));
+        push(Buffer.from(reader.take(reader.u8())).toString('latin1'));
         break;
       case 0x42: // BINBYTES
-        stack.push(new Uint8Array(reader.take(reader.u32())));
+        push(new Uint8Array(reader.take(sized(reader.u32(), 'a bytes value'))));
         break;
       case 0x43: // SHORT_BINBYTES
-        stack.push(new Uint8Array(reader.take(reader.u8())));
+        push(new Uint8Array(reader.take(reader.u8())));
         break;
       case 0x8e: // BINBYTES8
       case 0x96: // BYTEARRAY8
-        stack.push(new Uint8Array(reader.take(reader.u64())));
+        push(new Uint8Array(reader.take(sized(reader.u64(), 'a bytes value'))));
         break;
       case 0x63: {
         // GLOBAL
         const module = reader.line();
-        stack.push(resolveGlobal(module, reader.line()));
+        push(resolveGlobal(module, reader.line()));
         break;
       }
       case 0x93: {
@@ -275,7 +363,7 @@ export function unpickle(reader: ByteReader, options: UnpickleOptions): unknown 
         const name = pop();
         const module = pop();
         if (typeof module !== 'string' || typeof name !== 'string') throw bad('STACK_GLOBAL needs two strings');
-        stack.push(resolveGlobal(module, name));
+        push(resolveGlobal(module, name));
         break;
       }
       case 0x52: {
@@ -284,7 +372,10 @@ export function unpickle(reader: ByteReader, options: UnpickleOptions): unknown 
         const f = pop();
         if (!isGlobal(f) || !f.impl.call) throw bad(`REDUCE on ${isGlobal(f) ? f.__global : 'a non-callable'}`);
         if (!Array.isArray(args)) throw bad('REDUCE arguments are not a tuple');
-        stack.push(f.impl.call([...args]));
+        // Charged per call: a memoised argument tuple may be passed again and again.
+        budget.spend(args.length);
+        budget.allocate(payloadBytes(args), 'call arguments');
+        push(f.impl.call([...args], budget));
         break;
       }
       case 0x81: {
@@ -292,7 +383,9 @@ export function unpickle(reader: ByteReader, options: UnpickleOptions): unknown 
         const args = pop();
         const cls = pop();
         if (!isGlobal(cls) || !cls.impl.construct) throw bad(`NEWOBJ on ${isGlobal(cls) ? cls.__global : 'a non-class'}`);
-        stack.push(cls.impl.construct([...(args as unknown[])]));
+        if (!Array.isArray(args)) throw bad('NEWOBJ arguments are not a tuple');
+        budget.spend(args.length);
+        push(cls.impl.construct([...(args as unknown[])]));
         break;
       }
       case 0x92: {
@@ -301,13 +394,17 @@ export function unpickle(reader: ByteReader, options: UnpickleOptions): unknown 
         const args = pop();
         const cls = pop();
         if (!isGlobal(cls) || !cls.impl.construct) throw bad(`NEWOBJ_EX on ${isGlobal(cls) ? cls.__global : 'a non-class'}`);
-        stack.push(cls.impl.construct([...(args as unknown[])]));
+        if (!Array.isArray(args)) throw bad('NEWOBJ_EX arguments are not a tuple');
+        budget.spend(args.length);
+        push(cls.impl.construct([...(args as unknown[])]));
         break;
       }
       case 0x62: {
         // BUILD
         const state = pop();
         const obj = top();
+        budget.spend(Array.isArray(state) ? state.length : state instanceof Map ? state.size : 1);
+        budget.allocate(payloadBytes(state), 'object state');
         if (typeof obj === 'object' && obj !== null && typeof (obj as Partial<Buildable>).__setstate__ === 'function') {
           (obj as Buildable).__setstate__(state, reader);
         } else if (obj instanceof Map && state instanceof Map) {
@@ -324,30 +421,31 @@ export function unpickle(reader: ByteReader, options: UnpickleOptions): unknown 
         // BINPERSID
         const pid = pop();
         if (!options.persistentLoad) throw bad('persistent ids are not supported in this file');
-        stack.push(options.persistentLoad(pid));
+        push(options.persistentLoad(pid));
         break;
       }
       case 0x71: // BINPUT
-        memo.set(reader.u8(), top());
+        remember(reader.u8(), top());
         break;
       case 0x72: // LONG_BINPUT
-        memo.set(reader.u32(), top());
+        remember(reader.u32(), top());
         break;
       case 0x94: // MEMOIZE
-        memo.set(memo.size, top());
+        remember(memoCount, top());
         break;
       case 0x68: // BINGET
       case 0x6a: {
         // LONG_BINGET
         const i = op === 0x68 ? reader.u8() : reader.u32();
-        if (!memo.has(i)) throw bad(`memo ${i} was never stored`);
-        stack.push(memo.get(i));
+        if (memo[i] === NOT_STORED) throw bad(`memo ${i} was never stored`);
+        push(memo[i]);
         break;
       }
       case 0x73: {
         // SETITEM
         const v = pop();
         const k = pop();
+        budget.spend(1);
         setItem(top(), k, v);
         break;
       }
@@ -363,6 +461,7 @@ export function unpickle(reader: ByteReader, options: UnpickleOptions): unknown 
         const v = pop();
         const l = top();
         if (!Array.isArray(l)) throw bad('APPEND on a non-list');
+        budget.spend(1);
         l.push(v);
         break;
       }
@@ -371,7 +470,8 @@ export function unpickle(reader: ByteReader, options: UnpickleOptions): unknown 
         const items = popMark();
         const l = top();
         if (!Array.isArray(l)) throw bad('APPENDS on a non-list');
-        l.push(...items);
+        // One by one: spreading a million items as arguments overflows the call stack.
+        for (const item of items) l.push(item);
         break;
       }
       default:

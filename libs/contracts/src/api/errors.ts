@@ -54,6 +54,9 @@ export const ERRORS = {
   unsafe_archive: { status: 400, fault: 'client', exit: 65 },
   pickle_refused: { status: 400, fault: 'client', exit: 65 },
   unsupported_format: { status: 400, fault: 'client', exit: 65 },
+  // Hostile model files (issue 12): a pickle past a size/depth/count cap; too little disk to unpack.
+  unsafe_pickle: { status: 400, fault: 'client', exit: 65 },
+  disk_full: { status: 507, fault: 'server', exit: 73 },
   golden_mismatch: { status: 500, fault: 'server', exit: 1 },
   // --- deployer (apps/deployer) ---
   not_deployed: { status: 404, fault: 'client', exit: 2 },
