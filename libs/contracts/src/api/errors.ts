@@ -46,6 +46,9 @@ export const ERRORS = {
   // --- deployer (apps/deployer) ---
   not_deployed: { status: 404, fault: 'client', exit: 2 },
   deploy_failed: { status: 500, fault: 'server', exit: 70 },
+  // --- daemonless image build and registry push (libs/image-builder) ---
+  image_build_failed: { status: 500, fault: 'server', exit: 70 },
+  registry_failed: { status: 502, fault: 'server', exit: 69 },
 } as const satisfies Record<string, { status: number; fault: 'client' | 'server'; exit: number }>;
 
 export type ErrorCode = keyof typeof ERRORS;
