@@ -442,7 +442,7 @@ export async function runDeploy(config: DeployConfig, deps: DeployDeps): Promise
   });
 
   await run('image', async (step) => {
-    const r = await withRetry(() => deps.aws!.resolveImage(config.aws.image!, { tags, onNote: (l) => step.note(l), onBytes: (d, t) => step.bytes(d, t) }), retry);
+    const r = await withRetry(() => deps.aws!.resolveImage(config.aws.image!, { tags, instanceType: config.aws.instanceType, onNote: (l) => step.note(l), onBytes: (d, t) => step.bytes(d, t) }), retry);
     outputs.imageUri = r.uri;
     return r.uri;
   });
