@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildAndPushImage, MEDIA } from '@vad/image-builder';
+import { list } from 'tar';
+import { assembleImage, buildAndPushImage, buildLayers, imagePlan, MEDIA, parseImageRef, RegistryClient, RegistryError } from '@vad/image-builder';
 import { checkPrerequisites, freePort, pullAndUnpack, REPO, runImage, skopeo, startRegistry, testBaseLayout, waitFor, type ImageProcess, type LocalRegistry, type UnpackedImage } from './harness';
 
 /**
@@ -154,5 +155,52 @@ describe('daemonless cpu image', () => {
     } finally {
       image.child.kill('SIGKILL');
     }
+  });
+});
+
+describe('gpu variant (never pulled or run here: no CUDA base, no GPU)', () => {
+  it('stages onnxruntime-node in a copy for its CUDA installer and assembles a Docker v2 image over the base', async () => {
+    const installed: string[] = [];
+    const plan = imagePlan('gpu', REPO, baseRef);
+    const layers = await buildLayers(plan, {
+      workspaceRoot: REPO,
+      workDir: join(work, 'gpu'),
+      // Stands in for onnxruntime-node's installer (its CUDA binaries come from GitHub releases, unreachable here).
+      installOrtCuda: (dir) => {
+        installed.push(dir);
+        writeFileSync(join(dir, 'installed-by-test'), 'cuda12');
+      },
+    });
+    expect(installed).toHaveLength(1);
+    expect(installed[0]).toMatch(/stage\/runtime-modules\/opt\/vad\/node_modules\/onnxruntime-node$/);
+    // What the installer wrote is in the layer, and the workspace's own copy is untouched.
+    expect(existsSync(join(REPO, 'node_modules/onnxruntime-node/installed-by-test'))).toBe(false);
+    const paths: string[] = [];
+    await list({ file: layers[1]!.file, onReadEntry: (e) => paths.push(e.path) });
+    expect(paths).toContain('opt/vad/node_modules/onnxruntime-node/installed-by-test');
+    expect(layers.map((l) => l.id)).toEqual(['node', 'runtime-modules', 'server', 'entrypoint']);
+    const ref = parseImageRef(baseRef);
+    const image = await assembleImage(plan, { client: new RegistryClient(ref.registry), repository: ref.repository, reference: ref.reference }, layers);
+    const manifest = JSON.parse(image.manifest.toString()) as { mediaType: string; config: { mediaType: string }; layers: { digest: string; mediaType: string }[] };
+    expect([manifest.mediaType, manifest.config.mediaType]).toEqual([MEDIA.dockerManifest, MEDIA.dockerConfig]);
+    expect(manifest.layers.slice(-4).map((l) => l.digest)).toEqual(layers.map((l) => l.digest));
+    const config = JSON.parse(image.config.toString()) as { config: { Labels: Record<string, string>; User: string; Env: string[] } };
+    expect(config.config.Labels['com.amazonaws.sagemaker.capabilities.accept-bind-to-port']).toBe('true');
+    expect(config.config.User).toBe('10001:10001');
+    expect(config.config.Env).toEqual(expect.arrayContaining(['VAD_EXECUTION_PROVIDER=auto', 'NODE_ENV=production', expect.stringMatching(/^PATH=/)]));
+    expect(image.tag).toMatch(/^gpu-[0-9a-f]{16}$/);
+  });
+});
+
+describe('registry client errors', () => {
+  it('a refused call names the call, the path and the HTTP status, with the registry_failed code', async () => {
+    const client = new RegistryClient(registry.host);
+    const err = await client.getManifest('vad-serve', 'no-such-tag').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RegistryError);
+    expect((err as RegistryError).code).toBe('registry_failed');
+    expect((err as RegistryError).httpStatus).toBe(404);
+    expect((err as Error).message).toMatch(/GetManifest \(GET 127\.0\.0\.1:\d+\/v2\/vad-serve\/manifests\/no-such-tag\): HTTP 404/);
+    const down = await new RegistryClient('127.0.0.1:1').hasBlob('x', 'sha256:00').catch((e: unknown) => e);
+    expect((down as Error).message).toMatch(/HeadBlob .*failed/);
   });
 });
