@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildAndPushImage, buildLayers, imagePlan } from '@vad/image-builder';
+import { buildAndPushImage, buildLayers, imagePlan } from '../src';
 import { checkPrerequisites, REPO, skopeo, startRegistry, testBaseLayout } from '../e2e/harness';
 
 /**

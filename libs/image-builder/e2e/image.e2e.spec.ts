@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { list } from 'tar';
-import { assembleImage, buildAndPushImage, buildLayers, imagePlan, MEDIA, parseImageRef, RegistryClient, RegistryError } from '@vad/image-builder';
+import { assembleImage, buildAndPushImage, buildLayers, imagePlan, MEDIA, parseImageRef, RegistryClient, RegistryError } from '../src';
 import { checkPrerequisites, freePort, pullAndUnpack, REPO, runImage, skopeo, startRegistry, testBaseLayout, waitFor, type ImageProcess, type LocalRegistry, type UnpackedImage } from './harness';
 
 /**
