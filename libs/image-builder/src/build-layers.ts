@@ -39,7 +39,8 @@ function stageLayer(layer: PlannedLayer, plan: ImagePlan, o: BuildLayersOptions,
         const to = join(rel(layer.imagePath), pkg);
         if (plan.ortInstall === 'cuda12' && pkg === 'onnxruntime-node') {
           // A real copy, never links: the installer writes into it and must not touch the workspace.
-          cpSync(join(nodeModules, pkg), join(root, to), { recursive: true, verbatimSymlinks: true });
+          const from = join(nodeModules, pkg);
+          cpSync(from, join(root, to), { recursive: true, verbatimSymlinks: true, filter: (src) => src === from || !otherPlatformBinary(src.slice(from.length + 1)) });
           (o.installOrtCuda ?? runOrtCudaInstaller)(join(root, to));
         } else {
           stagePath(join(nodeModules, pkg), root, to, otherPlatformBinary);
