@@ -15,6 +15,7 @@ module.exports = {
     '^@vad/contracts$': path.join(root, 'libs/contracts/src/index.ts'),
     '^@vad/core$': path.join(root, 'libs/vad-core/src/index.ts'),
     '^@vad/artifacts$': path.join(root, 'libs/artifacts/src/index.ts'),
+    '^@vad/image-builder$': path.join(root, 'libs/image-builder/src/index.ts'),
     '^@vad/sagemaker-client$': path.join(root, 'libs/sagemaker-client/src/index.ts'),
     '^@vad/core/testing$': path.join(root, 'libs/vad-core/src/testing/index.ts'),
   },

@@ -19,6 +19,7 @@ import {
   uploadArtifact,
   type AwsClients,
 } from '@vad/sagemaker-client';
+import { buildAndPushDaemonless, dockerOnPath, wantsDaemonless } from './daemonless-image';
 import type { AwsServices, QuotaCheck, ResolvedImage, TransformJobRequest, UploadRequest } from './services';
 
 /**
@@ -81,6 +82,9 @@ export function createAwsServices(options: { region: string; clients?: Partial<A
         return { uri: p.imageUri, digest: p.imageDigest, pushed: false };
       }
       const b = source.build;
+      // No Docker engine (or VAD_IMAGE_BUILDER=daemonless): the same layer plan, assembled and pushed by
+      // @vad/image-builder. A Docker runner given by the caller counts as an engine.
+      if (wantsDaemonless(process.env, () => options.docker !== undefined || dockerOnPath())) return buildAndPushDaemonless({ ecr: c.ecr, repository: b.repository, context: b.context, instanceType: opts.instanceType ?? 'ml.g5.xlarge', tags: opts.tags, onNote: opts.onNote });
       const local = 'vad-serve-deployer-build:latest';
       opts.onNote?.(`docker buildx build --provenance=false -f ${b.dockerfile} ${b.context}`);
       // --provenance=false + --output type=docker: a Docker v2 manifest, which CreateModel accepts (OCI it rejects).

@@ -45,7 +45,7 @@ export interface TransformJobRequest {
 export interface AwsServices {
   /** Skips the upload when the object with this digest is already there (same size + sha256 metadata). */
   uploadModel(req: UploadRequest): Promise<{ s3Uri: string; uploaded: boolean }>;
-  resolveImage(source: ImageSource, opts: { tags: Record<string, string>; onNote?: (line: string) => void; onBytes?: (done: number, total: number) => void }): Promise<ResolvedImage>;
+  resolveImage(source: ImageSource, opts: { tags: Record<string, string>; instanceType?: string; onNote?: (line: string) => void; onBytes?: (done: number, total: number) => void }): Promise<ResolvedImage>;
   instanceQuota(instanceType: string): Promise<QuotaCheck>;
   registerAutoscaling(endpointName: string, variant: string, a: Autoscale): Promise<{ policyArn?: string }>;
   deregisterAutoscaling(endpointName: string, variant: string): Promise<void>;

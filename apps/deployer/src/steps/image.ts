@@ -1,4 +1,5 @@
 import type { ImageSource } from '@vad/contracts';
+import { variantForInstanceType } from '@vad/image-builder';
 import type { ResolvedImage } from '../aws/services';
 import type { DeployStep, RunContext } from './types';
 import { plannedCall } from './types';
@@ -9,10 +10,12 @@ import { plannedCall } from './types';
  * `resolveContainerImage`: a given URI is pinned, a `build` source is built and pushed — another
  * image builder plugs in there and nowhere else.
  */
-export type ImageResolver = (source: ImageSource, ctx: Pick<RunContext, 'aws' | 'tags' | 'report'>) => Promise<ResolvedImage>;
+export type ImageResolver = (source: ImageSource, ctx: Pick<RunContext, 'aws' | 'tags' | 'report' | 'config'>) => Promise<ResolvedImage>;
 
-export const resolveContainerImage: ImageResolver = (source, { aws, tags, report }) =>
-  aws!.resolveImage(source, { tags, onNote: (l) => report.note(l), onBytes: (d, t) => report.bytes(d, t) });
+// The instance type picks the variant a build makes (ml.g*/ml.p* → gpu, else cpu); the services
+// build with Docker when an engine is there, else with @vad/image-builder (daemonless-image.ts).
+export const resolveContainerImage: ImageResolver = (source, { aws, tags, report, config }) =>
+  aws!.resolveImage(source, { tags, instanceType: config.aws.instanceType, onNote: (l) => report.note(l), onBytes: (d, t) => report.bytes(d, t) });
 
 export const imageStep: DeployStep<'image'> = {
   id: 'image',
@@ -20,10 +23,11 @@ export const imageStep: DeployStep<'image'> = {
     const image = config.aws.image;
     if (!aws) return { title: 'image', calls: [], skip: 'local target: the server runs from this workspace (no Docker)' };
     if (image && 'uri' in image) return { title: `pin ${image.uri} to its digest`, calls: [plannedCall('ecr', 'DescribeImages', { imageUri: image.uri, check: 'manifest is Docker v2, not OCI' })] };
+    const variant = variantForInstanceType(config.aws.instanceType);
     return {
-      title: 'docker build + push to ECR',
+      title: `build the ${variant} image (${config.aws.instanceType}; docker build, or the daemonless builder without a Docker engine) + push to ECR`,
       calls: [
-        plannedCall('docker', 'build', { provenance: false, dockerfile: image?.build.dockerfile, context: image?.build.context }),
+        plannedCall('docker', 'build', { provenance: false, dockerfile: image?.build.dockerfile, context: image?.build.context, variant }),
         plannedCall('ecr', 'CreateRepository', { repositoryName: image?.build.repository, imageTagMutability: 'IMMUTABLE', tags }),
         plannedCall('ecr', 'GetAuthorizationToken'),
         plannedCall('docker', 'push'),

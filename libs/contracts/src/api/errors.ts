@@ -78,6 +78,9 @@ export const ERRORS = {
   stream_error: { status: 502, fault: 'server', exit: 70 },
   local_target: { status: 500, fault: 'server', exit: 70 },
   aws: { status: 500, fault: 'server', exit: 70 },
+  // --- daemonless image build and registry push (libs/image-builder) ---
+  image_build_failed: { status: 500, fault: 'server', exit: 70 },
+  registry_failed: { status: 502, fault: 'server', exit: 69 },
 } as const satisfies Record<string, { status: number; fault: ErrorFault; exit: number }>;
 
 export type ErrorFault = 'client' | 'model' | 'server';
