@@ -2,6 +2,7 @@ import { type AiVadConfig, AiVadConfigSchema, type AttributeName, anomalibConfig
 import { type DensityState, type TrainingFeatures, fitDensityState } from './density/density-state';
 import { VadError } from './errors';
 import { BUILTIN_FLOW_NAME, parseBuiltinFlowParams } from './flow/builtin-flow';
+import { BUILTIN_REGIONS_NAME, parseMotionRegionParams } from './regions/motion-regions';
 import { densityToTensors } from './model/density-io';
 import type { ModelDirReport } from './model/verify-model-dir';
 import { assertWritableTarget, writeModelDir } from './model/write-model-dir';
@@ -29,6 +30,11 @@ export interface FitStages {
   pose?: string | Uint8Array;
   appearance?: string | Uint8Array;
   builtinFlowParams?: Record<string, unknown>;
+  /**
+   * Absent `regions`: the built-in region proposals (BUILTIN_REGIONS_NAME) with these params, or,
+   * when this is false/absent, anomalib's foreground step alone (stages.regions null).
+   */
+  builtinRegions?: Record<string, unknown> | false;
 }
 
 export interface FitProgress {
@@ -120,7 +126,8 @@ function requireNetworks(config: AiVadConfig, stages: FitStages = {}): void {
 export function fitStageSources(stages: FitStages = {}): StageSources {
   const onnx = (m: string | Uint8Array | undefined): StageSource => (m === undefined ? null : { kind: 'onnx', model: m });
   return {
-    regions: onnx(stages.regions),
+    regions:
+      stages.regions !== undefined || !stages.builtinRegions ? onnx(stages.regions) : { kind: 'builtin', name: BUILTIN_REGIONS_NAME, params: parseMotionRegionParams(stages.builtinRegions) },
     flow: stages.flow !== undefined ? onnx(stages.flow) : // The manifest records every parameter (defaults filled in), so a later change of defaults
         // can never pair this bank with another flow.
         { kind: 'builtin', name: BUILTIN_FLOW_NAME, params: { ...parseBuiltinFlowParams(stages.builtinFlowParams ?? {}) } },
