@@ -54,6 +54,8 @@ export { defaultModelDir, sampleClipDir } from './model/default-model';
 export type { PreparedFrame, RegionScore, ClipScore, Box, LoadOptions, StageProvider } from './pipeline-types';
 export { loadModel, noRegionScore, FeatureExtractor, manifestStageSources, type VadModel, type ClipFeatures, type StageSource, type StageSources } from './pipeline';
 export { fitModel, parseConfig, attributesForStages, fitStageSources, type FitOptions, type FitVideo, type FitStages, type FitResult, type FitProgress } from './fit';
+export { builtinStageDefaults, trainingSetWarnings, quantile, BUILTIN_STAGE_FIT_DEFAULTS, MIN_TRAINING_REGIONS, THRESHOLD_QUANTILE } from './fit-report';
+export { smoothFrameScores } from './frame-smoothing';
 export { listFrameFiles, folderVideo, listVideoFolders } from './cli/frame-folder';
 
 // golden evaluation (the `golden` command's engine)

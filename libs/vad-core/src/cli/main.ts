@@ -5,6 +5,8 @@ import { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { VadError, asVadError } from '../errors';
 import { attributesForStages, fitModel, parseConfig } from '../fit';
+import { builtinStageDefaults } from '../fit-report';
+import { BUILTIN_REGIONS_NAME, DEFAULT_MOTION_REGION_PARAMS } from '../regions/motion-regions';
 import { defaultModelDir, sampleClipDir } from '../model/default-model';
 import { loadModel } from '../pipeline';
 import { folderVideo, listVideoFolders } from './frame-folder';
@@ -76,7 +78,8 @@ async function main(): Promise<void> {
     .requiredOption('--out <dir>', 'model directory to write')
     .option('--config <config.yaml>', 'anomalib-style config (dataset:, model:); defaults to anomalib\'s')
     .option('--name <name>', 'model name (default: the output folder name)')
-    .option('--regions <regions.onnx>', 'object detector network; absent: foreground detections only')
+    .option('--regions <regions.onnx>', `object detector network; absent: the built-in regions (${BUILTIN_REGIONS_NAME})`)
+    .option('--anomalib-foreground', "without --regions: anomalib's own foreground boxes instead of the built-in regions")
     .option('--flow <flow.onnx>', 'optical flow network; absent: the built-in flow')
     .option('--pose <pose.onnx>', 'keypoint network (when use_pose_features)')
     .option('--appearance <appearance.onnx>', 'appearance network (when use_deep_features)')
@@ -86,8 +89,17 @@ async function main(): Promise<void> {
     .action(async (o) => {
       const dirs: string[] = [...(o.videos ? await listVideoFolders(o.videos) : []), ...(o.video ?? [])];
       if (dirs.length === 0) throw new VadError('bad_argument', 'give the normal videos with --videos <dir> (sub-folders) or --video <dir> …');
-      const stages = { regions: o.regions, flow: o.flow, pose: o.pose, appearance: o.appearance };
-      const { config, off } = attributesForStages(await readConfig(o.config), stages);
+      const stages = {
+        regions: o.regions,
+        flow: o.flow,
+        pose: o.pose,
+        appearance: o.appearance,
+        builtinRegions: o.regions || o.anomalibForeground ? (false as const) : { ...DEFAULT_MOTION_REGION_PARAMS },
+      };
+      const withAttributes = attributesForStages(await readConfig(o.config), stages);
+      const off = withAttributes.off;
+      // Density settings the config leaves out take the built-in stages' defaults (fit-report.ts).
+      const { config, chosen } = builtinStageDefaults(withAttributes.config, o.flow === undefined);
       const imageSize = parseConfig(config).dataset.image_size;
 
       const videos = await Promise.all(dirs.map((d) => folderVideo(d, imageSize)));
@@ -111,7 +123,22 @@ async function main(): Promise<void> {
         // failing fit still ends with exactly one line).
         console.error(`vad-core fit: ${off.join(' and ')} off (no ${off.map((a) => `--${a}`).join('/')} network given and the config does not enable ${off.length > 1 ? 'them' : 'it'})`);
       }
-      console.log(JSON.stringify({ out: result.report.dir, clips: result.clips, rows: result.rows, attributes: result.report.attributes, seconds: (Date.now() - t0) / 1000 }, null, 2));
+      for (const w of result.warnings) console.error(`vad-core fit: warning: ${w}`);
+      const model = parseConfig(config).model;
+      const settings = {
+        regions: stages.builtinRegions ? { builtin: BUILTIN_REGIONS_NAME, params: stages.builtinRegions } : o.regions ? { onnx: o.regions } : 'anomalib foreground',
+        flow: o.flow ? { onnx: o.flow } : 'builtin',
+        n_velocity_bins: model.n_velocity_bins,
+        n_components_velocity: model.n_components_velocity,
+        defaultsApplied: chosen,
+      };
+      console.log(
+        JSON.stringify(
+          { out: result.report.dir, clips: result.clips, rows: result.rows, attributes: result.report.attributes, settings, threshold: result.threshold, warnings: result.warnings, seconds: (Date.now() - t0) / 1000 },
+          null,
+          2,
+        ),
+      );
     });
 
   program
