@@ -73,23 +73,26 @@ function paint(rgb: Uint8Array, cx: number, cy: number, m: Protocol['mover']): U
 function testVideo(frames: Uint8Array[], p: Protocol): LabelledVideo {
   const out: Uint8Array[] = [];
   const labels: number[] = [];
+  // A frame is labelled by how it was reached: a jump of speedUp source frames is the anomaly, so
+  // the first normal frame after a sped-up stretch is anomalous too (it is reached by a jump).
+  let prev = p.test[0] - 1;
+  const push = (i: number, rgb: Uint8Array, mover: boolean) => {
+    out.push(rgb);
+    labels.push(mover || i - prev > 1 ? 1 : 0);
+    prev = i;
+  };
   let i = p.test[0];
   let k = 0;
   while (i < p.test[1]) {
-    for (let n = 0; n < 25 && i < p.test[1]; n++, i++) {
-      out.push(frames[i]);
-      labels.push(0);
-    }
+    for (let n = 0; n < 25 && i < p.test[1]; n++, i++) push(i, frames[i], false);
     if (k++ % 2 === 0) {
-      for (let n = 0; n < 10 && i < p.test[1]; n++, i += p.speedUp) {
-        out.push(frames[i]);
-        labels.push(1);
-      }
+      i += p.speedUp - 1;
+      for (let n = 0; n < 10 && i < p.test[1]; n++, i += p.speedUp) push(i, frames[i], false);
+      i -= p.speedUp - 1; // the stretch ends one step of 1 after its last frame, no extra jump
     } else {
       const y = 60 + ((k * 37) % 120);
       for (let n = 0, x = -p.mover.size; n < 14 && i < p.test[1] && x < WIDTH + p.mover.size; n++, i++, x += p.mover.speed) {
-        out.push(paint(frames[i], x, y, p.mover));
-        labels.push(x > -p.mover.size / 2 && x < WIDTH + p.mover.size / 2 ? 1 : 0);
+        push(i, paint(frames[i], x, y, p.mover), x > 0 && x < WIDTH);
       }
     }
   }
