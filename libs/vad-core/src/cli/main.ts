@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { readFile, writeFile } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
 import { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { VadError, asVadError } from '../errors';
@@ -9,7 +9,18 @@ import { builtinStageDefaults } from '../fit-report';
 import { BUILTIN_REGIONS_NAME, DEFAULT_MOTION_REGION_PARAMS } from '../regions/motion-regions';
 import { defaultModelDir, sampleClipDir } from '../model/default-model';
 import { loadModel } from '../pipeline';
+import { auroc } from '../testing/metrics';
 import { folderVideo, listVideoFolders } from './frame-folder';
+
+/** The frame labels of a clip folder's labels.json (tools/default-model writes one), if any. */
+async function readLabels(dir: string): Promise<number[] | undefined> {
+  try {
+    const doc = JSON.parse(await readFile(join(dir, 'labels.json'), 'utf8')) as { labels?: unknown };
+    return Array.isArray(doc.labels) && doc.labels.every((l) => l === 0 || l === 1) ? (doc.labels as number[]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * vad-core's command line: `fit` a model directory from folders of normal frames, `score` a folder
@@ -170,6 +181,12 @@ async function main(): Promise<void> {
         const bar = '#'.repeat(Math.max(0, Math.min(40, Math.round(r.score * 10))));
         const detail = top ? `[${top.box.join(', ')}] v=${top.attributes['velocity'] ?? '-'} bins=[${(top.velocityBins ?? []).join(' ')}]` : '-';
         console.log(`${String(r.frame).padStart(5)}  ${r.score.toFixed(3).padStart(6)}  ${String(r.regions.length).padStart(7)}  ${detail} ${bar}`);
+      }
+      // With ground truth beside the frames, say how well the scores separate it (scored frames are 1…).
+      const labels = await readLabels(o.frames);
+      if (labels && labels.length === result.results.length + 1) {
+        const scored = labels.slice(1);
+        if (scored.includes(0) && scored.includes(1)) console.log(`frame-level AUROC against ${o.frames}/labels.json: ${auroc(result.results.map((r) => r.score), scored).toFixed(3)}`);
       }
     });
 
