@@ -1,11 +1,15 @@
 import { type AiVadConfig, AiVadConfigSchema, type AttributeName, anomalibConfigSections, enabledAttributes, isAiVadClassPath, isConfigRecord } from '@vad/contracts';
+import type { Threshold } from '@vad/contracts';
+import { type RegionFeatures, createDensityScorer } from './density/density-scorer';
 import { type DensityState, type TrainingFeatures, fitDensityState } from './density/density-state';
+import { THRESHOLD_QUANTILE, quantile, trainingSetWarnings } from './fit-report';
 import { VadError } from './errors';
 import { BUILTIN_FLOW_NAME, parseBuiltinFlowParams } from './flow/builtin-flow';
+import { BUILTIN_REGIONS_NAME, parseMotionRegionParams } from './regions/motion-regions';
 import { densityToTensors } from './model/density-io';
 import type { ModelDirReport } from './model/verify-model-dir';
 import { assertWritableTarget, writeModelDir } from './model/write-model-dir';
-import { FeatureExtractor, type StageSource, type StageSources } from './pipeline';
+import { FeatureExtractor, type StageSource, type StageSources, noRegionScore } from './pipeline';
 import type { LoadOptions, PreparedFrame } from './pipeline-types';
 import { type Float32Tensor, tensor } from './tensor';
 
@@ -29,6 +33,11 @@ export interface FitStages {
   pose?: string | Uint8Array;
   appearance?: string | Uint8Array;
   builtinFlowParams?: Record<string, unknown>;
+  /**
+   * Absent `regions`: the built-in region proposals (BUILTIN_REGIONS_NAME) with these params, or,
+   * when this is false/absent, anomalib's foreground step alone (stages.regions null).
+   */
+  builtinRegions?: Record<string, unknown> | false;
 }
 
 export interface FitProgress {
@@ -59,6 +68,10 @@ export interface FitResult {
   readonly density: DensityState;
   readonly clips: number;
   readonly rows: Partial<Record<AttributeName, number>>;
+  /** Why the fit may not be trustworthy (too few regions, too uniform, one video); empty when none. */
+  readonly warnings: readonly string[];
+  /** The proposed threshold, also recorded in the manifest. */
+  readonly threshold: Threshold;
 }
 
 /**
@@ -120,7 +133,8 @@ function requireNetworks(config: AiVadConfig, stages: FitStages = {}): void {
 export function fitStageSources(stages: FitStages = {}): StageSources {
   const onnx = (m: string | Uint8Array | undefined): StageSource => (m === undefined ? null : { kind: 'onnx', model: m });
   return {
-    regions: onnx(stages.regions),
+    regions:
+      stages.regions !== undefined || !stages.builtinRegions ? onnx(stages.regions) : { kind: 'builtin', name: BUILTIN_REGIONS_NAME, params: parseMotionRegionParams(stages.builtinRegions) },
     flow: stages.flow !== undefined ? onnx(stages.flow) : // The manifest records every parameter (defaults filled in), so a later change of defaults
         // can never pair this bank with another flow.
         { kind: 'builtin', name: BUILTIN_FLOW_NAME, params: { ...parseBuiltinFlowParams(stages.builtinFlowParams ?? {}) } },
@@ -175,13 +189,16 @@ export async function fitModel(opts: FitOptions): Promise<FitResult> {
   const rows: Partial<Record<AttributeName, FeatureRows>> = {};
   for (const a of enabled) rows[a] = new FeatureRows();
   let clips = 0;
+  // Every clip's features, to score the training frames once the density is fitted (the threshold).
+  const perClip: { features: RegionFeatures; count: number; motionPixels?: number }[] = [];
   try {
     for (const [group, video] of opts.videos.entries()) {
       let previous = await video.frame(0);
       for (let i = 1; i < video.frameCount; i++) {
         const current = await video.frame(i);
-        const { features, regions } = await extractor.extract(previous, current);
+        const { features, regions, motionPixels } = await extractor.extract(previous, current);
         for (const a of enabled) if (features[a]) rows[a]!.push(features[a]!, group);
+        perClip.push({ features, count: regions.count, motionPixels });
         clips++;
         opts.onProgress?.({ video: video.id, clip: i, clips: video.frameCount - 1, regions: regions.count });
         previous = current;
@@ -192,7 +209,9 @@ export async function fitModel(opts: FitOptions): Promise<FitResult> {
   }
   const training: TrainingFeatures = { groups: opts.videos.map((v) => v.id) };
   for (const a of enabled) training[a] = rows[a]!.toTraining();
+  const warnings = trainingSetWarnings(Object.fromEntries(enabled.map((a) => [a, training[a]!.features])), opts.videos.length);
   const density = await fitDensityState(training, config.model, { seed: opts.seed ?? 0, threads: opts.threads, executionProvider: opts.executionProvider });
+  const threshold = await proposeThreshold(density, perClip, enabled.length, opts);
   const report = await writeModelDir(
     {
       name: opts.name,
@@ -209,9 +228,26 @@ export async function fitModel(opts: FitOptions): Promise<FitResult> {
         },
       },
       createdAt: opts.createdAt,
+      threshold,
     },
     opts.outDir,
     { overwrite: opts.overwrite },
   );
-  return { report, density, clips, rows: Object.fromEntries(enabled.map((a) => [a, rows[a]!.rows])) };
+  return { report, density, clips, rows: Object.fromEntries(enabled.map((a) => [a, rows[a]!.rows])), warnings, threshold };
+}
+
+/**
+ * The THRESHOLD_QUANTILE of the training frames' own scores, each frame scored as the pipeline
+ * scores it (frame score, or the no-region score). In-sample, so a little optimistic: on later
+ * normal footage expect somewhat more than 1 % of frames over it.
+ */
+async function proposeThreshold(density: DensityState, clips: readonly { features: RegionFeatures; count: number; motionPixels?: number }[], attributes: number, opts: LoadOptions): Promise<Threshold> {
+  const scorer = await createDensityScorer(density, { threads: opts.threads ?? 1, executionProvider: opts.executionProvider ?? 'cpu' });
+  const scores: number[] = [];
+  try {
+    for (const c of clips) scores.push(c.count > 0 ? (await scorer.score(c.features, c.count)).frameScore : noRegionScore(attributes, c.motionPixels));
+  } finally {
+    await scorer.release();
+  }
+  return { value: quantile(scores, THRESHOLD_QUANTILE), quantile: THRESHOLD_QUANTILE, frames: scores.length, from: 'training-frames' };
 }

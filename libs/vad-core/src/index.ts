@@ -14,6 +14,7 @@ export { prepareFrame, prepareFrameFromRgb, assertSameSize } from './frames/clip
 export { createObjectDetector, applyScoreThreshold, type Detections, type ObjectDetector, type ObjectDetectorOptions } from './regions/detector';
 export { foregroundDetections } from './regions/foreground';
 export { postprocessRegions } from './regions/postprocess';
+export { motionRegions, parseMotionRegionParams, MotionRegionParamsSchema, BUILTIN_REGIONS_NAME, DEFAULT_MOTION_REGION_PARAMS, type MotionRegionParams, type MotionRegions } from './regions/motion-regions';
 export { type Regions, REGION_SOURCE, emptyRegions, regionsFromDetections, concatRegions, selectRegions } from './regions/regions';
 export { createOnnxFlow, type OnnxFlow } from './flow/onnx-flow';
 export { loadBuiltinFlow, loadBuiltinFlowForStage, builtinFlowStage, parseBuiltinFlowParams, FarnebackParamsSchema, BUILTIN_FLOW_NAME, DEFAULT_BUILTIN_FLOW_PARAMS, type BuiltinFlow, type FarnebackParams, type FarnebackParamsInput } from './flow/builtin-flow';
@@ -51,8 +52,10 @@ export { defaultModelDir, sampleClipDir } from './model/default-model';
 
 // the pipeline
 export type { PreparedFrame, RegionScore, ClipScore, Box, LoadOptions, StageProvider } from './pipeline-types';
-export { loadModel, FeatureExtractor, manifestStageSources, type VadModel, type ClipFeatures, type StageSource, type StageSources } from './pipeline';
+export { loadModel, noRegionScore, FeatureExtractor, manifestStageSources, type VadModel, type ClipFeatures, type StageSource, type StageSources } from './pipeline';
 export { fitModel, parseConfig, attributesForStages, fitStageSources, type FitOptions, type FitVideo, type FitStages, type FitResult, type FitProgress } from './fit';
+export { builtinStageDefaults, trainingSetWarnings, quantile, BUILTIN_STAGE_FIT_DEFAULTS, MIN_TRAINING_REGIONS, THRESHOLD_QUANTILE } from './fit-report';
+export { smoothFrameScores } from './frame-smoothing';
 export { listFrameFiles, folderVideo, listVideoFolders } from './cli/frame-folder';
 
 // golden evaluation (the `golden` command's engine)

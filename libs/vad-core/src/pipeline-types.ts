@@ -24,10 +24,15 @@ export interface RegionScore {
 }
 
 export interface ClipScore {
-  /** Sum over enabled attributes of the max normalised score over regions; 0 without regions. */
+  /** Sum over enabled attributes of the max normalised score over regions; without regions see noRegionScore. */
   score: number;
   /** In anomalib's order (ascending area after overlap removal). */
   regions: RegionScore[];
+  /**
+   * Built-in regions only: pixels moved but no region survived anomalib's filters, so `score` is
+   * the no-region score for motion (see noRegionScore), not 0.
+   */
+  unresolvedMotion?: boolean;
   timingsMs: Record<string, number>;
 }
 

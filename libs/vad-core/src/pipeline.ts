@@ -13,6 +13,7 @@ import { loadModelFiles } from './model/load-model-dir';
 import type { ClipScore, LoadOptions, PreparedFrame, RegionScore, StageProvider } from './pipeline-types';
 import { type Detections, type ObjectDetector, createObjectDetector } from './regions/detector';
 import { foregroundDetections } from './regions/foreground';
+import { BUILTIN_REGIONS_NAME, type MotionRegionParams, motionRegions, parseMotionRegionParams } from './regions/motion-regions';
 import { postprocessRegions } from './regions/postprocess';
 import { type Regions, concatRegions, regionsFromDetections, selectRegions } from './regions/regions';
 import { describeProviders, type ProviderReport } from './runtime/providers';
@@ -53,6 +54,8 @@ export type StageSources = Record<StageName, StageSource>;
 /** The stage runners a model needs. */
 interface StageRunners {
   detector?: ObjectDetector;
+  /** The built-in region proposals' params, when stages.regions is the built-in stage. */
+  motion?: MotionRegionParams;
   flow?: { compute(first: Float32Tensor, last: Float32Tensor): Promise<Float32Tensor>; release(): Promise<void> | void };
   pose?: PoseModel;
   appearance?: AppearanceModel;
@@ -83,7 +86,11 @@ async function openStages(sources: StageSources, config: AiVadConfig, enabled: r
       runners.reports.push(runners.detector.report);
       runners.providers.regions = runners.detector.report.provider;
     } else if (regions?.kind === 'builtin') {
-      throw new VadError('model_invalid', `manifest: stages.regions names a built-in "${regions.name}", but vad-serve has no built-in detector (use null for foreground-only regions)`);
+      if (regions.name !== BUILTIN_REGIONS_NAME) {
+        throw new VadError('model_invalid', `manifest: stages.regions is the built-in "${regions.name}", but this vad-serve has "${BUILTIN_REGIONS_NAME}": the density bank was fitted on other regions`);
+      }
+      runners.motion = parseMotionRegionParams(regions.params);
+      runners.providers.regions = 'builtin';
     }
     // Flow only feeds the velocity attribute: skipping it when velocity is off changes no score.
     if (enabled.includes('velocity')) {
@@ -136,6 +143,8 @@ export interface ClipFeatures {
   /** Per enabled attribute, one row per region. */
   readonly features: RegionFeatures;
   readonly timingsMs: Record<string, number>;
+  /** Built-in regions only: difference pixels seen before any region was dropped (0 = nothing moved). */
+  readonly motionPixels?: number;
 }
 
 /** Stages 1–3: regions, flow and attribute features of a clip; shared by scoring and fitting. */
@@ -160,7 +169,7 @@ export class FeatureExtractor {
   }
 
   get providerSummary(): string {
-    const builtin = this.stages.providers.flow === 'builtin' ? ['flow: builtin'] : [];
+    const builtin = (['regions', 'flow'] as const).filter((s) => this.stages.providers[s] === 'builtin').map((s) => `${s}: builtin`);
     return [describeProviders(this.stages.reports), ...builtin].join(', ');
   }
 
@@ -172,16 +181,22 @@ export class FeatureExtractor {
   }
 
   /** Stage 1 on `last`: detector boxes, then foreground boxes appended, then anomalib's filters. */
-  private async regions(first: Float32Tensor, last: Float32Tensor): Promise<Regions> {
+  private async regions(first: Float32Tensor, last: Float32Tensor): Promise<{ regions: Regions; motionPixels?: number }> {
     const m = this.config.model;
+    const postprocess = (r: Regions) => selectRegions(r, postprocessRegions(r.boxes, r.labels, { personsOnly: m.persons_only, minBboxArea: m.min_bbox_area, maxBboxOverlap: m.max_bbox_overlap }));
+    if (this.stages.motion) {
+      // The built-in stage replaces the detector and anomalib's foreground step (it is a better
+      // foreground step); anomalib's size and overlap filters still apply.
+      const found = motionRegions(first, last, this.stages.motion);
+      return { regions: postprocess(found.regions), motionPixels: found.motionPixels };
+    }
     const detections = this.stages.detector ? await this.stages.detector.run(last) : NO_DETECTIONS;
     let regions = regionsFromDetections(detections);
     if (m.enable_foreground_detections) {
       const fg = foregroundDetections(first, last, detections.boxes, { kernelSize: m.foreground_kernel_size, binaryThreshold: m.foreground_binary_threshold });
       regions = concatRegions(regions, fg);
     }
-    const kept = postprocessRegions(regions.boxes, regions.labels, { personsOnly: m.persons_only, minBboxArea: m.min_bbox_area, maxBboxOverlap: m.max_bbox_overlap });
-    return selectRegions(regions, kept);
+    return { regions: postprocess(regions) };
   }
 
   async extract(first: PreparedFrame, last: PreparedFrame): Promise<ClipFeatures> {
@@ -190,7 +205,7 @@ export class FeatureExtractor {
     assertSameSize([first, last]);
     const timingsMs: Record<string, number> = {};
     let t = process.hrtime.bigint();
-    const regions = await this.regions(first.image, last.image);
+    const { regions, motionPixels } = await this.regions(first.image, last.image);
     timingsMs['regions'] = elapsed(t);
     const count = regions.count;
     const boxes: Boxes = tensor('float32', regions.boxes, [count, 4]);
@@ -209,12 +224,23 @@ export class FeatureExtractor {
     if (this.stages.pose) features.pose = poseFeatures(await this.stages.pose.run(first.image, boxes), boxes);
     if (this.stages.appearance) features.appearance = await this.stages.appearance.run(first.image, boxes);
     if (this.stages.pose || this.stages.appearance) timingsMs['features'] = (timingsMs['features'] ?? 0) + elapsed(t);
-    return { regions, boxes, features, timingsMs };
+    return { regions, boxes, features, timingsMs, ...(motionPixels !== undefined ? { motionPixels } : {}) };
   }
 
   async close(): Promise<void> {
     await releaseStages(this.stages);
   }
+}
+
+/**
+ * The score of a frame with no region. anomalib has none (it fails): a frame with nothing in it
+ * scores 0, as the spec says. But with the built-in regions a frame where pixels moved and no region
+ * survived the size filter is not "nothing happened" — a fast mover that the stage could not resolve
+ * looks exactly like that — so it scores 1 per enabled attribute: the normalised score of the most
+ * unusual training region, the top of the normal range, never the most normal score.
+ */
+export function noRegionScore(attributes: number, motionPixels: number | undefined): number {
+  return motionPixels ? attributes : 0;
 }
 
 /** The stages and estimators of one loaded model; scoring is stateless per clip. */
@@ -243,7 +269,7 @@ class AiVadModel implements VadModel {
   }
 
   async scoreClip(first: PreparedFrame, last: PreparedFrame): Promise<ClipScore> {
-    const { regions, features, timingsMs } = await this.extractor.extract(first, last);
+    const { regions, features, timingsMs, motionPixels } = await this.extractor.extract(first, last);
     const count = regions.count;
     const t = process.hrtime.bigint();
     const scores = await this.density.score(features, count);
@@ -265,7 +291,8 @@ class AiVadModel implements VadModel {
       if (features.velocity) r.velocityBins = Array.from(features.velocity.data.subarray(i * bins, (i + 1) * bins));
       out.push(r);
     }
-    return { score: count === 0 ? 0 : scores.frameScore, regions: out, timingsMs };
+    if (count > 0) return { score: scores.frameScore, regions: out, timingsMs };
+    return { score: noRegionScore(this.enabled.length, motionPixels), regions: out, timingsMs, ...(motionPixels ? { unresolvedMotion: true } : {}) };
   }
 
   async scoreSequence(frames: readonly PreparedFrame[]): Promise<ClipScore[]> {

@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defaultModelDir, loadModel, verifyModelDir } from '@vad/core';
+import { BUILTIN_REGIONS_NAME, defaultModelDir, loadModel, verifyModelDir } from '@vad/core';
 import { QUALITY_SCENES, auroc, buildDefaultModel, generateScene, scoreScene } from '@vad/core/testing';
 
 // The committed default model must be exactly what its recipe produces (seeded scenes, seeded EM,
@@ -27,7 +27,8 @@ describe('the embedded default model', () => {
   it('verifies: digests, stages and density consistent with its config', async () => {
     const report = await verifyModelDir(defaultModelDir());
     expect(report.attributes).toEqual(['velocity']);
-    expect(report.manifest.stages.regions).toBeNull();
+    expect(report.manifest.stages.regions).toMatchObject({ kind: 'builtin', name: BUILTIN_REGIONS_NAME });
+    expect(report.manifest.threshold).toMatchObject({ from: 'training-frames', quantile: 0.99 });
     expect(report.manifest.stages.flow).toMatchObject({ kind: 'builtin' });
   });
 

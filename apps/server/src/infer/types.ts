@@ -41,6 +41,8 @@ export interface ModelInfo {
   providers: Record<string, string>;
   /** Per ONNX file, the provider it got and why `auto` fell back ("regions.onnx: cpu (auto: CUDA unavailable: …)"). */
   providerSummary: string;
+  /** The model's proposed frame-score threshold (manifest.threshold.value), when it has one. */
+  threshold?: number;
 }
 
 /** Posted by each worker on its parentPort (piscina forwards it as a pool 'message' event). */

@@ -34,6 +34,7 @@ async function init(): Promise<VadModel> {
         enabled: [...model.enabled],
         providers: { ...model.providers },
         providerSummary: model.providerSummary,
+        ...(model.manifest.threshold ? { threshold: model.manifest.threshold.value } : {}),
       },
       loadMs: t1 - t0,
       warmupMs: performance.now() - t1,

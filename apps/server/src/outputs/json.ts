@@ -33,6 +33,7 @@ export function invocationJson(
   const results = clips.map((clip, i) => ({
     frame: resultFrames[i]!,
     score: clip.score,
+    ...(model.threshold !== undefined ? { overThreshold: clip.score > model.threshold } : {}),
     regions: clip.regions.map((r): RegionResult => {
       const region: RegionResult = {
         box: [...r.box] as Box,

@@ -21,6 +21,8 @@ export const FrameResultSchema = z.object({
   /** Index of the scored frame in the request (the clip's `last`). */
   frame: z.number().int().nonnegative(),
   score: z.number(),
+  /** score > the model's threshold (manifest.threshold); absent when the model has none. */
+  overThreshold: z.boolean().optional(),
   regions: z.array(RegionResultSchema),
 });
 

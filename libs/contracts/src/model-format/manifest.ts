@@ -38,6 +38,18 @@ export const STAGE_FILES = {
 } as const;
 export type StageName = keyof typeof STAGE_FILES;
 
+/**
+ * A frame-score threshold proposed by `vad-core fit`: the `quantile` of the training videos' own
+ * frame scores. Optional: imported anomalib models have none.
+ */
+export const ThresholdSchema = z.object({
+  value: z.number(),
+  quantile: z.number().gt(0).lt(1),
+  /** Frame scores it was taken from. */
+  frames: z.number().int().positive(),
+  from: z.literal('training-frames'),
+});
+
 export const ManifestSchema = z.object({
   formatVersion: z.literal(MODEL_FORMAT_VERSION),
   name: z.string().min(1).max(200),
@@ -50,9 +62,11 @@ export const ManifestSchema = z.object({
     kind: z.enum(['anomalib-ckpt', 'anomalib-seed-files', 'fit', 'builtin-default']),
     details: z.record(z.string(), z.unknown()).default({}),
   }),
+  threshold: ThresholdSchema.optional(),
 });
 
 export type Manifest = z.infer<typeof ManifestSchema>;
 export type Stage = z.infer<typeof StageSchema>;
+export type Threshold = z.infer<typeof ThresholdSchema>;
 export type OnnxStage = z.infer<typeof OnnxStageSchema>;
 export type BuiltinStage = z.infer<typeof BuiltinStageSchema>;

@@ -61,6 +61,27 @@ describe('vad-core fit / score', () => {
     }
   });
 
+  it('without --config: the built-in regions and the built-in stages\' density defaults, said in the output, with a threshold and warnings', () => {
+    const fit = cli('fit', '--videos', join(dir, 'normal'), '--out', join(dir, 'model-defaults'));
+    expect(fit.code).toBe(0);
+    const report = JSON.parse(fit.stdout);
+    expect(report.settings).toMatchObject({
+      regions: { builtin: 'motion-components-v1' },
+      flow: 'builtin',
+      n_velocity_bins: 1,
+      n_components_velocity: 2,
+      defaultsApplied: { n_velocity_bins: 1, n_components_velocity: 2 },
+    });
+    // Two 6-frame videos are far too few regions to trust: fit says so on stderr and in the JSON.
+    expect(report.warnings.join('\n')).toMatch(/velocity: only \d+ training regions/);
+    expect(fit.stderr).toMatch(/vad-core fit: warning: velocity: only \d+ training regions/);
+    const manifest = JSON.parse(readFileSync(join(dir, 'model-defaults', 'manifest.json'), 'utf8'));
+    expect(manifest.stages.regions).toMatchObject({ kind: 'builtin', name: 'motion-components-v1', params: { closeRadius: expect.any(Number) } });
+    expect(manifest.threshold).toEqual(report.threshold);
+    expect(report.threshold).toMatchObject({ quantile: 0.99, frames: 10, from: 'training-frames' });
+    expect(Number.isFinite(report.threshold.value)).toBe(true);
+  });
+
   it('refuses to overwrite an existing model directory unless told to', () => {
     const target = join(dir, 'existing');
     mkdirSync(target);

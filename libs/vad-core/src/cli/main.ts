@@ -1,14 +1,27 @@
 #!/usr/bin/env node
 import { readFile, writeFile } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
 import { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { runCli } from '@vad/contracts';
 import { VadError } from '../errors';
 import { attributesForStages, fitModel, parseConfig } from '../fit';
+import { builtinStageDefaults } from '../fit-report';
+import { BUILTIN_REGIONS_NAME, DEFAULT_MOTION_REGION_PARAMS } from '../regions/motion-regions';
 import { defaultModelDir, sampleClipDir } from '../model/default-model';
 import { loadModel } from '../pipeline';
+import { auroc } from '../testing/metrics';
 import { folderVideo, listVideoFolders } from './frame-folder';
+
+/** The frame labels of a clip folder's labels.json (tools/default-model writes one), if any. */
+async function readLabels(dir: string): Promise<number[] | undefined> {
+  try {
+    const doc = JSON.parse(await readFile(join(dir, 'labels.json'), 'utf8')) as { labels?: unknown };
+    return Array.isArray(doc.labels) && doc.labels.every((l) => l === 0 || l === 1) ? (doc.labels as number[]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * vad-core's command line: `fit` a model directory from folders of normal frames, `score` a folder
@@ -77,7 +90,8 @@ async function main(): Promise<void> {
     .requiredOption('--out <dir>', 'model directory to write')
     .option('--config <config.yaml>', 'anomalib-style config (dataset:, model:); defaults to anomalib\'s')
     .option('--name <name>', 'model name (default: the output folder name)')
-    .option('--regions <regions.onnx>', 'object detector network; absent: foreground detections only')
+    .option('--regions <regions.onnx>', `object detector network; absent: the built-in regions (${BUILTIN_REGIONS_NAME})`)
+    .option('--anomalib-foreground', "without --regions: anomalib's own foreground boxes instead of the built-in regions")
     .option('--flow <flow.onnx>', 'optical flow network; absent: the built-in flow')
     .option('--pose <pose.onnx>', 'keypoint network (when use_pose_features)')
     .option('--appearance <appearance.onnx>', 'appearance network (when use_deep_features)')
@@ -87,8 +101,17 @@ async function main(): Promise<void> {
     .action(async (o) => {
       const dirs: string[] = [...(o.videos ? await listVideoFolders(o.videos) : []), ...(o.video ?? [])];
       if (dirs.length === 0) throw new VadError('bad_argument', 'give the normal videos with --videos <dir> (sub-folders) or --video <dir> …');
-      const stages = { regions: o.regions, flow: o.flow, pose: o.pose, appearance: o.appearance };
-      const { config, off } = attributesForStages(await readConfig(o.config), stages);
+      const stages = {
+        regions: o.regions,
+        flow: o.flow,
+        pose: o.pose,
+        appearance: o.appearance,
+        builtinRegions: o.regions || o.anomalibForeground ? (false as const) : { ...DEFAULT_MOTION_REGION_PARAMS },
+      };
+      const withAttributes = attributesForStages(await readConfig(o.config), stages);
+      const off = withAttributes.off;
+      // Density settings the config leaves out take the built-in stages' defaults (fit-report.ts).
+      const { config, chosen } = builtinStageDefaults(withAttributes.config, o.flow === undefined);
       const imageSize = parseConfig(config).dataset.image_size;
 
       const videos = await Promise.all(dirs.map((d) => folderVideo(d, imageSize)));
@@ -112,7 +135,22 @@ async function main(): Promise<void> {
         // failing fit still ends with exactly one line).
         console.error(`vad-core fit: ${off.join(' and ')} off (no ${off.map((a) => `--${a}`).join('/')} network given and the config does not enable ${off.length > 1 ? 'them' : 'it'})`);
       }
-      console.log(JSON.stringify({ out: result.report.dir, clips: result.clips, rows: result.rows, attributes: result.report.attributes, seconds: (Date.now() - t0) / 1000 }, null, 2));
+      for (const w of result.warnings) console.error(`vad-core fit: warning: ${w}`);
+      const model = parseConfig(config).model;
+      const settings = {
+        regions: stages.builtinRegions ? { builtin: BUILTIN_REGIONS_NAME, params: stages.builtinRegions } : o.regions ? { onnx: o.regions } : 'anomalib foreground',
+        flow: o.flow ? { onnx: o.flow } : 'builtin',
+        n_velocity_bins: model.n_velocity_bins,
+        n_components_velocity: model.n_components_velocity,
+        defaultsApplied: chosen,
+      };
+      console.log(
+        JSON.stringify(
+          { out: result.report.dir, clips: result.clips, rows: result.rows, attributes: result.report.attributes, settings, threshold: result.threshold, warnings: result.warnings, seconds: (Date.now() - t0) / 1000 },
+          null,
+          2,
+        ),
+      );
     });
 
   program
@@ -144,6 +182,12 @@ async function main(): Promise<void> {
         const bar = '#'.repeat(Math.max(0, Math.min(40, Math.round(r.score * 10))));
         const detail = top ? `[${top.box.join(', ')}] v=${top.attributes['velocity'] ?? '-'} bins=[${(top.velocityBins ?? []).join(' ')}]` : '-';
         console.log(`${String(r.frame).padStart(5)}  ${r.score.toFixed(3).padStart(6)}  ${String(r.regions.length).padStart(7)}  ${detail} ${bar}`);
+      }
+      // With ground truth beside the frames, say how well the scores separate it (scored frames are 1…).
+      const labels = await readLabels(o.frames);
+      if (labels && labels.length === result.results.length + 1) {
+        const scored = labels.slice(1);
+        if (scored.includes(0) && scored.includes(1)) console.log(`frame-level AUROC against ${o.frames}/labels.json: ${auroc(result.results.map((r) => r.score), scored).toFixed(3)}`);
       }
     });
 

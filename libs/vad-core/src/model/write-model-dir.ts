@@ -38,6 +38,7 @@ export interface ModelDirSpec {
   readonly stages: Partial<Record<StageName, StageInput>>;
   readonly source: Manifest['source'];
   readonly createdAt?: Date;
+  readonly threshold?: Manifest['threshold'];
 }
 
 export interface WriteModelDirOptions {
@@ -119,6 +120,7 @@ export async function writeModelDir(spec: ModelDirSpec, dir: string, options: Wr
       stages,
       files: sortedFiles,
       source: spec.source,
+      ...(spec.threshold ? { threshold: spec.threshold } : {}),
     };
     await writeFile(join(tmp, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + '\n');
     const report = await verifyModelDir(tmp);
