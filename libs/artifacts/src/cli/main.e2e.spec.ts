@@ -21,7 +21,7 @@ afterAll(() => {
 });
 
 function cli(...args: string[]) {
-  const r = spawnSync(process.execPath, ['-r', './tools/ts-register.js', 'libs/artifacts/src/cli/main.ts', ...args], { cwd: ROOT, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, ['bin/vad-artifacts', ...args], { cwd: ROOT, encoding: 'utf8' });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

@@ -3,6 +3,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
+import { commanderExitCode } from '@vad/contracts';
 import { VadError, asVadError } from '../errors';
 import { attributesForStages, fitModel, parseConfig } from '../fit';
 import { defaultModelDir, sampleClipDir } from '../model/default-model';
@@ -65,8 +66,9 @@ async function scoreFolder(modelDir: string, framesDir: string, opts: { provider
   }
 }
 
-async function main(): Promise<void> {
-  const program = new Command('vad-core').description('AI-VAD in TypeScript: fit and score video anomaly detection models').showHelpAfterError();
+/** The CLI: parses `argv` (node, script, args…) and resolves to the process exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const program = new Command('vad-core').description('AI-VAD in TypeScript: fit and score video anomaly detection models').exitOverride().showHelpAfterError();
 
   program
     .command('fit')
@@ -146,11 +148,20 @@ async function main(): Promise<void> {
       }
     });
 
-  await program.parseAsync();
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (e) {
+    const usage = commanderExitCode(e);
+    if (usage !== undefined) return usage;
+    const err = asVadError(e);
+    console.error(`vad-core: ${err.code}: ${err.message}`);
+    return err.exitCode;
+  }
 }
 
-main().catch((e) => {
-  const err = asVadError(e);
-  console.error(`vad-core: ${err.code}: ${err.message}`);
-  process.exitCode = err.exitCode;
-});
+if (require.main === module) {
+  void main(process.argv).then((code) => {
+    process.exitCode = code;
+  });
+}
