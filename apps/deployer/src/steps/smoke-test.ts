@@ -34,7 +34,19 @@ export interface SmokeResult {
   readonly scores: { frame: number; file: string; score: number; regions: number }[];
   readonly worst: { frame: number; file: string; score: number };
   readonly png?: string;
+  /** Why no annotated frame was written although one was asked for: what came back instead. */
+  readonly pngRefused?: string;
   readonly latencyMs: number;
+}
+
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+/** `undefined` when `body` is a PNG; otherwise a short description of what it is instead. */
+export function notAPng(body: Uint8Array, contentType: string | undefined): string | undefined {
+  const bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  if (bytes.length >= PNG_SIGNATURE.length && bytes.subarray(0, PNG_SIGNATURE.length).equals(PNG_SIGNATURE)) return undefined;
+  const head = bytes.subarray(0, 60).toString('utf8').replace(/[^\x20-\x7e]+/g, '.');
+  return `the endpoint answered Accept: image/png with ${contentType ?? 'no content type'}, ${bytes.length} bytes that are not a PNG (start: ${JSON.stringify(head)})`;
 }
 
 export async function invokeClip(target: EndpointTarget, endpointName: string, clip: ClipFrames, png?: string): Promise<SmokeResult> {
@@ -50,14 +62,19 @@ export async function invokeClip(target: EndpointTarget, endpointName: string, c
   const scores = response.results.map((r) => ({ frame: r.frame, file: clip.files[r.frame] ?? String(r.frame), score: r.score, regions: r.regions.length }));
   const worst = scores.reduce((a, b) => (b.score > a.score ? b : a), scores[0]!);
   let pngPath: string | undefined;
+  let pngRefused: string | undefined;
   if (png) {
     const i = worst.frame;
     const image = await target.invoke(endpointName, JSON.stringify({ clips: [[{ b64: clip.b64[i - 1]! }, { b64: clip.b64[i]! }]] }), { contentType: 'application/json', accept: 'image/png' });
-    await mkdir(dirname(png), { recursive: true });
-    await writeFile(png, image.body);
-    pngPath = png;
+    // Whatever answered (a proxy, a stub endpoint, an error page) is not saved under a .png name.
+    pngRefused = notAPng(image.body, image.contentType);
+    if (pngRefused === undefined) {
+      await mkdir(dirname(png), { recursive: true });
+      await writeFile(png, image.body);
+      pngPath = png;
+    }
   }
-  return { response, scores, worst, png: pngPath, latencyMs };
+  return { response, scores, worst, ...(pngPath ? { png: pngPath } : {}), ...(pngRefused ? { pngRefused } : {}), latencyMs };
 }
 
 export function renderScores(r: SmokeResult): string {
@@ -70,5 +87,6 @@ export function renderScores(r: SmokeResult): string {
   }
   lines.push(`most anomalous: frame ${r.worst.frame} (${r.worst.file}) score ${r.worst.score.toFixed(4)}`);
   if (r.png) lines.push(`annotated frame: ${r.png}`);
+  if (r.pngRefused) lines.push(`annotated frame: not written — ${r.pngRefused}`);
   return lines.join('\n');
 }
