@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { ERRORS } from '@vad/contracts';
 import { tinyModelSpec } from '@vad/core/testing';
 import { writeModelDir } from '@vad/core';
+import { buildCli } from './main';
 import { makePythonFixtures, type PythonFixtures } from '../importers/python-fixtures';
 
 const ROOT = resolve(__dirname, '../../../..');
@@ -86,8 +87,7 @@ describe('artifacts CLI', () => {
 });
 
 describe('one argument shape for every verb', () => {
-  it('every verb reads --from, and the ones that write take --out', async () => {
-    const { buildCli } = await import('./main');
+  it('every verb reads --from, and the ones that write take --out', () => {
     const verbs = Object.fromEntries(buildCli().commands.map((c) => [c.name(), c.options.map((o) => o.long)]));
     expect(Object.keys(verbs).sort()).toEqual(['import', 'inspect', 'pack', 'unpack', 'verify']);
     for (const [verb, flags] of Object.entries(verbs)) {
@@ -103,8 +103,7 @@ describe('one argument shape for every verb', () => {
     expect(readdirSync(dir)).not.toContain('old-shape');
   });
 
-  it("the READMEs' artifacts commands use only flags the verbs have", async () => {
-    const { buildCli } = await import('./main');
+  it("the READMEs' artifacts commands use only flags the verbs have", () => {
     const verbs = new Map(buildCli().commands.map((c) => [c.name(), new Set(c.options.map((o) => o.long))]));
     const lines = ['README.md', 'libs/artifacts/README.md'].flatMap((f) => readFileSync(join(ROOT, f), 'utf8').split('\n'));
     const uses = lines.flatMap((l) => [...l.matchAll(/(?:artifacts:|bin\/vad-artifacts )(\w+)(?: --)?((?: +(?:--[\w-]+|\[--[\w-]+)[^\n`#]*)?)/g)]);
