@@ -259,7 +259,7 @@ export async function planDeploy(config: DeployConfig, deps: DeployDeps, options
   let artifact: ModelArtifact;
   try {
     artifact = await resolveModelArtifact(config.model, artifactsDir(deps.store.path), (p) => packStep.bytes(p.done, p.total));
-    packStep.done(`${artifact.bytes} bytes, sha256 ${artifact.sha256.slice(0, 16)}…`);
+    packStep.done(`${artifact.bytes} bytes, archive sha256 ${artifact.sha256.slice(0, 16)}…`);
   } catch (e) {
     packStep.fail(e);
     throw e;
@@ -308,7 +308,7 @@ export async function planDeploy(config: DeployConfig, deps: DeployDeps, options
 export function renderPlan(plan: DeployPlan): string {
   const lines = [
     `plan: ${plan.action === 'none' ? 'nothing to change' : plan.action} endpoint ${plan.endpointName} on ${plan.target}${plan.resumeFrom ? ` (resuming at ${plan.resumeFrom})` : ''}`,
-    `  model ${plan.modelName}, config ${plan.endpointConfigName}, fingerprint ${plan.fingerprint}, model sha256 ${plan.modelSha256}`,
+    `  model ${plan.modelName}, config ${plan.endpointConfigName}, fingerprint ${plan.fingerprint}, archive (model.tar.gz) sha256 ${plan.modelSha256}`,
   ];
   plan.steps.forEach((s, i) => {
     lines.push(`${String(i + 1).padStart(2)}. ${s.id.padEnd(22)} ${s.skip ? `(skip: ${s.skip})` : s.title}`);

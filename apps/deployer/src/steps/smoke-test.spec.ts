@@ -55,6 +55,9 @@ describe('smoke test: the annotated frame', () => {
     expect(r.png).toBe(out);
     expect((await stat(out)).size).toBe(png.length);
     expect(r.worst.frame).toBe(2);
+    // The endpoint reports the manifest's digest; the deploy summary's is the archive's: named apart.
+    expect(renderScores(r)).toContain(`manifest sha256 ${'a'.repeat(12)}`);
+    expect(renderScores(r)).not.toMatch(/\bmodel sha256|\(sha256/);
   });
 
   it('notAPng: empty, truncated and JSON bodies are each named', () => {

@@ -79,7 +79,7 @@ export async function invokeClip(target: EndpointTarget, endpointName: string, c
 
 export function renderScores(r: SmokeResult): string {
   const max = Math.max(1e-9, ...r.scores.map((s) => s.score));
-  const lines = [`model ${r.response.model.name} (sha256 ${r.response.model.sha256.slice(0, 12)}…), ${r.scores.length} frames scored in ${r.latencyMs} ms`];
+  const lines = [`model ${r.response.model.name} (manifest sha256 ${r.response.model.sha256.slice(0, 12)}…), ${r.scores.length} frames scored in ${r.latencyMs} ms`];
   lines.push('frame  file              score    regions');
   for (const s of r.scores) {
     const bar = '█'.repeat(Math.round((s.score / max) * 30));
