@@ -33,6 +33,7 @@ import { describeWait, silentReporter, type Reporter } from './progress';
 import { artifactsDir, emptyState, type StateStore } from './state';
 import { preflightArchive, resolveModelArtifact, type ModelArtifact } from './steps/model-artifact';
 import { withRetry, type RetryOptions } from './retry';
+import { limitsFromEnv } from './steps/clip-requests';
 import { invokeClip, readClip, type SmokeResult } from './steps/smoke-test';
 
 /**
@@ -598,7 +599,7 @@ async function smokeStep(config: DeployConfig, target: EndpointTarget, endpointN
   const step = report ? reporter.step('smoke-test', 'invoke the sample clip, write the annotated PNG') : undefined;
   try {
     const clip = await readClip(config.smoke.clip);
-    const r = await invokeClip(target, endpointName, clip, resolve(config.smoke.png));
+    const r = await invokeClip(target, endpointName, clip, resolve(config.smoke.png), { limits: limitsFromEnv(config.target === 'aws' ? config.aws.env : {}) });
     step?.done(`${r.scores.length} frames scored in ${r.latencyMs} ms`);
     return r;
   } catch (e) {

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { InvocationResponse } from '@vad/contracts';
@@ -64,5 +64,32 @@ describe('smoke test: the annotated frame', () => {
     expect(notAPng(new Uint8Array(), undefined)).toMatch(/no content type, 0 bytes/);
     expect(notAPng(new Uint8Array([0x89, 0x50, 0x4e]), 'image/png')).toMatch(/3 bytes that are not a PNG/);
     expect(notAPng(Buffer.from('{"error":{}}'), 'application/json')).toMatch(/application\/json.*\{\\"error/);
+  });
+});
+
+describe('invoke --clip: a clip over the request limits', () => {
+  it('is sent as several requests within the limits, sharing one frame, scored in clip order', async () => {
+    const clipDir = join(dir, 'clip');
+    await mkdir(clipDir);
+    const n = 9;
+    for (let i = 0; i < n; i++) await writeFile(join(clipDir, `f_${String(i).padStart(2, '0')}.png`), `frame-${i}`);
+    const clip = await readClip(clipDir);
+    const requests: string[][] = [];
+    // Stands for the server's contract (api.md): result k scores request frame k+1 against frame k.
+    const target = {
+      invoke: async (_e: string, body: string): Promise<InvokeResult> => {
+        const frames = (JSON.parse(body) as { frames: { b64: string }[] }).frames.map((f) => Buffer.from(f.b64, 'base64').toString());
+        requests.push(frames);
+        const results = frames.slice(1).map((f, k) => ({ frame: k + 1, score: Number(f.split('-')[1]), regions: [] }));
+        return { body: Buffer.from(JSON.stringify({ ...response(2), results })), contentType: 'application/json' };
+      },
+    } as unknown as EndpointTarget;
+    const progress: string[] = [];
+    const r = await invokeClip(target, 'ep', clip, undefined, { limits: { maxFrames: 4, maxBodyBytes: 1e6 }, onProgress: (s, t, q) => progress.push(`${s}/${t}/${q}`) });
+    expect(requests.map((q) => q.length)).toEqual([4, 4, 3]);
+    for (let k = 1; k < requests.length; k++) expect(requests[k]![0]).toBe(requests[k - 1]!.at(-1));
+    expect(r.scores.map((x) => [x.frame, x.score, x.file])).toEqual(Array.from({ length: n - 1 }, (_, i) => [i + 1, i + 1, `f_${String(i + 1).padStart(2, '0')}.png`]));
+    expect(progress).toEqual(['3/8/3', '6/8/3', '8/8/3']);
+    expect(r.worst.frame).toBe(8);
   });
 });

@@ -3,10 +3,11 @@ import { dirname, join } from 'node:path';
 import { InvocationResponseSchema, type InvocationResponse } from '@vad/contracts';
 import { sampleClipDir, VadError } from '@vad/core';
 import type { EndpointTarget } from '@vad/sagemaker-client';
+import { planClipRequests, type RequestLimits } from './clip-requests';
 
 /**
- * Step `smoke-test` (and the `invoke` command): send a folder of frames as one sequence
- * (`{"frames": […]}`, api.md), read the per-frame scores, then ask for the most anomalous frame
+ * Step `smoke-test` (and the `invoke` command): send a folder of frames as sequences
+ * (`{"frames": […]}`, api.md) within the server's limits (clip-requests.ts), read the per-frame scores, then ask for the most anomalous frame
  * as an annotated PNG (`Accept: image/png` needs a single-result request: one two-frame clip).
  */
 export interface ClipFrames {
@@ -49,16 +50,47 @@ export function notAPng(body: Uint8Array, contentType: string | undefined): stri
   return `the endpoint answered Accept: image/png with ${contentType ?? 'no content type'}, ${bytes.length} bytes that are not a PNG (start: ${JSON.stringify(head)})`;
 }
 
-export async function invokeClip(target: EndpointTarget, endpointName: string, clip: ClipFrames, png?: string): Promise<SmokeResult> {
-  const t0 = Date.now();
-  const res = await target.invoke(endpointName, JSON.stringify({ frames: clip.b64.map((b64) => ({ b64 })) }), { contentType: 'application/json', accept: 'application/json' });
-  const latencyMs = Date.now() - t0;
-  let response: InvocationResponse;
+export interface InvokeClipOptions {
+  /** The server's request limits (defaults: the server's own defaults). */
+  readonly limits?: RequestLimits;
+  /** Called after each request: frames scored so far of the clip's total, and the request count. */
+  readonly onProgress?: (scored: number, total: number, requests: number) => void;
+}
+
+async function scoreRequest(target: EndpointTarget, endpointName: string, frames: readonly string[]): Promise<InvocationResponse> {
+  const res = await target.invoke(endpointName, JSON.stringify({ frames: frames.map((b64) => ({ b64 })) }), { contentType: 'application/json', accept: 'application/json' });
   try {
-    response = InvocationResponseSchema.parse(JSON.parse(Buffer.from(res.body).toString('utf8')));
+    return InvocationResponseSchema.parse(JSON.parse(Buffer.from(res.body).toString('utf8')));
   } catch (e) {
     throw new VadError('deploy_failed', `endpoint ${endpointName} answered something that is not an api.md response: ${(e as Error).message.split('\n')[0]}`);
   }
+}
+
+/** The requests' answers as one answer for the whole clip: frame indices are the clip's. */
+function mergeResponses(parts: readonly { start: number; response: InvocationResponse }[]): InvocationResponse {
+  const first = parts[0]!.response;
+  const timingsMs: Record<string, number> = {};
+  for (const { response } of parts) for (const [k, v] of Object.entries(response.timingsMs)) timingsMs[k] = (timingsMs[k] ?? 0) + v;
+  return {
+    ...first,
+    results: parts.flatMap(({ start, response }) => response.results.map((r) => ({ ...r, frame: r.frame + start }))),
+    pred_boxes: parts.flatMap(({ response }) => response.pred_boxes),
+    box_scores: parts.flatMap(({ response }) => response.box_scores),
+    pred_scores: parts.flatMap(({ response }) => response.pred_scores),
+    timingsMs,
+  };
+}
+
+export async function invokeClip(target: EndpointTarget, endpointName: string, clip: ClipFrames, png?: string, options: InvokeClipOptions = {}): Promise<SmokeResult> {
+  const t0 = Date.now();
+  const plan = planClipRequests(clip.b64.map((b) => b.length), options.limits);
+  const parts: { start: number; response: InvocationResponse }[] = [];
+  for (const r of plan) {
+    parts.push({ start: r.start, response: await scoreRequest(target, endpointName, clip.b64.slice(r.start, r.end + 1)) });
+    options.onProgress?.(r.end, clip.b64.length - 1, plan.length);
+  }
+  const response = mergeResponses(parts);
+  const latencyMs = Date.now() - t0;
   const scores = response.results.map((r) => ({ frame: r.frame, file: clip.files[r.frame] ?? String(r.frame), score: r.score, regions: r.regions.length }));
   const worst = scores.reduce((a, b) => (b.score > a.score ? b : a), scores[0]!);
   let pngPath: string | undefined;
