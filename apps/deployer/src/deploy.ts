@@ -94,7 +94,7 @@ export async function planDeploy(config: DeployConfig, deps: DeployDeps, options
   let artifact: ModelArtifact;
   try {
     artifact = await resolveModelArtifact(config.model, artifactsDir(deps.store.path), (p) => packStep.bytes(p.done, p.total));
-    packStep.done(`${artifact.bytes} bytes, sha256 ${artifact.sha256.slice(0, 16)}…`);
+    packStep.done(`${artifact.bytes} bytes, archive sha256 ${artifact.sha256.slice(0, 16)}…`);
   } catch (e) {
     packStep.fail(e);
     throw e;

@@ -1,6 +1,7 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { ERRORS } from '@vad/contracts';
 import { main } from './main';
 
@@ -38,5 +39,30 @@ describe('deployer CLI exit codes', () => {
     const code = await main(['node', 'deployer', 'plan', '--model', join(dir, 'missing-model'), '--state-file', join(dir, 's.json')]);
     expect(code).not.toBe(0);
     expect(stderr.join('')).toMatch(/error\[[a-z_]+\].*missing-model/);
+  });
+});
+
+describe('bin/vad-deploy (the entry point the README gives for scripts that branch on exit codes)', () => {
+  const ROOT = resolve(__dirname, '../../..');
+  const run = (...args: string[]) => spawnSync(process.execPath, ['bin/vad-deploy', ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, HOME: tmpdir() } });
+
+  it('keeps the documented exit code of a refused model path (npx nx run would report 1)', () => {
+    const r = run('plan', '--model', '/nonexistent-vad-model', '--state-file', join(tmpdir(), `vad-bin-${process.pid}.json`));
+    expect(r.status).toBe(ERRORS.file_not_found.exit);
+    expect(r.stderr).toMatch(/^error\[file_not_found\]: [^\n]*nonexistent-vad-model[^\n]*\n$/);
+  });
+
+  it('keeps the usage exit code and prints help with exit 0', () => {
+    expect(run('plan', '--no-such-flag').status).toBe(ERRORS.bad_argument.exit);
+    const help = run('--help');
+    expect(help.status).toBe(0);
+    expect(help.stdout).toMatch(/deploy/);
+  });
+
+  it("the workspace's npm settings are ones npm knows, and keep dependency install scripts off (no download at install)", () => {
+    const r = spawnSync('npm', ['config', 'get', 'ignore-scripts'], { cwd: ROOT, encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim()).toBe('true');
+    expect(r.stderr).not.toMatch(/Unknown (project|user|global) config/);
   });
 });

@@ -126,7 +126,7 @@ export function buildCli(): Command {
     .description('Batch Transform over an S3 prefix of frames/videos with the deployed model (same image)')
     .requiredOption('--input <s3uri>', 'S3 prefix of inputs (one object = one request)')
     .requiredOption('--output <s3uri>', 'S3 prefix for the <input>.out results')
-    .option('--content-type <type>', 'Content-Type of the inputs (default from the extension on the server)')
+    .option('--content-type <type>', 'Content-Type of every record: video/mp4, video/webm, video/x-msvideo or application/json (default: from the objects\' extensions, which must agree)')
     .option('--accept <type>', 'application/json (default) or image/png', 'application/json')
     .option('--no-wait', 'return once the job is started')
     .action(async (o: ConfigFlags & { input: string; output: string; contentType?: string; accept: string; wait: boolean }) => {

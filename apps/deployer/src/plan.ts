@@ -4,7 +4,7 @@ import type { DeployPlan } from '@vad/contracts';
 export function renderPlan(plan: DeployPlan): string {
   const lines = [
     `plan: ${plan.action === 'none' ? 'nothing to change' : plan.action} endpoint ${plan.endpointName} on ${plan.target}${plan.resumeFrom ? ` (resuming at ${plan.resumeFrom})` : ''}`,
-    `  model ${plan.modelName}, config ${plan.endpointConfigName}, fingerprint ${plan.fingerprint}, model sha256 ${plan.modelSha256}`,
+    `  model ${plan.modelName}, config ${plan.endpointConfigName}, fingerprint ${plan.fingerprint}, archive (model.tar.gz) sha256 ${plan.modelSha256}`,
   ];
   plan.steps.forEach((s, i) => {
     lines.push(`${String(i + 1).padStart(2)}. ${s.id.padEnd(22)} ${s.skip ? `(skip: ${s.skip})` : s.title}`);

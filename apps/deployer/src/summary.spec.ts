@@ -1,6 +1,7 @@
 import { loadDeployConfig, type ConfigFlags } from './config';
 import { defaultStateFile } from './state';
-import { commandHint } from './summary';
+import type { DeployOutcome } from './deploy';
+import { commandHint, renderSummary } from './summary';
 
 /** The hints `deploy` prints must act on the endpoint just deployed, not on the default one. */
 async function configOf(flags: ConfigFlags) {
@@ -44,5 +45,15 @@ describe('commandHint', () => {
     const hint = commandHint('destroy', deployed, defaultStateFile(deployed));
     const again = await configOf(flagsOf(hint));
     expect([again.target, again.name, again.aws.region]).toEqual(['aws', 'prod', 'eu-west-1']);
+  });
+});
+
+describe('renderSummary', () => {
+  it("names the archive's digest as such (the endpoint reports the manifest's, another digest)", async () => {
+    const config = await configOf({});
+    const outcome = { action: 'create', names: { endpointName: 'e', modelName: 'm', endpointConfigName: 'c' }, outputs: {}, plan: { modelSha256: 'b'.repeat(64) } } as unknown as DeployOutcome;
+    const text = renderSummary(config, outcome, '/tmp/s.json');
+    expect(text).toMatch(new RegExp(`^  archive sha256  ${'b'.repeat(64)}$`, 'm'));
+    expect(text).not.toMatch(/model sha256/);
   });
 });

@@ -28,7 +28,7 @@ export function renderSummary(config: DeployConfig, out: DeployOutcome, stateFil
     `  endpoint        ${out.names.endpointName}${e?.endpointArn ? `  ${e.endpointArn}` : ''}`,
     `  endpoint config ${e?.endpointConfigName ?? out.names.endpointConfigName}${o.endpointConfigArn ? `  ${o.endpointConfigArn}` : ''}`,
     `  model           ${out.names.modelName}${o.modelArn ? `  ${o.modelArn}` : ''}`,
-    `  model sha256    ${out.plan.modelSha256}`,
+    `  archive sha256  ${out.plan.modelSha256}`,
   ];
   if (o.modelDataUrl) lines.push(`  model data      ${o.modelDataUrl}`);
   if (o.imageUri) lines.push(`  image           ${o.imageUri}`);

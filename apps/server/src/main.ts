@@ -1,6 +1,10 @@
 import { buildApp } from './app';
 import { loadConfig } from './config';
 
+// The S3 client's Node-20 notice, silenced deliberately and for the same reason as the deployer's
+// (libs/sagemaker-client/src/aws/node-support-warning.ts): the pinned SDK supports this Node.
+process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
+
 /**
  * `serve`: listen on 8080 (or SAGEMAKER_BIND_TO_PORT) at once — SageMaker wants the socket
  * accepting within 250 ms — while the workers load the model in the background (/ping says 503

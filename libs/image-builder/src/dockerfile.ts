@@ -27,14 +27,16 @@ FROM node:20-bookworm AS build
 ARG ORT_INSTALL=${ORT_INSTALL.gpu}
 WORKDIR /src
 COPY package.json package-lock.json .npmrc ./
-# The environment variable wins over the project .npmrc (which skips the download for CPU machines).
+# The project .npmrc runs no dependency install scripts (the build stage needs none); the runtime's
+# onnxruntime-node installer is run explicitly below, told by ONNXRUNTIME_NODE_INSTALL (cuda12 | skip).
 ENV ONNXRUNTIME_NODE_INSTALL=\${ORT_INSTALL} NX_DAEMON=false NX_NO_CLOUD=true CI=true
-RUN npm ci --onnxruntime-node-install=\${ORT_INSTALL}
+RUN npm ci
 COPY . .
 RUN npx nx build server --skip-nx-cache
 # The bundle inlines everything except native/wasm packages (apps/server/project.json "external").
 RUN mkdir /runtime && cd /runtime && echo '{"private":true}' > package.json && \\
-    npm install --omit=dev --no-package-lock --no-audit --no-fund ${pkgs}
+    npm install --omit=dev --no-package-lock --no-audit --no-fund --ignore-scripts ${pkgs} && \\
+    node node_modules/onnxruntime-node/script/install
 
 FROM \${BASE_IMAGE}
 # ffmpeg: video/* requests. fonts: the frame score drawn on image/png answers. No drivers: the

@@ -12,6 +12,7 @@ export { createAwsClients, createS3Client, destroyAwsClients, type AwsClients, t
 export { mapAwsError, isAlreadyExists, logStreamConsoleUrl } from './aws/map-error';
 export { withRetry, type RetryOptions } from './aws/retry';
 export { uploadArtifact, sha256OfFile, type UploadArtifactOptions, type UploadArtifactResult, type UploadProgress } from './aws/s3-upload';
+export { listS3Keys } from './aws/s3-list';
 export { ensureRepository, ecrLogin, pinImage, DOCKER_V2_MANIFEST, type EcrRepository, type EcrLogin, type PinnedImage } from './aws/ecr';
 export { putTargetTracking, removeTargetTracking, type TargetTrackingSpec } from './aws/autoscaling';
 export { checkInstanceQuota, type QuotaCheck } from './aws/quotas';

@@ -82,6 +82,7 @@ describe('quota and batch', () => {
       modelName: 'vad-serve-0123456789-20260101000000',
       inputS3Uri: 's3://in/frames/',
       outputS3Uri: 's3://out/results/',
+      contentType: 'video/mp4',
       accept: 'application/json',
       instanceType: 'ml.g5.xlarge',
       instanceCount: 1,
@@ -90,7 +91,7 @@ describe('quota and batch', () => {
     expect(r.jobArn).toMatch(/transform-job/);
     expect(sm.commandCalls(CreateTransformJobCommand)[0]!.args[0].input).toMatchObject({
       ModelName: 'vad-serve-0123456789-20260101000000',
-      TransformInput: { DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3Uri: 's3://in/frames/' } }, SplitType: 'None' },
+      TransformInput: { DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3Uri: 's3://in/frames/' } }, SplitType: 'None', ContentType: 'video/mp4' },
       TransformOutput: { S3OutputPath: 's3://out/results/' },
       Tags: [{ Key: 'vad-serve:managed', Value: 'true' }],
     });

@@ -9,6 +9,7 @@ import {
   DOCKER_V2_MANIFEST,
   ecrLogin,
   ensureRepository,
+  listS3Keys,
   mapAwsError,
   NotFoundError,
   pinImage,
@@ -137,13 +138,17 @@ export function createAwsServices(options: { region: string; clients?: Partial<A
       await removeTargetTracking(c.autoscaling, endpointName, variant);
     },
 
+    listInputKeys(s3Uri: string, max: number) {
+      return listS3Keys(c.s3, s3Uri, max);
+    },
+
     async startTransformJob(req: TransformJobRequest) {
       const r = await createTransformJob(c.sagemaker, {
         jobName: req.jobName,
         modelName: req.modelName,
         inputS3Uri: req.inputS3Uri,
         outputS3Uri: req.outputS3Uri,
-        contentType: req.contentType ?? 'application/x-image',
+        contentType: req.contentType,
         accept: req.accept,
         instanceType: req.instanceType,
         instanceCount: req.instanceCount,

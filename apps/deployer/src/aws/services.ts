@@ -35,7 +35,8 @@ export interface TransformJobRequest {
   readonly modelName: string;
   readonly inputS3Uri: string;
   readonly outputS3Uri: string;
-  readonly contentType?: string;
+  /** One type for every record (batch-content-type.ts decides it). */
+  readonly contentType: string;
   readonly accept: string;
   readonly instanceType: string;
   readonly instanceCount: number;
@@ -49,6 +50,8 @@ export interface AwsServices {
   instanceQuota(instanceType: string): Promise<QuotaCheck>;
   registerAutoscaling(endpointName: string, variant: string, a: Autoscale): Promise<{ policyArn?: string }>;
   deregisterAutoscaling(endpointName: string, variant: string): Promise<void>;
+  /** The object keys under an s3://bucket/prefix (at most `max`): the records of a transform job. */
+  listInputKeys(s3Uri: string, max: number): Promise<{ keys: string[]; truncated: boolean }>;
   startTransformJob(req: TransformJobRequest): Promise<{ jobArn: string }>;
   describeTransformJob(jobName: string): Promise<{ status: string; failureReason?: string }>;
 }

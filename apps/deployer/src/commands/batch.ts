@@ -3,6 +3,7 @@ import type { Reporter } from '../progress';
 import type { StateStore } from '../state';
 import type { Targets } from '../targets';
 import { timestampStamp } from '../naming';
+import { batchContentType } from './batch-content-type';
 
 /**
  * `batch`: a Batch Transform job over an S3 prefix with the deployed model (same image, same
@@ -20,6 +21,10 @@ export async function runBatch(
   for (const [flag, v] of [['--input', o.input], ['--output', o.output]] as const) {
     if (!S3_URI_PREFIX.test(v)) throw new VadError('bad_argument', `${flag} ${JSON.stringify(v)} must be an s3://bucket/prefix URI`);
   }
+  // What SageMaker will send each record as, decided before anything is started (a job whose
+  // records the server answers 400 scores nothing and still bills its instances).
+  const listed = o.contentType === undefined ? await aws.listInputKeys(o.input, 10_000) : { keys: [], truncated: false };
+  const contentType = batchContentType(listed.keys, o.contentType);
   const state = await store.load();
   if (!state?.current) throw new VadError('not_deployed', `no deployed model for ${config.name} in ${store.path}; deploy first (the job reuses the endpoint's model)`);
   const jobName = `${config.name}-batch-${timestampStamp()}`.slice(0, 63);
@@ -28,13 +33,13 @@ export async function runBatch(
     modelName: state.current.modelName,
     inputS3Uri: o.input,
     outputS3Uri: o.output,
-    ...(o.contentType ? { contentType: o.contentType } : {}),
+    contentType,
     accept: o.accept,
     instanceType: config.aws.instanceType,
     instanceCount: config.aws.instanceCount,
     tags: { ...config.tags, [DEPLOY_TAGS.managed]: 'true', [DEPLOY_TAGS.endpoint]: config.name },
   });
-  if (!o.wait) return `started ${jobName} (${jobArn})`;
+  if (!o.wait) return `started ${jobName} (${jobArn}), records sent as ${contentType}`;
   const step = reporter.step('batch', `transform job ${jobName}`);
   const t0 = Date.now();
   const poll = Math.max(15, Math.min(30, config.pollSeconds)) * 1000;

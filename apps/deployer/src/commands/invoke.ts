@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { VadError, type DeployConfig } from '@vad/contracts';
 import { NotFoundError } from '@vad/sagemaker-client';
 import type { Targets } from '../targets';
+import { limitsFromEnv, progressOnStderr } from '../clip-requests';
 import { invokeClip, readClip, type SmokeResult } from '../smoke';
 
 /** `invoke`: the sample clip (or --clip) through the endpoint; scores and the annotated PNG. */
@@ -12,5 +13,5 @@ export async function runInvoke(config: DeployConfig, { target }: Targets): Prom
     if (e instanceof NotFoundError) throw new VadError('not_deployed', `endpoint ${config.name} does not exist on ${config.target}; deploy it first: npx nx run deployer:deploy`);
     throw e;
   }
-  return invokeClip(target, config.name, await readClip(config.smoke.clip), resolve(config.smoke.png));
+  return invokeClip(target, config.name, await readClip(config.smoke.clip), resolve(config.smoke.png), { limits: limitsFromEnv(config.target === 'aws' ? config.aws.env : {}), onProgress: progressOnStderr('invoke') });
 }

@@ -24,7 +24,7 @@ export async function runStatus(config: DeployConfig, { target }: Targets, store
     }
   }
   const state = await store.load();
-  if (state?.current) lines.push(`  deployed        ${state.current.modelName} (model sha256 ${state.current.modelSha256.slice(0, 16)}…) at ${state.current.at}`);
+  if (state?.current) lines.push(`  deployed        ${state.current.modelName} (archive sha256 ${state.current.modelSha256.slice(0, 16)}…) at ${state.current.at}`);
   if (state?.attempt) {
     lines.push(`  interrupted     deploy of ${state.attempt.fingerprint} (${state.attempt.action}), done: ${state.attempt.done.join(', ') || 'nothing'}${state.attempt.failed ? `; failed at ${state.attempt.failed.step}: ${state.attempt.failed.message}` : ''} — run deploy again to resume`);
   }

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { limitsFromEnv } from '../clip-requests';
 import { invokeClip, readClip } from '../smoke';
 import type { DeployStep } from './types';
 import { plannedCall } from './types';
@@ -16,7 +17,7 @@ export const smokeTestStep: DeployStep<'smoke-test'> = {
     };
   },
   async run({ config, target, names, outputs, record }) {
-    const smoke = await invokeClip(target, names.endpointName, await readClip(config.smoke.clip), resolve(config.smoke.png));
+    const smoke = await invokeClip(target, names.endpointName, await readClip(config.smoke.clip), resolve(config.smoke.png), { limits: limitsFromEnv(config.target === 'aws' ? config.aws.env : {}) });
     record.smoke = smoke;
     outputs.smoke = { worstFrame: smoke.worst.frame, worstScore: smoke.worst.score, latencyMs: smoke.latencyMs, ...(smoke.png ? { png: smoke.png } : {}) };
     return `${smoke.scores.length} frames scored in ${smoke.latencyMs} ms`;

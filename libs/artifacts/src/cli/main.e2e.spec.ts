@@ -1,10 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ERRORS } from '@vad/contracts';
 import { tinyModelSpec } from '@vad/core/testing';
 import { writeModelDir } from '@vad/core';
+import { buildCli } from './main';
 import { makePythonFixtures, type PythonFixtures } from '../importers/python-fixtures';
 
 const ROOT = resolve(__dirname, '../../../..');
@@ -21,7 +22,7 @@ afterAll(() => {
 });
 
 function cli(...args: string[]) {
-  const r = spawnSync(process.execPath, ['-r', './tools/ts-register.js', 'libs/artifacts/src/cli/main.ts', ...args], { cwd: ROOT, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, ['bin/vad-artifacts', ...args], { cwd: ROOT, encoding: 'utf8' });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -31,20 +32,20 @@ describe('artifacts CLI', () => {
     expect(packed.stderr).toBe('');
     expect(packed.code).toBe(0);
     expect(packed.stdout).toMatch(/sha256 [0-9a-f]{64}/);
-    expect(cli('verify', join(dir, 'model.tar.gz')).stdout).toMatch(/^ok: tiny-aivad/);
-    const inspected = cli('inspect', join(dir, 'model'));
+    expect(cli('verify', '--from', join(dir, 'model.tar.gz')).stdout).toMatch(/^ok: tiny-aivad/);
+    const inspected = cli('inspect', '--from', join(dir, 'model'));
     expect(inspected.stdout).toMatch(/velocity\s+GMM K=2 B=2, bank 5 rows/);
     expect(inspected.stdout).toMatch(/pose\s+kNN bank 4×34, k=1/);
-    expect(cli('unpack', join(dir, 'model.tar.gz'), join(dir, 'out')).code).toBe(0);
+    expect(cli('unpack', '--from', join(dir, 'model.tar.gz'), '--out', join(dir, 'out')).code).toBe(0);
   });
 
   it('exits with the ERRORS code and one line on stderr for bad input', () => {
-    const missing = cli('verify', join(dir, 'nope'));
+    const missing = cli('verify', '--from', join(dir, 'nope'));
     expect(missing.code).toBe(ERRORS.file_not_found.exit);
     expect(missing.stderr).toMatch(/^error\[file_not_found\]: .*nope.*\n$/);
 
     writeFileSync(join(dir, 'garbage.tar.gz'), 'not an archive');
-    const garbage = cli('unpack', join(dir, 'garbage.tar.gz'), join(dir, 'g'));
+    const garbage = cli('unpack', '--from', join(dir, 'garbage.tar.gz'), '--out', join(dir, 'g'));
     expect(garbage.code).toBe(ERRORS.unsafe_archive.exit);
     expect(garbage.stderr.split('\n').filter(Boolean)).toHaveLength(1);
 
@@ -60,7 +61,7 @@ describe('artifacts CLI', () => {
     expect(packed.code).toBe(0);
     expect(packed.stderr).toMatch(/^note: pose: bank not imported/m);
     expect(packed.stdout).toMatch(/sha256 [0-9a-f]{64}/);
-    const inspected = cli('inspect', out);
+    const inspected = cli('inspect', '--from', out);
     expect(inspected.code).toBe(0);
     expect(inspected.stdout).toMatch(/^source: anomalib-seed-files/m);
     expect(inspected.stdout).toMatch(/^ {2}refitted: velocity: GMM/m);
@@ -75,12 +76,41 @@ describe('artifacts CLI', () => {
 
     cpSync(join(dir, 'model'), join(dir, 'damaged'), { recursive: true });
     writeFileSync(join(dir, 'damaged', 'config.yaml'), 'dataset: {}\n');
-    const damaged = cli('verify', join(dir, 'damaged'));
+    const damaged = cli('verify', '--from', join(dir, 'damaged'));
     expect(damaged.code).toBe(ERRORS.digest_mismatch.exit);
     expect(damaged.stderr).toMatch(/^error\[digest_mismatch\]: config\.yaml[^\n]*\n$/);
 
     const flag = cli('pack', '--from', join(fx.dir, 'ckpt', 'v2.ckpt'), '--image-size', '240', '--out', join(dir, 'f.tar.gz'));
     expect(flag.code).toBe(ERRORS.bad_argument.exit);
     expect(flag.stderr).toMatch(/^error\[bad_argument\]: --image-size 240/);
+  });
+});
+
+describe('one argument shape for every verb', () => {
+  it('every verb reads --from, and the ones that write take --out', () => {
+    const verbs = Object.fromEntries(buildCli().commands.map((c) => [c.name(), c.options.map((o) => o.long)]));
+    expect(Object.keys(verbs).sort()).toEqual(['import', 'inspect', 'pack', 'unpack', 'verify']);
+    for (const [verb, flags] of Object.entries(verbs)) {
+      expect(flags).toContain('--from');
+      if (['pack', 'import', 'unpack'].includes(verb)) expect(flags).toContain('--out');
+    }
+  });
+
+  it('the old positional shape is a usage error naming the problem, not a half-run', () => {
+    const old = cli('unpack', join(dir, 'model.tar.gz'), join(dir, 'old-shape'));
+    expect(old.code).toBe(ERRORS.bad_argument.exit);
+    expect(old.stderr).toMatch(/error: /);
+    expect(readdirSync(dir)).not.toContain('old-shape');
+  });
+
+  it("the READMEs' artifacts commands use only flags the verbs have", () => {
+    const verbs = new Map(buildCli().commands.map((c) => [c.name(), new Set(c.options.map((o) => o.long))]));
+    const lines = ['README.md', 'libs/artifacts/README.md'].flatMap((f) => readFileSync(join(ROOT, f), 'utf8').split('\n'));
+    const uses = lines.flatMap((l) => [...l.matchAll(/(?:artifacts:|bin\/vad-artifacts )(\w+)(?: --)?((?: +(?:--[\w-]+|\[--[\w-]+)[^\n`#]*)?)/g)]);
+    expect(uses.length).toBeGreaterThanOrEqual(8);
+    for (const [, verb, rest] of uses) {
+      expect(verbs.has(verb!)).toBe(true);
+      for (const flag of rest!.match(/--[\w-]+/g) ?? []) expect([verb, flag, verbs.get(verb!)!.has(flag)]).toEqual([verb, flag, true]);
+    }
   });
 });

@@ -11,8 +11,9 @@ import { makeTempDir, removeTempDir, sweepStale } from '../safety/temp-dirs';
 import { unpackModel } from '../unpack';
 
 /**
- * `artifacts pack|unpack|verify|inspect`: one readable line on stderr for bad input, exit codes
- * from the contracts' ERRORS table.
+ * `artifacts pack|import|unpack|verify|inspect`: one argument shape for every verb (`--from` what
+ * it reads, `--out` what it writes), one readable line on stderr for bad input, exit codes from the
+ * contracts' ERRORS table.
  */
 async function isModelDir(path: string): Promise<boolean> {
   return stat(join(path, MANIFEST_FILE)).then(
@@ -89,31 +90,31 @@ export function buildCli(): Command {
     .command('import')
     .description('import anomalib AI-VAD files into a model dir (no archive)')
     .requiredOption('--from <paths...>', 'anomalib files or a folder holding them')
-    .requiredOption('--out-dir <dir>', 'the model dir to write')
+    .requiredOption('--out <dir>', 'the model dir to write')
     .option('--onnx <dir>', "tools/onnx-export's output folder (regions/flow/pose/appearance .onnx)")
     .option('--name <name>', 'model name')
     .option('--image-size <HxW>', 'working size for a checkpoint without its config.yaml')
     .option('--overwrite', 'replace an existing model dir')
-    .action(async (o: { from: string[]; outDir: string; onnx?: string; name?: string; imageSize?: string; overwrite?: boolean }) => {
-      const report = await importAnomalibFiles(o.from, o.outDir, { ...importOptions(o), overwrite: o.overwrite ?? false });
+    .action(async (o: { from: string[]; out: string; onnx?: string; name?: string; imageSize?: string; overwrite?: boolean }) => {
+      const report = await importAnomalibFiles(o.from, o.out, { ...importOptions(o), overwrite: o.overwrite ?? false });
       printImportNotes(report.manifest.source.details);
       process.stdout.write(`imported ${report.manifest.source.kind} into ${report.dir} (attributes ${report.attributes.join(', ')})\n`);
     });
   program
     .command('unpack')
     .description('safely unpack a model.tar.gz into a folder and verify it')
-    .argument('<tarGz>', 'model.tar.gz')
-    .argument('<dir>', 'target folder (empty or absent)')
+    .requiredOption('--from <model.tar.gz>', 'the archive to unpack')
+    .requiredOption('--out <dir>', 'target folder (empty or absent)')
     .option('--overwrite', 'replace a non-empty target')
-    .action(async (tarGz: string, dir: string, o: { overwrite?: boolean }) => {
-      const r = await unpackModel(tarGz, dir, { overwrite: o.overwrite ?? false });
+    .action(async (o: { from: string; out: string; overwrite?: boolean }) => {
+      const r = await unpackModel(o.from, o.out, { overwrite: o.overwrite ?? false });
       process.stdout.write(`unpacked ${r.manifest.name} into ${r.dir} (${r.files.length} files verified)\n`);
     });
   program
     .command('verify')
     .description('verify a model dir or model.tar.gz: digests, config, stages, density tensors')
-    .argument('<path>', 'model dir or model.tar.gz')
-    .action(async (path: string) => {
+    .requiredOption('--from <path>', 'model dir or model.tar.gz')
+    .action(async ({ from: path }: { from: string }) => {
       const s = await stat(path).catch(() => undefined);
       if (s?.isDirectory()) {
         const r = await verifyModelDir(path);
@@ -127,10 +128,10 @@ export function buildCli(): Command {
   program
     .command('inspect')
     .description('describe a model dir or model.tar.gz')
-    .argument('<path>', 'model dir or model.tar.gz')
+    .requiredOption('--from <path>', 'model dir or model.tar.gz')
     .option('--json', 'print the report as JSON')
-    .action(async (path: string, o: { json?: boolean }) => {
-      const r = await inspectModel(path);
+    .action(async (o: { from: string; json?: boolean }) => {
+      const r = await inspectModel(o.from);
       process.stdout.write((o.json ? JSON.stringify(r, null, 2) : renderInspectReport(r)) + '\n');
     });
   return program;

@@ -6,6 +6,9 @@ import { SageMakerClient, type SageMakerClientConfig } from '@aws-sdk/client-sag
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { DEFAULT_CLIENT_TIMEOUT_MS } from '../rules';
+import { silenceSdkNodeSupportWarning } from './node-support-warning';
+
+silenceSdkNodeSupportWarning();
 
 /** The SDK clients one AWS target uses; any of them can be passed in (tests, custom config). */
 export interface AwsClients {

@@ -15,7 +15,7 @@ const ROOT = resolve(__dirname, '../../../..');
 let dir: string;
 
 function cli(...args: string[]) {
-  const r = spawnSync(process.execPath, ['-r', './tools/ts-register.js', 'libs/vad-core/src/cli/main.ts', ...args], { cwd: ROOT, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, ['bin/vad-core', ...args], { cwd: ROOT, encoding: 'utf8' });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -104,5 +104,14 @@ describe('vad-core fit / score', () => {
     expectOneLineError(cli('score', '--frames', join(dir, 'one')), 'needs_clip');
     writeFileSync(join(dir, 'one', 'b.png'), 'not an image');
     expectOneLineError(cli('score', '--frames', join(dir, 'one')), 'bad_image');
+  });
+
+  it('a usage error exits with bad_argument and --help with 0, through bin/vad-core', () => {
+    const bad = cli('score', '--no-such-flag');
+    expect(bad.code).toBe(ERRORS.bad_argument.exit);
+    expect(bad.stderr).toMatch(/^error: /m);
+    const help = cli('--help');
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/fit/);
   });
 });

@@ -79,7 +79,7 @@ async function scoreFolder(modelDir: string, framesDir: string, opts: { provider
   }
 }
 
-async function main(): Promise<void> {
+async function run(argv: string[]): Promise<void> {
   const program = new Command('vad-core').description('AI-VAD in TypeScript: fit and score video anomaly detection models').showHelpAfterError();
 
   program
@@ -191,9 +191,16 @@ async function main(): Promise<void> {
       }
     });
 
-  await program.parseAsync();
+  await program.parseAsync(argv);
 }
 
-void runCli(main, { name: 'vad-core' }).then((code) => {
-  process.exitCode = code;
-});
+/** The CLI: parses `argv` (node, script, args…) and resolves to the process exit code. */
+export function main(argv: string[]): Promise<number> {
+  return runCli(() => run(argv), { name: 'vad-core' });
+}
+
+if (require.main === module) {
+  void main(process.argv).then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -91,7 +91,7 @@ export async function createOnnxSession(model: string | Uint8Array, options: Ses
   const wanted = options.executionProvider ?? 'cpu';
   const useCuda = wanted === 'cuda' || (wanted === 'auto' && cudaBackendListed());
   if (wanted === 'cuda' && !cudaBackendListed()) {
-    throw new VadError('onnx_runtime', `${label}: the CUDA execution provider was asked for, but this onnxruntime-node build has no CUDA backend (install it with --onnxruntime-node-install=cuda12 in the GPU image)`);
+    throw new VadError('onnx_runtime', `${label}: the CUDA execution provider was asked for, but this onnxruntime-node build has no CUDA backend (the GPU image installs it: ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install)`);
   }
   const sessionOptions: ort.InferenceSession.SessionOptions = {
     executionProviders: useCuda ? ['cuda', 'cpu'] : ['cpu'],
