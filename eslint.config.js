@@ -40,7 +40,8 @@ module.exports = [
     // The deployer's `--help`, `status` and `destroy` must start without onnxruntime-node and sharp
     // (~200 modules): @vad/core and @vad/artifacts only through `await import()` in the steps that
     // pack or inspect a model (apps/deployer/src/startup.spec.ts checks what actually loads).
-    files: ['apps/deployer/src/**/*.ts'],
+    // libs/image-builder too: the deployer loads it at start-up (the image step).
+    files: ['apps/deployer/src/**/*.ts', 'libs/image-builder/src/**/*.ts'],
     ignores: ['**/*.spec.ts', 'apps/deployer/src/testing/**'],
     rules: {
       '@typescript-eslint/no-restricted-imports': [

@@ -1,4 +1,4 @@
-import { VadError } from '@vad/core';
+import { VadError } from '@vad/contracts';
 
 /** The daemonless build could not assemble a layer (missing bundle, wrong platform, failed installer). */
 export class ImageBuildError extends VadError {
