@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ERRORS } from '@vad/contracts';
-import { main } from './main';
+import { buildCli, main } from './main';
 
 /** The CLI's promise: bad input ends with readable `error[code]` lines and the code's exit status. */
 describe('deployer CLI exit codes', () => {
@@ -64,5 +64,27 @@ describe('bin/vad-deploy (the entry point the README gives for scripts that bran
     expect(r.status).toBe(0);
     expect(r.stdout.trim()).toBe('true');
     expect(r.stderr).not.toMatch(/Unknown (project|user|global) config/);
+  });
+});
+
+describe('each command lists only the flags it reads', () => {
+  const flagsOf = (name: string) => buildCli().commands.find((c) => c.name() === name)!.options.map((o) => o.long!);
+  const endpoint = ['--config', '--target', '--name', '--region', '--state-file', '--state-dir'];
+
+  it('status reads which endpoint and nothing else; deploy and plan read everything', () => {
+    expect(flagsOf('status').sort()).toEqual([...endpoint].sort());
+    for (const c of ['deploy', 'plan']) for (const f of ['--model', '--rollout', '--autoscale-max', '--clip', '--instance-type', '--poll']) expect(flagsOf(c)).toContain(f);
+  });
+
+  it('no command but deploy/plan offers rollout flags, and invoke offers the clip but not the model', () => {
+    for (const c of ['status', 'invoke', 'destroy', 'autoscale', 'batch', 'iam']) expect(flagsOf(c)).not.toContain('--rollout');
+    expect(flagsOf('invoke')).toEqual(expect.arrayContaining([...endpoint, '--clip', '--png']));
+    expect(flagsOf('invoke')).not.toContain('--model');
+    expect(flagsOf('autoscale')).toEqual(expect.arrayContaining(['--autoscale-min', '--variant', '--off']));
+    expect(flagsOf('batch')).toEqual(expect.arrayContaining(['--input', '--instance-type', '--max-wait']));
+  });
+
+  it("a flag another command reads is a usage error here (not silently ignored)", async () => {
+    expect(await main(['node', 'deployer', 'status', '--rollout', 'canary'])).toBe(ERRORS.bad_argument.exit);
   });
 });

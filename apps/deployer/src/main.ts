@@ -15,35 +15,65 @@ import type { Targets } from './targets';
  */
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
-function withConfigOptions(cmd: Command): Command {
-  return cmd
+/**
+ * The configuration flags in groups, so each command's `--help` shows only what it reads (every
+ * flag stays settable in deploy.yaml and the environment for every command).
+ */
+type OptionGroup = (cmd: Command) => Command;
+
+/** Which endpoint, where: every command. */
+const endpointOptions: OptionGroup = (cmd) =>
+  cmd
     .option('-c, --config <deploy.yaml>', 'configuration file (default: ./deploy.yaml when present)')
     .addOption(new Option('-t, --target <target>', 'where the endpoint lives (default local)').choices(['local', 'aws']))
     .option('-n, --name <name>', 'endpoint name (default vad-serve)')
-    .option('-m, --model <path...>', 'model dir, model.tar.gz, or anomalib files (default: the embedded default model)')
     .option('--region <region>', 'AWS region (env AWS_REGION)')
+    .option('--state-file <file>', 'deploy state file (default .vad-deploy/<target>-<name>.json)')
+    .option('--state-dir <dir>', 'local target: where endpoints keep their processes, models and logs');
+
+/** What a deploy creates: the model, its storage, the image, the role and the instances. */
+const resourceOptions: OptionGroup = (cmd) =>
+  cmd
+    .option('-m, --model <path...>', 'model dir, model.tar.gz, or anomalib files (default: the embedded default model)')
     .option('--bucket <bucket>', 'S3 bucket for model.tar.gz (env VAD_DEPLOY_BUCKET)')
     .option('--prefix <prefix>', 'S3 key prefix (default vad-serve)')
     .option('--image <uri>', 'ECR image URI of apps/server (env VAD_DEPLOY_IMAGE)')
-    .option('--build-image [repository]', 'docker build apps/server/Dockerfile and push it to this ECR repository (default vad-serve)')
+    .option('--build-image [repository]', 'build the apps/server image (Docker, or daemonless without an engine) and push it to this ECR repository (default vad-serve)')
     .option('--role-arn <arn>', 'endpoint execution role (env VAD_DEPLOY_ROLE_ARN)')
+    .option('--async-output <s3uri>', 'async inference: results are written under this S3 prefix')
+    .option('--data-capture <s3uri>', 'capture requests and responses under this S3 prefix');
+
+const instanceOptions: OptionGroup = (cmd) =>
+  cmd
     .option('--instance-type <type>', 'e.g. ml.g5.xlarge')
     .option('--instance-count <n>', 'instances behind the variant')
-    .option('--variant <name>', 'production variant name (default AllTraffic)')
-    .option('--async-output <s3uri>', 'async inference: results are written under this S3 prefix')
-    .option('--data-capture <s3uri>', 'capture requests and responses under this S3 prefix')
+    .option('--tag <key=value>', 'tag for every created resource (repeatable)', collect);
+
+const variantOption: OptionGroup = (cmd) => cmd.option('--variant <name>', 'production variant name (default AllTraffic)');
+
+const autoscaleOptions: OptionGroup = (cmd) =>
+  cmd
     .option('--autoscale-min <n>', 'autoscaling: minimum instances')
     .option('--autoscale-max <n>', 'autoscaling: maximum instances')
-    .option('--autoscale-target <n>', 'autoscaling: target invocations per instance per minute')
+    .option('--autoscale-target <n>', 'autoscaling: target invocations per instance per minute');
+
+const rolloutOptions: OptionGroup = (cmd) =>
+  cmd
     .addOption(new Option('--rollout <strategy>', 'blue/green traffic shifting on update').choices(['all-at-once', 'canary', 'linear']))
-    .option('--alarm <name>', 'CloudWatch alarm that rolls an update back (repeatable)', collect)
-    .option('--tag <key=value>', 'tag for every created resource (repeatable)', collect)
-    .option('--poll <seconds>', 'seconds between status polls (AWS: 15–30)')
-    .option('--max-wait <minutes>', 'give up waiting after this many minutes')
-    .option('--state-file <file>', 'deploy state file (default .vad-deploy/<target>-<name>.json)')
-    .option('--state-dir <dir>', 'local target: where endpoints keep their processes, models and logs')
+    .option('--alarm <name>', 'CloudWatch alarm that rolls an update back (repeatable)', collect);
+
+const waitOptions: OptionGroup = (cmd) =>
+  cmd.option('--poll <seconds>', 'seconds between status polls (AWS: 15–30)').option('--max-wait <minutes>', 'give up waiting after this many minutes');
+
+const clipOptions: OptionGroup = (cmd) =>
+  cmd
     .option('--clip <dir>', 'folder of frames for the smoke test / invoke (default: the bundled sample clip)')
     .option('--png <file>', 'where to write the annotated PNG (default .vad-deploy/smoke.png)');
+
+const DEPLOY_GROUPS = [endpointOptions, resourceOptions, instanceOptions, variantOption, autoscaleOptions, rolloutOptions, waitOptions, clipOptions];
+
+function withOptions(cmd: Command, groups: readonly OptionGroup[]): Command {
+  return groups.reduce((c, group) => group(c), cmd);
 }
 
 /**
@@ -66,7 +96,7 @@ async function load(flags: ConfigFlags, command: 'deploy' | 'plan' | 'other'): P
 export function buildCli(): Command {
   const program = new Command('deployer').description('vad-serve deployer: model → live endpoint, locally (default) or on SageMaker').exitOverride().showHelpAfterError();
 
-  withConfigOptions(program.command('deploy'))
+  withOptions(program.command('deploy'), DEPLOY_GROUPS)
     .description('deploy (create, or blue/green update) the endpoint, wait until InService, smoke-test it')
     .option('--no-smoke', 'skip the smoke invocation')
     .action(async (o: ConfigFlags) => {
@@ -77,7 +107,7 @@ export function buildCli(): Command {
       process.stdout.write(renderSummary(config, out, store.path) + '\n');
     });
 
-  withConfigOptions(program.command('plan'))
+  withOptions(program.command('plan'), DEPLOY_GROUPS)
     .description('dry run: print the steps and the calls a deploy would make (makes none)')
     .option('--json', 'print the plan as JSON')
     .action(async (o: ConfigFlags & { json?: boolean }) => {
@@ -88,7 +118,7 @@ export function buildCli(): Command {
       process.stdout.write((o.json ? JSON.stringify(ctx.plan, null, 2) : renderPlan(ctx.plan)) + '\n');
     });
 
-  withConfigOptions(program.command('status'))
+  withOptions(program.command('status'), [endpointOptions])
     .description("the endpoint's status, config, URL or ARN, and the resources we manage")
     .action(async (o: ConfigFlags) => {
       const { config, store } = await load(o, 'other');
@@ -96,7 +126,7 @@ export function buildCli(): Command {
       process.stdout.write((await runStatus(config, await targetsFor(config), store)) + '\n');
     });
 
-  withConfigOptions(program.command('invoke'))
+  withOptions(program.command('invoke'), [endpointOptions, clipOptions])
     .description('score a folder of frames on the endpoint; print the scores and write the annotated PNG')
     .action(async (o: ConfigFlags) => {
       const { config } = await load(o, 'other');
@@ -104,7 +134,7 @@ export function buildCli(): Command {
       process.stdout.write(renderScores(await runInvoke(config, await targetsFor(config))) + '\n');
     });
 
-  withConfigOptions(program.command('destroy'))
+  withOptions(program.command('destroy'), [endpointOptions, waitOptions])
     .description('delete the endpoint, its configs and models — only resources carrying our tags')
     .option('--all', 'every resource tagged vad-serve:managed=true, whatever the endpoint name')
     .action(async (o: ConfigFlags & { all?: boolean }) => {
@@ -113,7 +143,7 @@ export function buildCli(): Command {
       process.stdout.write((await runDestroy(config, await targetsFor(config), store, { all: !!o.all, reporter: consoleReporter() })) + '\n');
     });
 
-  withConfigOptions(program.command('autoscale'))
+  withOptions(program.command('autoscale'), [endpointOptions, variantOption, autoscaleOptions])
     .description('target tracking on invocations per instance (Application Auto Scaling), min/max instances')
     .option('--off', 'deregister the scalable target instead')
     .action(async (o: ConfigFlags & { off?: boolean }) => {
@@ -122,7 +152,7 @@ export function buildCli(): Command {
       process.stdout.write((await runAutoscale(config, await targetsFor(config), { off: !!o.off })) + '\n');
     });
 
-  withConfigOptions(program.command('batch'))
+  withOptions(program.command('batch'), [endpointOptions, instanceOptions, waitOptions])
     .description('Batch Transform over an S3 prefix of frames/videos with the deployed model (same image)')
     .requiredOption('--input <s3uri>', 'S3 prefix of inputs (one object = one request)')
     .requiredOption('--output <s3uri>', 'S3 prefix for the <input>.out results')
@@ -135,7 +165,7 @@ export function buildCli(): Command {
       process.stdout.write((await runBatch(config, await targetsFor(config), store, o, consoleReporter())) + '\n');
     });
 
-  withConfigOptions(program.command('iam'))
+  withOptions(program.command('iam'), [endpointOptions, resourceOptions])
     .description('print the least-privilege IAM policies for the deploy role and the endpoint execution role')
     .option('--account <id>', 'AWS account id (default: * in ARNs)')
     .action(async (o: ConfigFlags & { account?: string }) => {
