@@ -27,24 +27,29 @@ export async function resolveModelArtifact(source: ModelSource, cacheDir: string
   }
   const { importAnomalibFiles, packModelDir } = await import('@vad/artifacts');
   await mkdir(cacheDir, { recursive: true });
-  let dir: string;
-  let from: string;
   let scratch: string | undefined;
-  if (source.kind === 'anomalib') {
-    scratch = await mkdtemp(join(cacheDir, 'import-'));
-    dir = join(scratch, 'model');
-    await importAnomalibFiles(source.files, dir);
-    from = source.files.join(', ');
-  } else {
-    dir = source.kind === 'dir' ? source.path : (await import('@vad/core')).defaultModelDir();
-    from = source.kind === 'dir' ? source.path : `the embedded default model (${dir})`;
-  }
+  const tmp = join(cacheDir, `.packing-${process.pid}.tar.gz`);
+  // Whatever fails (a missing or refused input file, a pack error), nothing is left in the cache:
+  // neither the import scratch folder nor a partial archive.
   try {
-    const tmp = join(cacheDir, `.packing-${process.pid}.tar.gz`);
+    let dir: string;
+    let from: string;
+    if (source.kind === 'anomalib') {
+      scratch = await mkdtemp(join(cacheDir, 'import-'));
+      dir = join(scratch, 'model');
+      await importAnomalibFiles(source.files, dir);
+      from = source.files.join(', ');
+    } else {
+      dir = source.kind === 'dir' ? source.path : (await import('@vad/core')).defaultModelDir();
+      from = source.kind === 'dir' ? source.path : `the embedded default model (${dir})`;
+    }
     const packed = await packModelDir(dir, tmp, { onProgress });
     const final = join(cacheDir, `model-${packed.sha256.slice(0, 16)}.tar.gz`);
     await rename(tmp, final);
     return { path: final, sha256: packed.sha256, bytes: packed.bytes, from };
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw e;
   } finally {
     if (scratch) await rm(scratch, { recursive: true, force: true });
   }

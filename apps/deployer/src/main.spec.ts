@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ERRORS } from '@vad/contracts';
@@ -39,6 +39,9 @@ describe('deployer CLI exit codes', () => {
     const code = await main(['node', 'deployer', 'plan', '--model', join(dir, 'missing-model'), '--state-file', join(dir, 's.json')]);
     expect(code).not.toBe(0);
     expect(stderr.join('')).toMatch(/error\[[a-z_]+\].*missing-model/);
+    // Nothing left in the artifacts cache: no import-* scratch folder, no partial archive.
+    const left = await readdir(join(dir, 'artifacts')).catch(() => [] as string[]);
+    expect(left).toEqual([]);
   });
 });
 
