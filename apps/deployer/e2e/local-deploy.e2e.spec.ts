@@ -64,7 +64,8 @@ describe('deployer on the local target', () => {
     const first = await runDeploy(config, { target, store });
     expect(first.action).toBe('create');
     expect(first.endpoint?.status).toBe('InService');
-    expect(first.smoke?.scores).toHaveLength(23);
+    // Every frame of the sample clip after the first is scored.
+    expect(first.smoke?.scores).toHaveLength((await readClip()).files.length - 1);
     const png = await readFile(join(dir, 'smoke.png'));
     expect(png.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
     expect(Date.now() - t0).toBeLessThan(60_000);
