@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ATTRIBUTES, ManifestSchema } from '@vad/contracts';
@@ -122,5 +122,58 @@ describe('attributesForStages (the fit CLI default)', () => {
     expect(off).toEqual(['pose']);
     expect(config).toEqual({ model: { class_path: 'anomalib.models.AiVad', init_args: { use_deep_features: true, use_pose_features: false } } });
     expect(v1.model.init_args).toEqual({ use_deep_features: true });
+  });
+});
+
+describe('the built-in regions stage', () => {
+  const H = 120;
+  const W = 180;
+  const config = {
+    dataset: { image_size: [H, W] },
+    model: { use_pose_features: false, use_deep_features: false, n_velocity_bins: 1, n_components_velocity: 2 },
+  };
+  let dir: string;
+  beforeAll(async () => {
+    dir = join(root, 'builtin-regions');
+    const scenes = [1, 2].map((seed) => sceneVideo(`w${seed}`, generateScene({ seed, frames: 12, kind: 'train', width: W, height: H }), [H, W]));
+    await fitModel({ config, videos: scenes, stages: { builtinRegions: { closeRadius: 3 } }, name: 'm', outDir: dir });
+  });
+
+  /** A grey frame with one white square of side `s` at (x, y). */
+  const frame = (x: number, y: number, s: number) => {
+    const data = new Float32Array(3 * H * W).fill(0.4);
+    for (let c = 0; c < 3; c++) for (let yy = y; yy < y + s; yy++) for (let xx = x; xx < x + s; xx++) data[(c * H + yy) * W + xx] = 1;
+    return { image: { dtype: 'float32' as const, data, shape: [3, H, W] }, originalSize: [H, W] as const };
+  };
+
+  it('is recorded in the manifest with every param, and scores: 0 when nothing moved, 1 per attribute for motion without a region', async () => {
+    expect(manifestOf(dir).stages.regions).toEqual({ kind: 'builtin', name: 'motion-components-v1', params: { kernelSize: 3, binaryThreshold: 18, closeRadius: 3, minPixels: 6 } });
+    const model = await loadModel(dir);
+    try {
+      expect(model.providers.regions).toBe('builtin');
+      const still = await model.scoreClip(frame(50, 50, 4), frame(50, 50, 4));
+      expect(still).toMatchObject({ score: 0, regions: [] });
+      expect(still.unresolvedMotion).toBeUndefined();
+      // A 4-px square moving 2 px: real motion, but its box is below min_bbox_area (100).
+      const small = await model.scoreClip(frame(50, 50, 4), frame(52, 50, 4));
+      expect(small).toMatchObject({ score: 1, regions: [], unresolvedMotion: true });
+      // A uniform 10-px square moving 3 px: two slivers 5 px apart, closed into one region.
+      const whole = await model.scoreClip(frame(50, 40, 10), frame(53, 40, 10));
+      expect(whole.regions).toHaveLength(1);
+      expect(whole.regions[0]!.box[2] - whole.regions[0]!.box[0]).toBeGreaterThanOrEqual(12);
+    } finally {
+      await model.close();
+    }
+  });
+
+  it('a model fitted with it refuses to load with another regions stage', async () => {
+    const other = join(root, 'other-regions');
+    await fitModel({ config, videos: [1, 2].map((seed) => sceneVideo(`w${seed}`, generateScene({ seed, frames: 6, kind: 'train', width: W, height: H }), [H, W])), stages: { builtinRegions: {} }, name: 'm', outDir: other });
+    const manifest = JSON.parse(readFileSync(join(other, 'manifest.json'), 'utf8'));
+    manifest.stages.regions.name = 'motion-components-v0';
+    writeFileSync(join(other, 'manifest.json'), JSON.stringify(manifest));
+    const e = await rejection(loadModel(other));
+    expect(e.code).toBe('model_invalid');
+    expect(e.message).toMatch(/stages\.regions is the built-in "motion-components-v0".*fitted on other regions/);
   });
 });
