@@ -59,11 +59,11 @@ async function main(): Promise<void> {
       const runs: [string, string[]][] =
         c.kind === 'archive'
           ? [
-              ['unpack', ['unpack', c.file, join(work, 'cli-out', 'model')]],
-              ['verify', ['verify', c.file]],
-              ['inspect', ['inspect', c.file]],
+              ['unpack', ['unpack', '--from', c.file, '--out', join(work, 'cli-out', 'model')]],
+              ['verify', ['verify', '--from', c.file]],
+              ['inspect', ['inspect', '--from', c.file]],
             ]
-          : [['import', ['import', '--from', c.file.replace(/\.ckpt$/, '.ckpt'), '--out-dir', join(work, 'cli-out', 'model')]]];
+          : [['import', ['import', '--from', c.file.replace(/\.ckpt$/, '.ckpt'), '--out', join(work, 'cli-out', 'model')]]];
       for (const [what, args] of runs) {
         const r = cli(args, scratch);
         const left = [...(await leftovers(scratch)), ...(await leftovers(join(work, 'cli-out')).catch(() => [] as string[]))];

@@ -53,7 +53,7 @@ describe('staging and scratch folders on signals (real CLI child process)', () =
   it.each(['SIGTERM', 'SIGINT'] as const)('%s mid-unpack removes the staging folder, leaves no model, and the process dies of the signal', async (signal) => {
     const parent = join(work, `unpack-${signal}`);
     await mkdir(parent);
-    const run = cli(['unpack', archive, join(parent, 'model')], work);
+    const run = cli(['unpack', '--from', archive, '--out', join(parent, 'model')], work);
     const staging = await waitFor(parent, '.model.unpack-');
     await waitFor(join(parent, staging), 'density.safetensors');
     run.child.kill(signal);
@@ -65,7 +65,7 @@ describe('staging and scratch folders on signals (real CLI child process)', () =
   it('SIGTERM mid-inspect removes its scratch folder in TMPDIR', async () => {
     const tmp = join(work, 'inspect-tmp');
     await mkdir(tmp);
-    const run = cli(['inspect', archive], tmp);
+    const run = cli(['inspect', '--from', archive], tmp);
     const scratch = await waitFor(tmp, 'vad-inspect-');
     await waitFor(join(tmp, scratch), '.model.unpack-');
     run.child.kill('SIGTERM');
@@ -76,7 +76,7 @@ describe('staging and scratch folders on signals (real CLI child process)', () =
   it('SIGKILL leaves a staging folder behind; the next unpack beside it removes it', async () => {
     const parent = join(work, 'unpack-kill');
     await mkdir(parent);
-    const first = cli(['unpack', archive, join(parent, 'model')], work);
+    const first = cli(['unpack', '--from', archive, '--out', join(parent, 'model')], work);
     const staging = await waitFor(parent, '.model.unpack-');
     first.child.kill('SIGKILL');
     await first.done;
@@ -84,7 +84,7 @@ describe('staging and scratch folders on signals (real CLI child process)', () =
     // A second run on an archive it refuses at once: the sweep happens before, whatever the outcome.
     const junk = join(work, 'junk.tar.gz');
     await writeStreamedTarGz(junk, [tarHeader({ path: 'blob.bin', type: 'file', size: 10 }), Buffer.alloc(512), tarEnd()]);
-    const second = cli(['unpack', junk, join(parent, 'model')], work);
+    const second = cli(['unpack', '--from', junk, '--out', join(parent, 'model')], work);
     const { code } = await second.done;
     expect(code).toBe(65);
     expect(second.stderr()).toMatch(/^error\[unsafe_archive\]: archive member "blob.bin" is not a model file/);
