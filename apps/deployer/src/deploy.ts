@@ -512,7 +512,7 @@ export async function runDeploy(config: DeployConfig, deps: DeployDeps): Promise
       });
       return `InService on ${endpoint.endpointConfigName}`;
     });
-    await run('verify', async () => {
+    await run('verify', async (step) => {
       endpoint = await withRetry(() => target.describeEndpoint(names.endpointName), retry);
       if (endpoint.endpointConfigName !== names.endpointConfigName) {
         throw new SilentRollbackError(names.endpointName, names.endpointConfigName, endpoint.endpointConfigName, endpoint.failureReason);
@@ -523,7 +523,10 @@ export async function runDeploy(config: DeployConfig, deps: DeployDeps): Promise
       if (digest && resolved.length > 0 && !resolved.some((r) => r.endsWith(digest))) {
         throw new VadError('deploy_failed', `endpoint ${names.endpointName} runs ${resolved.join(', ')}, not the pushed ${digest}`);
       }
-      return `serves ${endpoint.endpointConfigName}${resolved.length > 0 ? ` (${resolved[0]})` : ''}`;
+      // No DeployedImages (moto; an endpoint that has not resolved its image yet): say so, never a silent pass.
+      const unverified = digest && resolved.length === 0 ? `image ${digest} NOT verified: DescribeEndpoint returned no DeployedImages` : undefined;
+      if (unverified) step.note(unverified);
+      return `serves ${endpoint.endpointConfigName}${resolved.length > 0 ? ` (${resolved[0]})` : ''}${unverified ? ` (${unverified})` : ''}`;
     });
   } catch (e) {
     const terminal = e instanceof EndpointFailedError || e instanceof SilentRollbackError || (e instanceof VadError && e.code === 'deploy_failed');

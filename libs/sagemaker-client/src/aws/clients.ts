@@ -6,6 +6,7 @@ import { SageMakerClient, type SageMakerClientConfig } from '@aws-sdk/client-sag
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { DEFAULT_CLIENT_TIMEOUT_MS } from '../rules';
+import { nameFailedCalls, s3PathStyle } from './call-context';
 
 /** The SDK clients one AWS target uses; any of them can be passed in (tests, custom config). */
 export interface AwsClients {
@@ -26,7 +27,7 @@ export interface AwsClientsConfig {
   maxAttempts?: number;
   /** Invocation deadline for the runtime client (default 70 000 ms, above SageMaker's 60 s). */
   invokeTimeoutMs?: number;
-  /** S3 endpoint override (e.g. s3rver/MinIO on loopback); path-style addressing then. */
+  /** S3 endpoint override (e.g. s3rver/MinIO on loopback); path-style addressing then (and with AWS_ENDPOINT_URL; VAD_S3_PATH_STYLE decides explicitly). */
   s3Endpoint?: string;
   clients?: Partial<AwsClients>;
 }
@@ -41,30 +42,33 @@ export function createAwsClients(config: AwsClientsConfig = {}): AwsClients {
   const common = { region: config.region, credentials: config.credentials, maxAttempts: config.maxAttempts };
   const given = config.clients ?? {};
   return {
-    sagemaker: given.sagemaker ?? new SageMakerClient(common),
+    sagemaker: given.sagemaker ?? nameFailedCalls(new SageMakerClient(common)),
     runtime:
       given.runtime ??
-      new SageMakerRuntimeClient({
-        ...common,
-        requestHandler: { requestTimeout: config.invokeTimeoutMs ?? DEFAULT_CLIENT_TIMEOUT_MS, throwOnRequestTimeout: true },
-      }),
+      nameFailedCalls(
+        new SageMakerRuntimeClient({
+          ...common,
+          requestHandler: { requestTimeout: config.invokeTimeoutMs ?? DEFAULT_CLIENT_TIMEOUT_MS, throwOnRequestTimeout: true },
+        }),
+      ),
     s3: given.s3 ?? createS3Client({ region: config.region, credentials: config.credentials, endpoint: config.s3Endpoint, maxAttempts: config.maxAttempts }),
-    ecr: given.ecr ?? new ECRClient(common),
-    autoscaling: given.autoscaling ?? new ApplicationAutoScalingClient(common),
-    quotas: given.quotas ?? new ServiceQuotasClient(common),
-    logs: given.logs ?? new CloudWatchLogsClient(common),
+    ecr: given.ecr ?? nameFailedCalls(new ECRClient(common)),
+    autoscaling: given.autoscaling ?? nameFailedCalls(new ApplicationAutoScalingClient(common)),
+    quotas: given.quotas ?? nameFailedCalls(new ServiceQuotasClient(common)),
+    logs: given.logs ?? nameFailedCalls(new CloudWatchLogsClient(common)),
   };
 }
 
 export function createS3Client(o: { region?: string; credentials?: S3ClientConfig['credentials']; endpoint?: string; maxAttempts?: number } = {}): S3Client {
-  return new S3Client({
+  return nameFailedCalls(new S3Client({
     region: o.region,
     credentials: o.credentials,
     maxAttempts: o.maxAttempts,
-    ...(o.endpoint ? { endpoint: o.endpoint, forcePathStyle: true } : {}),
+    ...(o.endpoint ? { endpoint: o.endpoint } : {}),
+    forcePathStyle: s3PathStyle(o.endpoint),
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
-  });
+  }));
 }
 
 export function destroyAwsClients(c: AwsClients): void {
