@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -133,5 +133,22 @@ describe('deployer AWS target against moto_server', () => {
       proxy.server.closeAllConnections();
       proxy.server.close();
     }
+  });
+
+  it('the smoke test saves only a PNG as the annotated frame (moto answers what is queued through its endpoint-results hook)', async () => {
+    const env = { AWS_ENDPOINT_URL: endpoint };
+    const scored = { model: { name: 'm', sha256: 'a'.repeat(64) }, imageSize: [360, 240], results: [{ frame: 1, score: 0.5, regions: [] }], pred_boxes: [[]], box_scores: [[]], pred_scores: [0.5], timingsMs: {} };
+    const queued = await fetch(`${endpoint}/moto-api/static/sagemaker/endpoint-results`, {
+      method: 'POST',
+      body: JSON.stringify({ region: REGION, results: [{ Body: JSON.stringify(scored), ContentType: 'application/json' }, { Body: 'not a picture', ContentType: 'text/plain' }] }),
+    });
+    expect(queued.status).toBe(201);
+    const png = join(home, 'smoke.png');
+    const args = deployArgs.filter((a) => a !== '--no-smoke').map((a) => (a === 'moto-ep' ? 'moto-png' : a));
+    const r = await cli(['deploy', ...args, '--png', png], env, home);
+    expect(r.code).not.toBe(0);
+    expect(r.out).toMatch(/answered Accept: image\/png with text\/plain \(13 bytes\) that is not a PNG; nothing written/);
+    expect(existsSync(png)).toBe(false);
+    expect((await cli(['destroy', '-t', 'aws', '--name', 'moto-png'], env, home)).code).toBe(0);
   });
 });

@@ -29,6 +29,8 @@ export async function readClip(dir: string = sampleClipDir()): Promise<ClipFrame
   return { dir, files: names, b64 };
 }
 
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+
 export interface SmokeResult {
   readonly response: InvocationResponse;
   readonly scores: { frame: number; file: string; score: number; regions: number }[];
@@ -53,8 +55,13 @@ export async function invokeClip(target: EndpointTarget, endpointName: string, c
   if (png) {
     const i = worst.frame;
     const image = await target.invoke(endpointName, JSON.stringify({ clips: [[{ b64: clip.b64[i - 1]! }, { b64: clip.b64[i]! }]] }), { contentType: 'application/json', accept: 'image/png' });
+    // Only a PNG is saved as the annotated frame: an emulator's canned body or an error page is not one.
+    const body = Buffer.from(image.body);
+    if (!body.subarray(0, 8).equals(PNG_SIGNATURE)) {
+      throw new VadError('deploy_failed', `endpoint ${endpointName} answered Accept: image/png with ${image.contentType ?? 'no content type'} (${body.length} bytes) that is not a PNG; nothing written to ${png}`);
+    }
     await mkdir(dirname(png), { recursive: true });
-    await writeFile(png, image.body);
+    await writeFile(png, body);
     pngPath = png;
   }
   return { response, scores, worst, png: pngPath, latencyMs };
