@@ -1,12 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
-import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateRepositoryCommand, ECRClient, PutImageCommand } from '@aws-sdk/client-ecr';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { ListEndpointConfigsCommand, ListEndpointsCommand, ListModelsCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { freePort } from '@vad/core/testing';
 
 /**
  * The deployer's AWS target over the wire: the CLI as a user runs it, the real SDK clients,
@@ -20,17 +20,6 @@ const REPO = join(__dirname, '../../..');
 const ACCOUNT = '123456789012';
 const REGION = 'us-east-1';
 const CREDS = { AWS_ACCESS_KEY_ID: 'moto', AWS_SECRET_ACCESS_KEY: 'moto', AWS_REGION: REGION, AWS_DEFAULT_REGION: REGION };
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createNetServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
 
 function cli(args: string[], env: Record<string, string>, home: string): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {
