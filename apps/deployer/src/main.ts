@@ -33,7 +33,7 @@ function withConfigOptions(cmd: Command): Command {
     .option('--bucket <bucket>', 'S3 bucket for model.tar.gz (env VAD_DEPLOY_BUCKET)')
     .option('--prefix <prefix>', 'S3 key prefix (default vad-serve)')
     .option('--image <uri>', 'ECR image URI of apps/server (env VAD_DEPLOY_IMAGE)')
-    .option('--build-image [repository]', 'docker build apps/server/Dockerfile and push it to this ECR repository (default vad-serve)')
+    .option('--build-image [repository]', 'build the server image (docker, or without Docker when none is installed) and push it to this ECR repository (default vad-serve)')
     .option('--role-arn <arn>', 'endpoint execution role (env VAD_DEPLOY_ROLE_ARN)')
     .option('--instance-type <type>', 'e.g. ml.g5.xlarge')
     .option('--instance-count <n>', 'instances behind the variant')
