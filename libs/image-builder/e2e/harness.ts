@@ -1,14 +1,15 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '@vad/core/testing';
 
 /**
  * Real parts for the image e2e: Debian's docker-registry (the CNCF distribution registry) on
  * loopback, a base image debootstrapped from Debian packages, skopeo to pull, umoci to unpack,
  * and unshare + chroot to run the entrypoint in the image's own root filesystem.
  */
+export { freePort };
 export const REPO = join(__dirname, '../../..');
 const TOOLS = ['docker-registry', 'skopeo', 'umoci', 'debootstrap', 'unshare', 'chroot', 'nsenter', 'ip'];
 
@@ -24,17 +25,6 @@ export function checkPrerequisites(): void {
   });
   if (missing.length) throw new Error(`missing ${missing.join(', ')}: run tools/install-test-deps.sh`);
   if (!existsSync(join(REPO, 'dist/apps/server/main.js'))) throw new Error('no server bundle: run `npx nx build server` (image-builder:test depends on it)');
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
 }
 
 export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number, log: () => string = () => ''): Promise<T> {

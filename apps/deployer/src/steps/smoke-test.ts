@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { VadError } from '@vad/contracts';
 import { limitsFromEnv } from '../clip-requests';
 import { invokeClip, readClip } from '../smoke';
 import type { DeployStep } from './types';
@@ -18,6 +19,9 @@ export const smokeTestStep: DeployStep<'smoke-test'> = {
   },
   async run({ config, target, names, outputs, record }) {
     const smoke = await invokeClip(target, names.endpointName, await readClip(config.smoke.clip), resolve(config.smoke.png), { limits: limitsFromEnv(config.target === 'aws' ? config.aws.env : {}) });
+    // The deploy's check of the endpoint fails when the annotated frame is not a PNG (an
+    // emulator's canned body, an error page); `invoke` only reports it (smoke.ts notAPng).
+    if (smoke.pngRefused) throw new VadError('deploy_failed', `smoke test: ${smoke.pngRefused}; nothing written to ${config.smoke.png}`);
     record.smoke = smoke;
     outputs.smoke = { worstFrame: smoke.worst.frame, worstScore: smoke.worst.score, latencyMs: smoke.latencyMs, ...(smoke.png ? { png: smoke.png } : {}) };
     return `${smoke.scores.length} frames scored in ${smoke.latencyMs} ms`;

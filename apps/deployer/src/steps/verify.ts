@@ -15,7 +15,7 @@ export const verifyStep: DeployStep<'verify'> = {
     title: 'endpoint serves the new config (no silent rollback)',
     calls: [plannedCall(controlPlane, 'DescribeEndpoint', { EndpointName: names.endpointName, expect: { EndpointConfigName: names.endpointConfigName, ResolvedImage: plannedImageUri ?? null } })],
   }),
-  async run({ target, names, outputs, record }) {
+  async run({ target, names, outputs, record, report }) {
     const endpoint = await target.describeEndpoint(names.endpointName);
     record.endpoint = endpoint;
     if (endpoint.endpointConfigName !== names.endpointConfigName) {
@@ -27,6 +27,9 @@ export const verifyStep: DeployStep<'verify'> = {
     if (digest && resolved.length > 0 && !resolved.some((r) => r.endsWith(digest))) {
       throw new VadError('deploy_failed', `endpoint ${names.endpointName} runs ${resolved.join(', ')}, not the pushed ${digest}`);
     }
-    return `serves ${endpoint.endpointConfigName}${resolved.length > 0 ? ` (${resolved[0]})` : ''}`;
+    // No DeployedImages (moto; an endpoint that has not resolved its image yet): say so, never a silent pass.
+    const unverified = digest && resolved.length === 0 ? `image ${digest} NOT verified: DescribeEndpoint returned no DeployedImages` : undefined;
+    if (unverified) report.note(unverified);
+    return `serves ${endpoint.endpointConfigName}${resolved.length > 0 ? ` (${resolved[0]})` : ''}${unverified ? ` (${unverified})` : ''}`;
   },
 };

@@ -7,6 +7,7 @@ import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { DEFAULT_CLIENT_TIMEOUT_MS } from '../rules';
 import { silenceSdkNodeSupportWarning } from './node-support-warning';
+import { nameFailedCalls, s3PathStyle } from './call-context';
 
 silenceSdkNodeSupportWarning();
 
@@ -33,7 +34,7 @@ export interface AwsClientsConfig {
   maxAttempts?: number;
   /** Invocation deadline for the runtime client (default 70 000 ms, above SageMaker's 60 s). */
   invokeTimeoutMs?: number;
-  /** S3 endpoint override (e.g. s3rver/MinIO on loopback); path-style addressing then. */
+  /** S3 endpoint override (e.g. s3rver/MinIO on loopback); path-style addressing then (and with AWS_ENDPOINT_URL; VAD_S3_PATH_STYLE decides explicitly). */
   s3Endpoint?: string;
   clients?: Partial<AwsClients>;
 }
@@ -50,30 +51,33 @@ export function createAwsClients(config: AwsClientsConfig = {}): AwsClients {
   // One retry layer per call: the control plane's is withRetry (retry.ts), so the SDK's is off there.
   const once = { ...common, maxAttempts: 1 };
   return {
-    sagemaker: given.sagemaker ?? new SageMakerClient(once),
+    sagemaker: given.sagemaker ?? nameFailedCalls(new SageMakerClient(once)),
     runtime:
       given.runtime ??
-      new SageMakerRuntimeClient({
-        ...common,
-        requestHandler: { requestTimeout: config.invokeTimeoutMs ?? DEFAULT_CLIENT_TIMEOUT_MS, throwOnRequestTimeout: true },
-      }),
+      nameFailedCalls(
+        new SageMakerRuntimeClient({
+          ...common,
+          requestHandler: { requestTimeout: config.invokeTimeoutMs ?? DEFAULT_CLIENT_TIMEOUT_MS, throwOnRequestTimeout: true },
+        }),
+      ),
     s3: given.s3 ?? createS3Client({ region: config.region, credentials: config.credentials, endpoint: config.s3Endpoint, maxAttempts: config.maxAttempts }),
-    ecr: given.ecr ?? new ECRClient(common),
-    autoscaling: given.autoscaling ?? new ApplicationAutoScalingClient(common),
-    quotas: given.quotas ?? new ServiceQuotasClient(common),
-    logs: given.logs ?? new CloudWatchLogsClient(once),
+    ecr: given.ecr ?? nameFailedCalls(new ECRClient(common)),
+    autoscaling: given.autoscaling ?? nameFailedCalls(new ApplicationAutoScalingClient(common)),
+    quotas: given.quotas ?? nameFailedCalls(new ServiceQuotasClient(common)),
+    logs: given.logs ?? nameFailedCalls(new CloudWatchLogsClient(once)),
   };
 }
 
 export function createS3Client(o: { region?: string; credentials?: S3ClientConfig['credentials']; endpoint?: string; maxAttempts?: number } = {}): S3Client {
-  return new S3Client({
+  return nameFailedCalls(new S3Client({
     region: o.region,
     credentials: o.credentials,
     maxAttempts: o.maxAttempts,
-    ...(o.endpoint ? { endpoint: o.endpoint, forcePathStyle: true } : {}),
+    ...(o.endpoint ? { endpoint: o.endpoint } : {}),
+    forcePathStyle: s3PathStyle(o.endpoint),
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
-  });
+  }));
 }
 
 export function destroyAwsClients(c: AwsClients): void {
