@@ -10,38 +10,14 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
+import { arg, autocannon, freePort, percentile, REPO } from './bench-util';
 
-interface AutocannonResult {
-  duration: number;
-  errors: number;
-}
-type Instance = Promise<AutocannonResult> & { on(event: 'response', cb: (client: unknown, status: number, bytes: number, ms: number) => void): void };
-const autocannon = require('autocannon') as (opts: Record<string, unknown>) => Instance;
-
-const REPO = join(__dirname, '../../..');
-const arg = (name: string, dflt: number): number => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : dflt;
-};
 const SECONDS = arg('seconds', 10);
 const OBJECT_MB = arg('object-mb', 200);
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
-const percentile = (sorted: number[], p: number): number => (sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!);
 
 async function start(env: Record<string, string>): Promise<{ child: ChildProcess; url: string; how: string }> {
   const port = await freePort();
