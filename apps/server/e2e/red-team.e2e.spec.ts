@@ -68,7 +68,9 @@ function raw(chunks: Array<string | Buffer>, gapMs = 0): Promise<{ text: string;
     });
     let i = 0;
     const next = (): void => {
-      if (sock.destroyed || i >= chunks.length) return;
+      // Like curl, stop sending once the server has answered: bytes written after its close
+      // draw a reset that can discard the answer before it is read.
+      if (sock.destroyed || i >= chunks.length || text.length > 0) return;
       sock.write(chunks[i++]!);
       timer = setTimeout(next, gapMs);
     };
