@@ -126,3 +126,22 @@ export async function startLocalS3(buckets: string[], objects: Record<string, Ui
     },
   };
 }
+
+/** The real server with S3 frames from s3rver on loopback; `stop()` ends both and gives the server's exit code. */
+export async function startServerWithS3(
+  buckets: string[],
+  objects: Record<string, Uint8Array>,
+  env: (s3env: Record<string, string>) => Record<string, string>,
+): Promise<{ server: RunningServer; stop: () => Promise<number | null> }> {
+  const s3 = await startLocalS3(buckets, objects);
+  const server = await startServer(env(s3.env));
+  await waitForPing(server);
+  return {
+    server,
+    stop: async () => {
+      const code = await server.stop();
+      await s3.close();
+      return code;
+    },
+  };
+}

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ErrorBodySchema } from '@vad/contracts';
 import sharp from 'sharp';
-import { sampleFrame, startLocalS3, startServer, waitForLog, waitForPing, type LocalS3, type RunningServer } from './helpers';
+import { sampleFrame, startServerWithS3, waitForLog, type RunningServer } from './helpers';
 
 /**
  * Issue 13's attacks and careless clients, over real sockets on loopback against the real server
@@ -14,18 +14,18 @@ import { sampleFrame, startLocalS3, startServer, waitForLog, waitForPing, type L
  * stays within seconds.
  */
 let server: RunningServer;
-let s3: LocalS3;
+let stop: () => Promise<number | null>;
 const MAX_CONNECTIONS = 16;
 const host = '127.0.0.1';
 
 beforeAll(async () => {
-  s3 = await startLocalS3(['frames-ok', 'frames-other'], {
+  const objects = {
     'frames-ok/clip/0.jpg': sampleFrame(0),
     'frames-ok/clip/1.jpg': sampleFrame(1),
     'frames-other/x.jpg': sampleFrame(1),
     'frames-ok/big.jpg': Buffer.alloc(2 * 1024 * 1024, 0xff),
-  });
-  server = await startServer({
+  };
+  ({ server, stop } = await startServerWithS3(['frames-ok', 'frames-other'], objects, (s3env) => ({
     VAD_WORKERS: '1',
     VAD_QUEUE: '0',
     VAD_MAX_FRAMES: '8',
@@ -33,17 +33,14 @@ beforeAll(async () => {
     VAD_HEADERS_TIMEOUT_MS: '1000',
     VAD_REQUEST_TIMEOUT_MS: '2000',
     VAD_MAX_CONNECTIONS: String(MAX_CONNECTIONS),
-    ...s3.env,
+    ...s3env,
     VAD_S3_ALLOWED_BUCKETS: 'frames-ok',
     VAD_S3_MAX_OBJECT_MB: '1',
-  });
-  await waitForPing(server);
+  })));
 }, 120_000);
 
 afterAll(async () => {
-  const code = await server?.stop();
-  await s3?.close();
-  expect(code).toBe(0);
+  expect(await stop?.()).toBe(0);
 });
 
 type FetchBody = NonNullable<NonNullable<Parameters<typeof fetch>[1]>['body']>;
@@ -71,7 +68,9 @@ function raw(chunks: Array<string | Buffer>, gapMs = 0): Promise<{ text: string;
     });
     let i = 0;
     const next = (): void => {
-      if (sock.destroyed || i >= chunks.length) return;
+      // Like curl, stop sending once the server has answered: bytes written after its close
+      // draw a reset that can discard the answer before it is read.
+      if (sock.destroyed || i >= chunks.length || text.length > 0) return;
       sock.write(chunks[i++]!);
       timer = setTimeout(next, gapMs);
     };

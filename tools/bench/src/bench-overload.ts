@@ -6,42 +6,19 @@
  *   2. peak RSS (VmHWM) while clients send frames naming an S3 object over VAD_S3_MAX_OBJECT_MB,
  *      served by s3rver on loopback (goal: under 300 MiB).
  * Runs the bundle (dist/apps/server/bin/serve) when built, else the sources.
- *   npx nx run bench:overload -- --seconds 10 --object-mb 200
+ *   npx nx run bench:overload -- --seconds 10 --object-mb 200 --oversize-requests 64
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
+import { arg, autocannon, freePort, percentile, REPO } from './bench-util';
 
-interface AutocannonResult {
-  duration: number;
-  errors: number;
-}
-type Instance = Promise<AutocannonResult> & { on(event: 'response', cb: (client: unknown, status: number, bytes: number, ms: number) => void): void };
-const autocannon = require('autocannon') as (opts: Record<string, unknown>) => Instance;
-
-const REPO = join(__dirname, '../../..');
-const arg = (name: string, dflt: number): number => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : dflt;
-};
 const SECONDS = arg('seconds', 10);
 const OBJECT_MB = arg('object-mb', 200);
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
-const percentile = (sorted: number[], p: number): number => (sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!);
+const OVERSIZE_REQUESTS = arg('oversize-requests', 64);
 
 async function start(env: Record<string, string>): Promise<{ child: ChildProcess; url: string; how: string }> {
   const port = await freePort();
@@ -132,9 +109,9 @@ async function oversizeS3(): Promise<void> {
   try {
     const before = rssMiB(child.pid!);
     const body = JSON.stringify({ frames: ['s3://frames/huge.jpg', 's3://frames/huge.jpg'] });
-    const r = await run({ url: `${url}/invocations`, method: 'POST', headers: { 'content-type': 'application/json' }, body, connections: 8, amount: 64 });
+    const r = await run({ url: `${url}/invocations`, method: 'POST', headers: { 'content-type': 'application/json' }, body, connections: Math.min(8, OVERSIZE_REQUESTS), amount: OVERSIZE_REQUESTS });
     const codes = [...r.status.entries()].map(([s, n]) => `${s}×${n}`).join(' ');
-    console.log(`oversize S3 (${OBJECT_MB} MB object, 2 references a request, 64 requests by 8 clients): RSS ${before.toFixed(0)} MiB before, peak ${peakRssMiB(child.pid!).toFixed(0)} MiB (goal < 300 MiB); answers ${codes}`);
+    console.log(`oversize S3 (${OBJECT_MB} MB object, 2 references a request, ${OVERSIZE_REQUESTS} requests by ${Math.min(8, OVERSIZE_REQUESTS)} clients): RSS ${before.toFixed(0)} MiB before, peak ${peakRssMiB(child.pid!).toFixed(0)} MiB (goal < 300 MiB); answers ${codes}`);
   } finally {
     await stop(child);
     await s3.close();

@@ -10,48 +10,15 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
+import { arg, autocannon, freePort, percentile, REPO, type AutocannonResult } from './bench-util';
 
-// autocannon ships no types; this is the part used here.
-interface AutocannonResult {
-  requests: { average: number; total: number };
-  latency: { p50: number; p99: number; average: number };
-  non2xx: number;
-  '2xx': number;
-  errors: number;
-  timeouts: number;
-  duration: number;
-}
-type Instance = Promise<AutocannonResult> & { on(event: 'response', cb: (client: unknown, status: number, bytes: number, ms: number) => void): void };
-const autocannon = require('autocannon') as (opts: Record<string, unknown>) => Instance;
-
-const REPO = join(__dirname, '../../..');
-const arg = (name: string, dflt: number): number => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : dflt;
-};
 const SECONDS = arg('seconds', 10);
 const RSS_REQUESTS = arg('rss-requests', 10_000);
 const RSS_SECONDS = arg('rss-seconds', 300);
 const STARTS = arg('starts', 3);
 const CONCURRENCY = [1, 4, 16, 64];
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
 
 async function start(port: number): Promise<{ child: ChildProcess; healthyMs: number; how: string }> {
   const bundle = join(REPO, 'dist/apps/server/bin/serve');

@@ -85,7 +85,9 @@ export function parseProbe(stderr: string): VideoProbe {
       out.width = Number(size[1]);
       out.height = Number(size[2]);
     }
-    const fps = /([\d.]+) fps/.exec(stream) ?? /([\d.]+) tbr/.exec(stream);
+    // Only the declared rate: "tbr" is a time base guess (1k for some WebMs) and would refuse
+    // short videos as long.
+    const fps = /([\d.]+) fps/.exec(stream);
     if (fps) out.fps = Number(fps[1]);
   }
   const d = /Duration: (\d+):(\d\d):(\d\d(?:\.\d+)?)/.exec(stderr);

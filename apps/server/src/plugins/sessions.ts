@@ -3,8 +3,9 @@ import { randomUUID } from 'node:crypto';
 /**
  * Per-stream state for frame-by-frame scoring: the previous frame of each SageMaker stateful session
  * (X-Amzn-SageMaker-Session-Id) or `stream=<id>` custom attribute. The container owns all session
- * state, TTL and eviction (sagemaker-notes §1.10), so the store is bounded three ways: count, idle
- * TTL and bytes held; the least recently used entry goes first.
+ * state, TTL and eviction (sagemaker-notes §1.10), so the store is bounded three ways: count, TTL
+ * (absolute from NEW_SESSION for sessions, idle for streams) and bytes held; the least recently
+ * used entry goes first.
  */
 export interface SessionLimits {
   maxCount: number;

@@ -44,7 +44,6 @@ export function transport(config: ServerConfig): Transport {
           // Node checks these timeouts on this interval (default 30 s): check often enough that a
           // 10 s limit means about 10 s.
           connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(headersTimeoutMs / 4))),
-          keepAliveTimeout: 65_000,
         },
         (req, res) => {
           if (t.ping && req.method === 'GET' && req.url === '/ping' && t.ping(req, res)) return;
@@ -54,6 +53,7 @@ export function transport(config: ServerConfig): Transport {
       // A socket that goes quiet this long mid-request is closed (idle keep-alive sockets are
       // governed by keepAliveTimeout, longer than SageMaker's 60 s idle as its docs ask).
       server.setTimeout(idleTimeoutMs);
+      server.keepAliveTimeout = 65_000;
       server.maxConnections = maxConnections;
       return server;
     },

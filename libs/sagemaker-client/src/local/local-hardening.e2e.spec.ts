@@ -74,7 +74,7 @@ function deployer(stateDir: string, model: string, hold: boolean): { out: Promis
   let text = '';
   let onLocked: () => void;
   const locked = new Promise<void>((r) => (onLocked = r));
-  child.stdout.on('data', (d: Buffer) => {
+  child.stdout!.on('data', (d: Buffer) => {
     text += d.toString();
     if (/^(locked|refused)/m.test(text)) onLocked();
   });
