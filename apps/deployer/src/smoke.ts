@@ -1,7 +1,7 @@
 import { readdir, readFile, writeFile, mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { InvocationResponseSchema, VadError, type InvocationResponse } from '@vad/contracts';
-import type { EndpointTarget } from '@vad/sagemaker-client';
+import { VadError, frameFileNames, type InvocationResponse } from '@vad/contracts';
+import { Predictor, SageMakerClientError, type EndpointTarget } from '@vad/sagemaker-client';
 
 /**
  * Step `smoke-test` (and the `invoke` command): send a folder of frames as one sequence
@@ -11,23 +11,22 @@ import type { EndpointTarget } from '@vad/sagemaker-client';
 export interface ClipFrames {
   readonly dir: string;
   readonly files: string[];
-  readonly b64: string[];
+  readonly bytes: Uint8Array[];
 }
-
-const FRAME_FILE = /\.(jpe?g|png|webp)$/i;
 
 /** The frames of `dir` (default: vad-core's bundled sample clip, loaded only then). */
 export async function readClip(folder?: string): Promise<ClipFrames> {
   const dir = folder ?? (await import('@vad/core')).sampleClipDir();
   let names: string[];
   try {
-    names = (await readdir(dir)).filter((n) => FRAME_FILE.test(n)).sort();
+    // the contracts' frame order (frame_2 before frame_10), as `vad-core score` reads a folder
+    names = frameFileNames(await readdir(dir));
   } catch {
     throw new VadError('file_not_found', `${dir} is not a folder of frames`, { file: dir });
   }
   if (names.length < 2) throw new VadError('needs_clip', `${dir} has ${names.length} frame(s); scoring needs at least two (each frame is scored against the one before it)`);
-  const b64 = await Promise.all(names.map(async (n) => (await readFile(join(dir, n))).toString('base64')));
-  return { dir, files: names, b64 };
+  const bytes = await Promise.all(names.map((n) => readFile(join(dir, n))));
+  return { dir, files: names, bytes };
 }
 
 export interface SmokeResult {
@@ -39,23 +38,24 @@ export interface SmokeResult {
 }
 
 export async function invokeClip(target: EndpointTarget, endpointName: string, clip: ClipFrames, png?: string): Promise<SmokeResult> {
+  const predictor = new Predictor(target, endpointName);
   const t0 = Date.now();
-  const res = await target.invoke(endpointName, JSON.stringify({ frames: clip.b64.map((b64) => ({ b64 })) }), { contentType: 'application/json', accept: 'application/json' });
-  const latencyMs = Date.now() - t0;
   let response: InvocationResponse;
   try {
-    response = InvocationResponseSchema.parse(JSON.parse(Buffer.from(res.body).toString('utf8')));
+    response = await predictor.scoreFrames(clip.bytes);
   } catch (e) {
+    if (e instanceof SageMakerClientError) throw e;
     throw new VadError('deploy_failed', `endpoint ${endpointName} answered something that is not an api.md response: ${(e as Error).message.split('\n')[0]}`);
   }
+  const latencyMs = Date.now() - t0;
   const scores = response.results.map((r) => ({ frame: r.frame, file: clip.files[r.frame] ?? String(r.frame), score: r.score, regions: r.regions.length }));
   const worst = scores.reduce((a, b) => (b.score > a.score ? b : a), scores[0]!);
   let pngPath: string | undefined;
   if (png) {
     const i = worst.frame;
-    const image = await target.invoke(endpointName, JSON.stringify({ clips: [[{ b64: clip.b64[i - 1]! }, { b64: clip.b64[i]! }]] }), { contentType: 'application/json', accept: 'image/png' });
+    const image = await predictor.annotate([clip.bytes[i - 1]!, clip.bytes[i]!]);
     await mkdir(dirname(png), { recursive: true });
-    await writeFile(png, image.body);
+    await writeFile(png, image);
     pngPath = png;
   }
   return { response, scores, worst, png: pngPath, latencyMs };

@@ -14,5 +14,6 @@ export { withRetry, type RetryOptions } from './aws/retry';
 export { uploadArtifact, sha256OfFile, type UploadArtifactOptions, type UploadArtifactResult, type UploadProgress } from './aws/s3-upload';
 export { ensureRepository, ecrLogin, pinImage, DOCKER_V2_MANIFEST, type EcrRepository, type EcrLogin, type PinnedImage } from './aws/ecr';
 export { putTargetTracking, removeTargetTracking, type TargetTrackingSpec } from './aws/autoscaling';
-export { checkInstanceQuota, type QuotaCheck } from './aws/quotas';
+export { checkInstanceQuota, readInstanceQuota, type QuotaCheck, type QuotaReading } from './aws/quotas';
+export { createAwsServices, type AwsServices, type Docker, type ResolvedImage, type TransformJobRequest, type UploadRequest } from './aws/deploy-services';
 export { createTransformJob, describeTransformJob, waitForTransformJob, type TransformJobSpec, type TransformJobStatus } from './aws/batch';

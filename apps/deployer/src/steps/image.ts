@@ -1,5 +1,5 @@
 import type { ImageSource } from '@vad/contracts';
-import type { ResolvedImage } from '../aws/services';
+import type { ResolvedImage } from '@vad/sagemaker-client';
 import type { DeployStep, RunContext } from './types';
 import { plannedCall } from './types';
 
