@@ -6,3 +6,4 @@ export * from './stage-models';
 export * from '../model/tiny-model';
 export * from './write-frames';
 export * from './onnx-stage-recipe';
+export { buildOnnxModel, type GraphSpec } from '../runtime/onnx-graph';
