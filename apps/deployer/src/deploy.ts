@@ -1,11 +1,10 @@
 import { resolve } from 'node:path';
 import { VadError, type DeployAction, type DeployAttempt, type DeployConfig, type DeployPlan, type Deployed, type DeployState, type DeployStepId, type PlanStep, type StepOutputs } from '@vad/contracts';
-import { EndpointFailedError, SilentRollbackError, type EndpointDescription, type EndpointTarget } from '@vad/sagemaker-client';
+import { EndpointFailedError, SilentRollbackError, type AwsServices, type EndpointDescription, type EndpointTarget } from '@vad/sagemaker-client';
 import { resolveModelArtifact, type ModelArtifact } from './artifact';
-import { modelKey, type AwsServices } from './aws/services';
 import { collectSuperseded, deleteCreatedEndpoint, deleteVersion } from './cleanup';
 import { describeOrUndefined } from './endpoint';
-import { deployFingerprint, isConfigOf, resourceNames, timestampStamp, type ResourceNames } from './naming';
+import { deployFingerprint, isConfigOf, modelKey, resourceNames, timestampStamp, type ResourceNames } from './naming';
 import { silentReporter, type Reporter } from './progress';
 import type { SmokeResult } from './smoke';
 import { deployTags, imageIdentity, pollInterval } from './specs';

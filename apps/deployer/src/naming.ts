@@ -57,3 +57,9 @@ export function resourceNames(name: string, fingerprint: string, stamp: string):
 export function isConfigOf(configName: string | undefined, name: string, fingerprint: string): boolean {
   return !!configName && new RegExp(`^${name.replace(/[-]/g, '\\-')}-${fingerprint}-\\d{14}$`).test(configName);
 }
+
+/** The S3 key of a model archive: the digest is in the key, so an object never changes meaning. */
+export function modelKey(prefix: string, sha256: string): string {
+  const p = prefix.replace(/^\/+|\/+$/g, '');
+  return `${p ? `${p}/` : ''}models/${sha256}/model.tar.gz`;
+}

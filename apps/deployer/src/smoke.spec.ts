@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { InvocationResponse } from '@vad/contracts';
+import { frameFileNames, type InvocationResponse } from '@vad/contracts';
 import type { EndpointTarget, InvokeResult } from '@vad/sagemaker-client';
 import { invokeClip, notAPng, readClip, renderScores } from './smoke';
 
@@ -91,5 +91,20 @@ describe('invoke --clip: a clip over the request limits', () => {
     expect(r.scores.map((x) => [x.frame, x.score, x.file])).toEqual(Array.from({ length: n - 1 }, (_, i) => [i + 1, i + 1, `f_${String(i + 1).padStart(2, '0')}.png`]));
     expect(progress).toEqual(['3/8/3', '6/8/3', '8/8/3']);
     expect(r.worst.frame).toBe(8);
+  });
+});
+
+describe('frame folders', () => {
+  // `deployer invoke` / the smoke test read a frame folder by the contracts' frame order, the one
+  // `vad-core fit|score` use too (libs/vad-core/src/cli/frame-folder.spec.ts).
+  it('are read in numeric name order (frame_2 before frame_10), images only', async () => {
+    const names = ['frame_10.jpg', 'frame_2.jpg', 'frame_1.png', 'frame_100.webp', 'notes.txt', 'frame_20.JPEG'];
+    for (const n of names) await writeFile(join(dir, n), n);
+    const expected = ['frame_1.png', 'frame_2.jpg', 'frame_10.jpg', 'frame_20.JPEG', 'frame_100.webp'];
+    expect(frameFileNames(names)).toEqual(expected);
+    const clip = await readClip(dir);
+    expect(clip.files).toEqual(expected);
+    // each file's bytes travel with its name
+    expect(clip.bytes.map((b) => Buffer.from(b).toString())).toEqual(expected);
   });
 });

@@ -1,34 +1,34 @@
 import { readdir, readFile, writeFile, mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { InvocationResponseSchema, VadError, type InvocationResponse } from '@vad/contracts';
-import type { EndpointTarget } from '@vad/sagemaker-client';
+import { VadError, frameFileNames, type InvocationResponse } from '@vad/contracts';
+import { Predictor, SageMakerClientError, serializers, type EndpointTarget } from '@vad/sagemaker-client';
 import { planClipRequests, type RequestLimits } from './clip-requests';
 
 /**
  * Step `smoke-test` (and the `invoke` command): send a folder of frames as sequences
- * (`{"frames": […]}`, api.md) within the server's limits (clip-requests.ts), read the per-frame scores, then ask for the most anomalous frame
- * as an annotated PNG (`Accept: image/png` needs a single-result request: one two-frame clip).
+ * (`{"frames": […]}`, api.md) within the server's limits (clip-requests.ts), read the per-frame
+ * scores, then ask for the most anomalous frame as an annotated PNG (`Accept: image/png` needs a
+ * single-result request: two frames).
  */
 export interface ClipFrames {
   readonly dir: string;
   readonly files: string[];
-  readonly b64: string[];
+  readonly bytes: Uint8Array[];
 }
-
-const FRAME_FILE = /\.(jpe?g|png|webp)$/i;
 
 /** The frames of `dir` (default: vad-core's bundled sample clip, loaded only then). */
 export async function readClip(folder?: string): Promise<ClipFrames> {
   const dir = folder ?? (await import('@vad/core')).sampleClipDir();
   let names: string[];
   try {
-    names = (await readdir(dir)).filter((n) => FRAME_FILE.test(n)).sort();
+    // the contracts' frame order (frame_2 before frame_10), as `vad-core score` reads a folder
+    names = frameFileNames(await readdir(dir));
   } catch {
     throw new VadError('file_not_found', `${dir} is not a folder of frames`, { file: dir });
   }
   if (names.length < 2) throw new VadError('needs_clip', `${dir} has ${names.length} frame(s); scoring needs at least two (each frame is scored against the one before it)`);
-  const b64 = await Promise.all(names.map(async (n) => (await readFile(join(dir, n))).toString('base64')));
-  return { dir, files: names, b64 };
+  const bytes = await Promise.all(names.map((n) => readFile(join(dir, n))));
+  return { dir, files: names, bytes };
 }
 
 export interface SmokeResult {
@@ -58,12 +58,12 @@ export interface InvokeClipOptions {
   readonly onProgress?: (scored: number, total: number, requests: number) => void;
 }
 
-async function scoreRequest(target: EndpointTarget, endpointName: string, frames: readonly string[]): Promise<InvocationResponse> {
-  const res = await target.invoke(endpointName, JSON.stringify({ frames: frames.map((b64) => ({ b64 })) }), { contentType: 'application/json', accept: 'application/json' });
+async function scoreRequest(predictor: Predictor, frames: Uint8Array[]): Promise<InvocationResponse> {
   try {
-    return InvocationResponseSchema.parse(JSON.parse(Buffer.from(res.body).toString('utf8')));
+    return await predictor.scoreFrames(frames);
   } catch (e) {
-    throw new VadError('deploy_failed', `endpoint ${endpointName} answered something that is not an api.md response: ${(e as Error).message.split('\n')[0]}`);
+    if (e instanceof SageMakerClientError) throw e;
+    throw new VadError('deploy_failed', `endpoint ${predictor.endpointName} answered something that is not an api.md response: ${(e as Error).message.split('\n')[0]}`);
   }
 }
 
@@ -82,13 +82,17 @@ function mergeResponses(parts: readonly { start: number; response: InvocationRes
   };
 }
 
+/** base64 length of n bytes: what a frame takes in a JSON request. */
+const b64Length = (n: number) => Math.ceil(n / 3) * 4;
+
 export async function invokeClip(target: EndpointTarget, endpointName: string, clip: ClipFrames, png?: string, options: InvokeClipOptions = {}): Promise<SmokeResult> {
+  const predictor = new Predictor(target, endpointName);
   const t0 = Date.now();
-  const plan = planClipRequests(clip.b64.map((b) => b.length), options.limits);
+  const plan = planClipRequests(clip.bytes.map((b) => b64Length(b.byteLength)), options.limits);
   const parts: { start: number; response: InvocationResponse }[] = [];
   for (const r of plan) {
-    parts.push({ start: r.start, response: await scoreRequest(target, endpointName, clip.b64.slice(r.start, r.end + 1)) });
-    options.onProgress?.(r.end, clip.b64.length - 1, plan.length);
+    parts.push({ start: r.start, response: await scoreRequest(predictor, clip.bytes.slice(r.start, r.end + 1)) });
+    options.onProgress?.(r.end, clip.bytes.length - 1, plan.length);
   }
   const response = mergeResponses(parts);
   const latencyMs = Date.now() - t0;
@@ -98,7 +102,7 @@ export async function invokeClip(target: EndpointTarget, endpointName: string, c
   let pngRefused: string | undefined;
   if (png) {
     const i = worst.frame;
-    const image = await target.invoke(endpointName, JSON.stringify({ clips: [[{ b64: clip.b64[i - 1]! }, { b64: clip.b64[i]! }]] }), { contentType: 'application/json', accept: 'image/png' });
+    const image = await predictor.predict(serializers.frames([clip.bytes[i - 1]!, clip.bytes[i]!]), { accept: 'image/png' });
     // Whatever answered (a proxy, a stub endpoint, an error page) is not saved under a .png name.
     pngRefused = notAPng(image.body, image.contentType);
     if (pngRefused === undefined) {

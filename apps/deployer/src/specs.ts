@@ -1,5 +1,5 @@
 import { DEPLOY_TAGS, type DeployConfig } from '@vad/contracts';
-import type { DeploymentSpec, EndpointConfigSpec, ModelSpec } from '@vad/sagemaker-client';
+import { awsPollSeconds, type DeploymentSpec, type EndpointConfigSpec, type ModelSpec } from '@vad/sagemaker-client';
 import type { ResourceNames } from './naming';
 
 /**
@@ -83,11 +83,7 @@ export function deploymentSpec(config: DeployConfig): DeploymentSpec | undefined
   };
 }
 
-/**
- * Seconds between status polls. On AWS held to 15–30 s: the SDK waiter would back off to an hour
- * between polls, and faster than 15 s only spends the account's Describe* rate. Locally at most
- * 0.25 s (a process on loopback).
- */
+/** Seconds between status polls: on AWS the lib's 15–30 s; locally at most 0.25 s (a process on loopback). */
 export function pollInterval(config: DeployConfig): number {
-  return config.target === 'aws' ? Math.min(30, Math.max(15, config.pollSeconds)) : Math.min(config.pollSeconds, 0.25);
+  return config.target === 'aws' ? awsPollSeconds(config.pollSeconds) : Math.min(config.pollSeconds, 0.25);
 }

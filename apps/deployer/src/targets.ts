@@ -1,7 +1,6 @@
 import { VadError, type DeployConfig } from '@vad/contracts';
-import { AwsTarget, createAwsClients, LocalTarget, type EndpointTarget } from '@vad/sagemaker-client';
-import type { AwsServices } from './aws/services';
-import { createAwsServices } from './aws/sdk-services';
+import { AwsTarget, createAwsClients, createAwsServices, LocalTarget, type AwsServices, type EndpointTarget } from '@vad/sagemaker-client';
+import { pollInterval } from './specs';
 
 /**
  * The deployer's only knowledge of where endpoints live: `local` (server processes on loopback,
@@ -20,5 +19,5 @@ export async function createTargets(config: DeployConfig): Promise<Targets> {
   const region = config.aws.region;
   if (!region) throw new VadError('config_invalid', 'aws.region: required for target aws (or set AWS_REGION)');
   const clients = createAwsClients({ region });
-  return { target: new AwsTarget({ region, clients, pollSeconds: Math.min(30, Math.max(15, config.pollSeconds)), maxWaitSeconds: config.maxWaitMinutes * 60 }), aws: createAwsServices({ region, clients }) };
+  return { target: new AwsTarget({ region, clients, pollSeconds: pollInterval(config), maxWaitSeconds: config.maxWaitMinutes * 60 }), aws: createAwsServices({ region, clients }) };
 }

@@ -1,10 +1,10 @@
-import { ERRORS, type ErrorBody, type ErrorCode } from '@vad/contracts';
+import { ERRORS, VadError, type ErrorBody, type ErrorCode } from '@vad/contracts';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 
 /**
  * The server's view of a failure: a stable code from the contracts' ERRORS table (never a second
- * table here), a message that says what to do, and optional details. Structurally compatible with
- * @vad/core's VadError, which is also what workers send back (errors lose their class when they
+ * table here), a message that says what to do, and optional details. HttpError is the contracts'
+ * VadError; workers send VadErrors back (errors lose their class when they
  * cross a thread boundary, so code/message/details travel as plain data).
  */
 export interface CodedError {
@@ -13,14 +13,10 @@ export interface CodedError {
   details?: Record<string, unknown>;
 }
 
-export class HttpError extends Error implements CodedError {
-  readonly code: ErrorCode;
-  readonly details?: Record<string, unknown>;
+export class HttpError extends VadError implements CodedError {
   constructor(code: ErrorCode, message: string, details?: Record<string, unknown>) {
-    super(message);
+    super(code, message, details);
     this.name = 'HttpError';
-    this.code = code;
-    this.details = details;
   }
   get status(): number {
     return ERRORS[this.code].status;

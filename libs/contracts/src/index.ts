@@ -2,6 +2,7 @@ export * from './api/errors';
 export * from './api/vad-error';
 export * from './api/run-cli';
 export * from './api/request';
+export * from './api/frame-files';
 export * from './api/response';
 export * from './config/ai-vad-config';
 export * from './config/anomalib-layout';

@@ -9,10 +9,10 @@ it('exports exactly the public surface', () => {
     'ModelError', 'ModelNotReadyError', 'NotFoundError', 'PING_TIMEOUT_MS', 'PayloadTooLargeError', 'Predictor', 'ResourceInUseError',
     'ResourceLimitError', 'SAGEMAKER_INVOCATION_TIMEOUT_MS', 'SageMakerClientError', 'ServiceUnavailableError', 'SilentRollbackError',
     'StreamError', 'ThrottlingError', 'UnsupportedManifestError', 'ValidationError', 'WaitTimeoutError', 'assertInvokeOptions',
-    'assertResourceName', 'checkInstanceQuota', 'createAwsClients', 'createS3Client', 'createTransformJob', 'defaultStateDir',
+    'assertResourceName', 'awsPollSeconds', 'checkInstanceQuota', 'createAwsClients', 'createAwsServices', 'createS3Client', 'createTransformJob', 'defaultStateDir',
     'deployedImageMismatches', 'describeTransformJob', 'deserializers', 'destroyAwsClients', 'ecrLogin', 'ensureRepository',
     'fromDescribeEndpoint', 'imageContentType', 'isAlreadyExists', 'isProcessRunning', 'isSageMakerClientError', 'listS3Keys', 'logStreamConsoleUrl', 'mapAwsError',
-    'parseSessionHeader', 'pinImage', 'pollUntilDeleted', 'pollUntilInService', 'putTargetTracking', 'removeTargetTracking',
+    'parseSessionHeader', 'pinImage', 'pollUntilDeleted', 'pollUntilInService', 'putTargetTracking', 'readInstanceQuota', 'removeTargetTracking',
     'resolveServerLaunch', 'serializers', 'sha256OfFile', 'sleep', 'toBytes', 'toDeploymentConfig', 'uploadArtifact',
     'waitForTransformJob', 'withRetry',
   ]);

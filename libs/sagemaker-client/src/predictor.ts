@@ -1,3 +1,8 @@
+import { InvocationResponseSchema, type IMAGE_MEDIA_TYPES, type InvocationResponse, type VIDEO_MEDIA_TYPES } from '@vad/contracts';
+
+/** The media types of api.md (the contracts' lists). */
+type ImageMediaType = (typeof IMAGE_MEDIA_TYPES)[number];
+type VideoMediaType = (typeof VIDEO_MEDIA_TYPES)[number];
 import type { EndpointTarget, InvokeOptions, InvokeResult } from './target';
 
 /**
@@ -14,7 +19,7 @@ export interface SerializedRequest {
 export type FrameInput = Uint8Array | { s3: string };
 
 /** The image's media type from its magic bytes (JPEG, PNG, WebP), else application/x-image. */
-export function imageContentType(bytes: Uint8Array): string {
+export function imageContentType(bytes: Uint8Array): ImageMediaType {
   if (bytes[0] === 0xff && bytes[1] === 0xd8) return 'image/jpeg';
   if (bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47) return 'image/png';
   if (bytes[0] === 0x52 && bytes[1] === 0x49 && bytes[2] === 0x46 && bytes[3] === 0x46 && bytes[8] === 0x57 && bytes[9] === 0x45) return 'image/webp';
@@ -47,7 +52,7 @@ export const serializers = {
     return { body: JSON.stringify(value), contentType: 'application/json' };
   },
   /** A video file (`fps=<n>` goes in customAttributes). */
-  video(bytes: Uint8Array, contentType: 'video/mp4' | 'video/webm' | 'video/x-msvideo' = 'video/mp4'): SerializedRequest {
+  video(bytes: Uint8Array, contentType: VideoMediaType = 'video/mp4'): SerializedRequest {
     return { body: bytes, contentType };
   },
 };
@@ -64,16 +69,8 @@ export const deserializers = {
   },
 };
 
-/** A result body of api.md, typed loosely (the contracts lib has the full schema). */
-export interface VadResponse {
-  model: { name: string; sha256: string };
-  imageSize: [number, number];
-  results: Array<{ frame: number; score: number; regions: unknown[] }>;
-  pred_boxes: number[][][];
-  box_scores: number[][];
-  pred_scores: number[];
-  timingsMs?: Record<string, number>;
-}
+/** A result body of api.md: the contracts' InvocationResponse. */
+export type VadResponse = InvocationResponse;
 
 /** Predictor-style convenience over any EndpointTarget (local or AWS). */
 export class Predictor {
@@ -87,9 +84,12 @@ export class Predictor {
     return this.target.invoke(this.endpointName, request.body, { ...this.defaults, contentType: request.contentType, ...options });
   }
 
-  /** Scores a sequence of frames and returns the JSON response. */
+  /**
+   * Scores a sequence of frames and returns the JSON response, checked against api.md's schema
+   * (a body that is not one throws the schema's error, naming the first bad field).
+   */
   async scoreFrames(frames: FrameInput[], options: InvokeOptions = {}): Promise<VadResponse> {
-    return deserializers.json<VadResponse>(await this.predict(serializers.frames(frames), { accept: 'application/json', ...options }));
+    return InvocationResponseSchema.parse(deserializers.json(await this.predict(serializers.frames(frames), { accept: 'application/json', ...options })));
   }
 
   /** The annotated PNG of a single-result request (two frames). */

@@ -1,3 +1,4 @@
+import { SAGEMAKER_NAME } from '@vad/contracts';
 import { ValidationError } from './errors';
 
 /**
@@ -19,13 +20,14 @@ export const PING_TIMEOUT_MS = 2_000;
 export const DEFAULT_STARTUP_HEALTH_CHECK_SECONDS = 480;
 export const DEFAULT_VARIANT_NAME = 'AllTraffic';
 
-const NAME = /^[a-zA-Z0-9](-*[a-zA-Z0-9])*$/;
-const SESSION = /^(NEW_SESSION)$|^[a-zA-Z0-9](-*[a-zA-Z0-9])*$/;
+// The name rule is the contracts' (one regex for the deploy config, the names and both targets);
+// a session id follows the same rule, or is the literal NEW_SESSION.
+const SESSION = new RegExp(`^(NEW_SESSION)$|${SAGEMAKER_NAME.source}`);
 
 /** Model, endpoint config and endpoint names: ≤ 63 chars of `^[a-zA-Z0-9](-*[a-zA-Z0-9])*$`. */
 export function assertResourceName(kind: string, name: string): void {
-  if (typeof name !== 'string' || name.length === 0 || name.length > 63 || !NAME.test(name)) {
-    throw new ValidationError(`${kind} name ${JSON.stringify(name)} must be 1–63 characters of letters, digits and single hyphens (^[a-zA-Z0-9](-*[a-zA-Z0-9])*$)`);
+  if (typeof name !== 'string' || name.length === 0 || name.length > 63 || !SAGEMAKER_NAME.test(name)) {
+    throw new ValidationError(`${kind} name ${JSON.stringify(name)} must be 1–63 characters of letters, digits and single hyphens (${SAGEMAKER_NAME.source})`);
   }
 }
 

@@ -16,6 +16,14 @@ export interface PollDefaults {
 /** Statuses that end a wait for InService with an error, at once (no waiting out the window). */
 const FAILED: ReadonlySet<EndpointStatus> = new Set<EndpointStatus>(['Failed', 'UpdateRollbackFailed']);
 
+/**
+ * Seconds between status polls on AWS: 15–30 s. The SDK waiters back off to an hour between
+ * polls; faster than 15 s only spends the account's Describe* rate.
+ */
+export function awsPollSeconds(requested: number): number {
+  return Math.min(30, Math.max(15, requested));
+}
+
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason ?? new Error('aborted'));

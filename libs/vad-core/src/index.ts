@@ -1,5 +1,7 @@
-// The public surface of @vad/core. Everything a service needs to load, score and fit AI-VAD
-// models; internals (graph builders, linear algebra, fitting steps) stay private.
+// The public surface of @vad/core (pinned by index.spec.ts). Everything a service needs to load,
+// score and fit AI-VAD models; internals (graph builders, linear algebra, fitting steps) stay
+// private, test helpers (ONNX graph builder, stand-in stages) are in @vad/core/testing, and the
+// CLIs' own helpers (frame folders, the golden engine) are reached only by vad-core's CLIs.
 
 // tensors and errors
 export { type DType, type DataOf, type Tensor, type Float32Tensor, type Boxes, shapeSize, tensor, float32, zeros, boxCount, emptyBoxes } from './tensor';
@@ -39,7 +41,6 @@ export { fitDensityState, type DensityState, type VelocityDensity, type KnnDensi
 export { createOnnxSession, type OnnxSession, type ExecutionProvider } from './runtime/onnx-session';
 export { describeProviders, type ProviderReport, type StageSessionOptions } from './runtime/providers';
 export { STAGE_CONTRACTS, validateStage } from './runtime/stage-contract';
-export { buildOnnxModel, type GraphSpec } from './runtime/onnx-graph';
 
 // model format
 export * from './model/safetensors';
@@ -56,7 +57,3 @@ export { loadModel, noRegionScore, FeatureExtractor, manifestStageSources, type 
 export { fitModel, parseConfig, attributesForStages, fitStageSources, type FitOptions, type FitVideo, type FitStages, type FitResult, type FitProgress } from './fit';
 export { builtinStageDefaults, trainingSetWarnings, quantile, BUILTIN_STAGE_FIT_DEFAULTS, MIN_TRAINING_REGIONS, THRESHOLD_QUANTILE } from './fit-report';
 export { smoothFrameScores } from './frame-smoothing';
-export { listFrameFiles, folderVideo, listVideoFolders } from './cli/frame-folder';
-
-// golden evaluation (the `golden` command's engine)
-export { evaluateGoldenDir, evaluateGoldenCase, formatOutcome, type CaseOutcome } from './golden/run-golden';

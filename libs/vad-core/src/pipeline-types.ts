@@ -42,6 +42,4 @@ export interface LoadOptions {
   executionProvider?: 'cpu' | 'cuda' | 'auto';
   /** Intra-op threads per ONNX session. */
   threads?: number;
-  /** Verify manifest digests on load (default true). */
-  verify?: boolean;
 }

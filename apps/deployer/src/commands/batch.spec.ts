@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isVadError } from '@vad/contracts';
-import type { AwsServices, TransformJobRequest } from '../aws/services';
+import type { AwsServices, TransformJobRequest } from '@vad/sagemaker-client';
 import { loadDeployConfig } from '../config';
 import { silentReporter } from '../progress';
 import { emptyState, StateStore } from '../state';

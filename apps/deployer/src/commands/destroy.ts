@@ -1,6 +1,7 @@
 import { DEPLOY_TAGS, type DeployConfig } from '@vad/contracts';
 import { NotFoundError, type TaggedResource } from '@vad/sagemaker-client';
 import { silentReporter, type Reporter } from '../progress';
+import { pollInterval } from '../specs';
 import type { StateStore } from '../state';
 import type { Targets } from '../targets';
 
@@ -42,7 +43,7 @@ export async function runDestroy(
     const step = reporter.step('destroy', `endpoint ${r.name}`);
     if (aws && config.target === 'aws') await aws.deregisterAutoscaling(r.name, config.aws.variant).catch(() => undefined);
     await gone(() => target.deleteEndpoint(r.name));
-    await target.waitForEndpointDeleted(r.name, { maxWaitSeconds: config.maxWaitMinutes * 60, ...(config.target === 'aws' ? { pollSeconds: Math.max(15, Math.min(30, config.pollSeconds)) } : {}) });
+    await target.waitForEndpointDeleted(r.name, { maxWaitSeconds: config.maxWaitMinutes * 60, ...(config.target === 'aws' ? { pollSeconds: pollInterval(config) } : {}) });
     step.done();
     lines.push(`deleted endpoint ${r.name}`);
   }

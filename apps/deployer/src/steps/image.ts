@@ -1,6 +1,6 @@
 import type { ImageSource } from '@vad/contracts';
 import { variantForInstanceType } from '@vad/image-builder';
-import type { ResolvedImage } from '../aws/services';
+import type { ResolvedImage } from '@vad/sagemaker-client';
 import type { DeployStep, RunContext } from './types';
 import { plannedCall } from './types';
 

@@ -1,7 +1,6 @@
 import type { DeployAction, DeployConfig, DeployStepId, PlannedCall, StepOutputs } from '@vad/contracts';
-import type { EndpointDescription, EndpointTarget } from '@vad/sagemaker-client';
+import type { AwsServices, EndpointDescription, EndpointTarget } from '@vad/sagemaker-client';
 import type { ModelArtifact } from '../artifact';
-import type { AwsServices } from '../aws/services';
 import type { ResourceNames } from '../naming';
 import type { Reporter, StepReport } from '../progress';
 import type { SmokeResult } from '../smoke';

@@ -1,4 +1,4 @@
-import { modelKey } from '../aws/services';
+import { modelKey } from '../naming';
 import type { DeployStep } from './types';
 import { plannedCall } from './types';
 

@@ -21,7 +21,7 @@ async function init(): Promise<VadModel> {
   const t0 = performance.now();
   try {
     const dir = config.modelDir ?? defaultModelDir();
-    const model = await loadModel(dir, { executionProvider: config.executionProvider, threads: config.threads, verify: true });
+    const model = await loadModel(dir, { executionProvider: config.executionProvider, threads: config.threads });
     const t1 = performance.now();
     await model.warmup();
     post({

@@ -74,20 +74,23 @@ export interface PinnedImage {
 }
 
 /**
- * Resolves `repo:tag` to its digest-pinned URI and checks the manifest type: OCI manifests are
- * refused here, before CreateModel would fail with "Unsupported manifest media type".
+ * Resolves `repo:tag` (or `repo@sha256:…`: `ref` is a tag or a digest) to its digest-pinned URI
+ * and checks the manifest type: OCI manifests are refused here, before CreateModel would fail
+ * with "Unsupported manifest media type".
  */
-export async function pinImage(ecr: ECRClient, repositoryUri: string, tag: string): Promise<PinnedImage> {
+export async function pinImage(ecr: ECRClient, repositoryUri: string, ref: string): Promise<PinnedImage> {
   const repositoryName = repositoryUri.slice(repositoryUri.indexOf('/') + 1);
+  const byDigest = ref.startsWith('sha256:');
+  const named = `${repositoryUri}${byDigest ? '@' : ':'}${ref}`;
   let o;
   try {
-    o = await ecr.send(new DescribeImagesCommand({ repositoryName, imageIds: [{ imageTag: tag }] }));
+    o = await ecr.send(new DescribeImagesCommand({ repositoryName, imageIds: [byDigest ? { imageDigest: ref } : { imageTag: ref }] }));
   } catch (e) {
-    throw mapAwsError(e, { resourceKind: 'ecr-image', resourceName: `${repositoryUri}:${tag}` });
+    throw mapAwsError(e, { resourceKind: 'ecr-image', resourceName: named });
   }
   const d = o.imageDetails?.[0];
-  if (!d?.imageDigest) throw new NotFoundError(`image ${repositoryUri}:${tag} not found`, { resourceKind: 'ecr-image', resourceName: `${repositoryUri}:${tag}` });
+  if (!d?.imageDigest) throw new NotFoundError(`image ${named} not found`, { resourceKind: 'ecr-image', resourceName: named });
   const mediaType = d.imageManifestMediaType ?? '';
-  if (mediaType !== DOCKER_V2_MANIFEST) throw new UnsupportedManifestError(`${repositoryUri}:${tag}`, mediaType || '(unknown)');
+  if (mediaType !== DOCKER_V2_MANIFEST) throw new UnsupportedManifestError(named, mediaType || '(unknown)');
   return { imageUri: `${repositoryUri}@${d.imageDigest}`, imageDigest: d.imageDigest, mediaType, sizeBytes: d.imageSizeInBytes };
 }

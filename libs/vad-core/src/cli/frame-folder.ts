@@ -1,16 +1,12 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { compareFrameNames, frameFileNames } from '@vad/contracts';
 import { VadError } from '../errors';
 import type { FitVideo } from '../fit';
 import { prepareFrame } from '../frames/clip';
 import type { PreparedFrame } from '../pipeline-types';
 
-const FRAME_EXTENSIONS = /\.(jpe?g|png|webp)$/i;
-// "Name order" with numbers compared as numbers, so frame_2 comes before frame_10 whether or
-// not the names are zero-padded.
-const nameOrder = new Intl.Collator('en', { numeric: true, sensitivity: 'variant' });
-
-/** The image files of a folder (JPEG, PNG, WebP), in name order. */
+/** The image files of a folder (JPEG, PNG, WebP), in frame order (the contracts' one rule). */
 export async function listFrameFiles(dir: string): Promise<string[]> {
   let names: string[];
   try {
@@ -18,8 +14,7 @@ export async function listFrameFiles(dir: string): Promise<string[]> {
   } catch (e) {
     throw new VadError('file_not_found', `cannot read the frame folder ${dir}: ${(e as Error).message}`);
   }
-  const frames = names.filter((n) => FRAME_EXTENSIONS.test(n)).sort(nameOrder.compare);
-  return frames.map((n) => join(dir, n));
+  return frameFileNames(names).map((n) => join(dir, n));
 }
 
 /** A folder of frames as a lazily decoded video. */
@@ -51,6 +46,6 @@ export async function listVideoFolders(dir: string): Promise<string[]> {
     throw new VadError('file_not_found', `cannot read the videos folder ${dir}: ${(e as Error).message}`);
   }
   const out: string[] = [];
-  for (const n of names.sort(nameOrder.compare)) if ((await stat(join(dir, n))).isDirectory()) out.push(join(dir, n));
+  for (const n of names.sort(compareFrameNames)) if ((await stat(join(dir, n))).isDirectory()) out.push(join(dir, n));
   return out;
 }

@@ -1,10 +1,7 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { AiVadConfig, AttributeName, Manifest } from '@vad/contracts';
 import type { DensityState } from '../density/density-state';
 import { densityFromTensors } from './density-io';
-import { sha256Bytes } from './digest';
-import { MANIFEST_FILE, verifyModelDir } from './verify-model-dir';
+import { verifyModelDir } from './verify-model-dir';
 
 /** A model directory read, verified (every digest, every consistency rule) and decoded. */
 export interface ModelFiles {
@@ -20,14 +17,13 @@ export interface ModelFiles {
 
 export async function loadModelFiles(dir: string): Promise<ModelFiles> {
   const report = await verifyModelDir(dir);
-  const manifestBytes = await readFile(join(dir, MANIFEST_FILE));
   return {
     dir,
     manifest: report.manifest,
     config: report.config,
     attributes: report.attributes,
     density: densityFromTensors(report.densityFile),
-    sha256: sha256Bytes(manifestBytes),
+    sha256: report.manifestSha256,
     warnings: report.warnings,
   };
 }

@@ -15,7 +15,7 @@ import {
 } from '@vad/contracts';
 import { parse as parseYaml } from 'yaml';
 import { VadError } from '../errors';
-import { sha256File } from './digest';
+import { sha256Bytes, sha256File } from './digest';
 import { entryToFloat32, entryToInt32, parseSafetensors, type SafetensorsEntry, type SafetensorsFile } from './safetensors';
 
 // model-format.md's file names are the contracts' (re-exported: vad-core's users import them here).
@@ -45,6 +45,8 @@ export interface ModelDirReport {
   readonly warnings: string[];
   /** The parsed density file, so a loader need not read it twice. */
   readonly densityFile: SafetensorsFile;
+  /** sha256 of manifest.json's bytes (it names every file's digest, so it identifies the model). */
+  readonly manifestSha256: string;
 }
 
 function describeZod(issues: readonly { path: readonly PropertyKey[]; message: string }[]): string {
@@ -61,23 +63,24 @@ async function listFiles(dir: string): Promise<string[]> {
   return out.sort();
 }
 
-async function readManifest(dir: string): Promise<Manifest> {
+/** manifest.json parsed, and the sha256 of its bytes (read once). */
+async function readManifest(dir: string): Promise<{ manifest: Manifest; sha256: string }> {
   const path = join(dir, MANIFEST_FILE);
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = await readFile(path, 'utf8');
+    bytes = await readFile(path);
   } catch {
     throw new VadError('model_invalid', `${dir} has no ${MANIFEST_FILE}: not a vad-serve model directory (build one with \`nx run artifacts:pack\`)`, { file: MANIFEST_FILE });
   }
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    json = JSON.parse(bytes.toString('utf8'));
   } catch (e) {
     throw new VadError('model_invalid', `${MANIFEST_FILE} is not JSON: ${(e as Error).message}`, { file: MANIFEST_FILE });
   }
   const parsed = ManifestSchema.safeParse(json);
   if (!parsed.success) throw new VadError('model_invalid', `${MANIFEST_FILE} does not follow model format v1: ${describeZod(parsed.error.issues)}`, { file: MANIFEST_FILE });
-  return parsed.data;
+  return { manifest: parsed.data, sha256: sha256Bytes(bytes) };
 }
 
 /** Parses config.yaml text with the anomalib defaults; a VadError('config_invalid') says what is wrong. */
@@ -220,7 +223,7 @@ export async function verifyModelDir(dir: string): Promise<ModelDirReport> {
   } catch {
     throw new VadError('file_not_found', `model directory ${dir} does not exist or is not a directory`, { dir });
   }
-  const manifest = await readManifest(dir);
+  const { manifest, sha256: manifestSha256 } = await readManifest(dir);
   const warnings: string[] = [];
   for (const required of [CONFIG_FILE, DENSITY_FILE]) {
     if (!(required in manifest.files)) throw new VadError('model_invalid', `${MANIFEST_FILE} does not list ${required} in files`, { file: required });
@@ -285,5 +288,6 @@ export async function verifyModelDir(dir: string): Promise<ModelDirReport> {
     },
     warnings,
     densityFile,
+    manifestSha256,
   };
 }

@@ -7,3 +7,4 @@ export * from '../model/tiny-model';
 export * from './write-frames';
 export * from './onnx-stage-recipe';
 export * from './free-port';
+export { buildOnnxModel, type GraphSpec } from '../runtime/onnx-graph';

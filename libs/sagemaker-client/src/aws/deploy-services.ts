@@ -1,31 +1,69 @@
 import { spawn } from 'node:child_process';
-import { DescribeImagesCommand } from '@aws-sdk/client-ecr';
 import { ECR_IMAGE, VadError, type Autoscale, type ImageSource } from '@vad/contracts';
-import {
-  checkInstanceQuota,
-  createAwsClients,
-  createTransformJob,
-  describeTransformJob,
-  DOCKER_V2_MANIFEST,
-  ecrLogin,
-  ensureRepository,
-  listS3Keys,
-  mapAwsError,
-  NotFoundError,
-  pinImage,
-  putTargetTracking,
-  removeTargetTracking,
-  ResourceLimitError,
-  UnsupportedManifestError,
-  uploadArtifact,
-  type AwsClients,
-} from '@vad/sagemaker-client';
+import { NotFoundError } from '../errors';
+import { putTargetTracking, removeTargetTracking } from './autoscaling';
+import { createTransformJob, describeTransformJob } from './batch';
+import { createAwsClients, type AwsClients } from './clients';
+import { ecrLogin, ensureRepository, pinImage } from './ecr';
+import { readInstanceQuota, type QuotaReading } from './quotas';
 import { buildAndPushDaemonless, dockerOnPath, wantsDaemonless } from './daemonless-image';
-import type { AwsServices, QuotaCheck, ResolvedImage, TransformJobRequest, UploadRequest } from './services';
+import { listS3Keys } from './s3-list';
+import { uploadArtifact } from './s3-upload';
 
 /**
- * AwsServices over @vad/sagemaker-client's AWS helpers (which translate SDK errors once into its
- * typed classes). Clients are shared with the AwsTarget and injectable, so tests drive them with
+ * The AWS calls a deploy makes besides the endpoint lifecycle (which goes through an
+ * EndpointTarget): artifact upload, image resolution/push, quota pre-flight, autoscaling, batch
+ * transform. One interface, so the deployer is tested with mocked SDK clients and `plan` can
+ * print the calls without making them.
+ */
+export interface UploadRequest {
+  readonly file: string;
+  readonly bucket: string;
+  readonly key: string;
+  readonly sha256: string;
+  readonly bytes: number;
+  readonly tags: Record<string, string>;
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+export interface ResolvedImage {
+  /** `<registry>/<repo>@sha256:…` — what CreateModel gets. */
+  readonly uri: string;
+  readonly digest: string;
+  readonly pushed: boolean;
+}
+
+export interface TransformJobRequest {
+  readonly jobName: string;
+  readonly modelName: string;
+  readonly inputS3Uri: string;
+  readonly outputS3Uri: string;
+  /** One type for every record (the deployer's batch-content-type.ts decides it). */
+  readonly contentType: string;
+  readonly accept: string;
+  readonly instanceType: string;
+  readonly instanceCount: number;
+  readonly tags: Record<string, string>;
+}
+
+export interface AwsServices {
+  /** Skips the upload when the object with this digest is already there (same size + sha256 metadata). */
+  uploadModel(req: UploadRequest): Promise<{ s3Uri: string; uploaded: boolean }>;
+  /** `instanceType` picks the variant a build makes (ml.g…, ml.p… → gpu; else cpu). */
+  resolveImage(source: ImageSource, opts: { tags: Record<string, string>; instanceType?: string; onNote?: (line: string) => void; onBytes?: (done: number, total: number) => void }): Promise<ResolvedImage>;
+  /** The endpoint-usage quota of the instance type, as data (a note when it cannot be read). */
+  instanceQuota(instanceType: string): Promise<QuotaReading>;
+  registerAutoscaling(endpointName: string, variant: string, a: Autoscale): Promise<{ policyArn?: string }>;
+  deregisterAutoscaling(endpointName: string, variant: string): Promise<void>;
+  /** The object keys under an s3://bucket/prefix (at most `max`): the records of a transform job. */
+  listInputKeys(s3Uri: string, max: number): Promise<{ keys: string[]; truncated: boolean }>;
+  startTransformJob(req: TransformJobRequest): Promise<{ jobArn: string }>;
+  describeTransformJob(jobName: string): Promise<{ status: string; failureReason?: string }>;
+}
+
+/**
+ * AwsServices over this lib's AWS helpers (which translate SDK errors once into its typed
+ * classes). Clients are shared with the AwsTarget and injectable, so tests drive them with
  * aws-sdk-client-mock (there is no local server for these control planes).
  */
 export type Docker = (args: string[], input?: string, onLine?: (line: string) => void) => Promise<string>;
@@ -52,19 +90,6 @@ export function createAwsServices(options: { region: string; clients?: Partial<A
   const c = createAwsClients({ region: options.region, clients: options.clients });
   const docker = options.docker ?? runDocker;
 
-  async function pinDigest(uri: string, registry: string, repositoryName: string, imageDigest: string): Promise<ResolvedImage> {
-    let out;
-    try {
-      out = await c.ecr.send(new DescribeImagesCommand({ repositoryName, imageIds: [{ imageDigest }] }));
-    } catch (e) {
-      throw mapAwsError(e, { resourceKind: 'ecr-image', resourceName: uri });
-    }
-    const d = out.imageDetails?.[0];
-    if (!d?.imageDigest) throw new NotFoundError(`image ${uri} not found`, { resourceKind: 'ecr-image', resourceName: uri });
-    if (d.imageManifestMediaType !== DOCKER_V2_MANIFEST) throw new UnsupportedManifestError(uri, d.imageManifestMediaType ?? '(unknown)');
-    return { uri: `${registry}/${repositoryName}@${d.imageDigest}`, digest: d.imageDigest, pushed: false };
-  }
-
   return {
     async uploadModel(req: UploadRequest) {
       // uploadArtifact keys by digest: <prefix>/<sha256>/model.tar.gz, i.e. modelKey(prefix, sha).
@@ -78,8 +103,8 @@ export function createAwsServices(options: { region: string; clients?: Partial<A
       if ('uri' in source) {
         const m = ECR_IMAGE.exec(source.uri)!;
         const registry = source.uri.slice(0, source.uri.indexOf('/'));
-        if (m[6]) return pinDigest(source.uri, registry, m[4]!, m[6]);
-        const p = await pinImage(c.ecr, `${registry}/${m[4]}`, m[5]!);
+        // by digest when the URI carries one, else by tag
+        const p = await pinImage(c.ecr, `${registry}/${m[4]}`, m[6] ?? m[5]!);
         return { uri: p.imageUri, digest: p.imageDigest, pushed: false };
       }
       const b = source.build;
@@ -110,15 +135,8 @@ export function createAwsServices(options: { region: string; clients?: Partial<A
       return { uri: p.imageUri, digest: p.imageDigest, pushed: true };
     },
 
-    async instanceQuota(instanceType: string): Promise<QuotaCheck> {
-      const quotaName = `${instanceType} for endpoint usage`;
-      try {
-        const q = await checkInstanceQuota(c.quotas, instanceType, 1);
-        return q.value === undefined ? { quotaName, note: 'quota not listed for this account/region' } : { quotaName, value: q.value };
-      } catch (e) {
-        if (e instanceof ResourceLimitError) return { quotaName, value: e.quotaValue ?? 0 };
-        return { quotaName, note: `Service Quotas not readable: ${(e as Error).message.split('\n')[0]}` };
-      }
+    instanceQuota(instanceType: string): Promise<QuotaReading> {
+      return readInstanceQuota(c.quotas, instanceType);
     },
 
     async registerAutoscaling(endpointName: string, variant: string, a: Autoscale) {

@@ -4,8 +4,8 @@ import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { ECRClient } from '@aws-sdk/client-ecr';
 import { buildAndPushImage, variantForInstanceType, type RegistryAuth } from '@vad/image-builder';
-import { ecrLogin, ensureRepository, pinImage } from '@vad/sagemaker-client';
-import type { ResolvedImage } from './services';
+import { ecrLogin, ensureRepository, pinImage } from './ecr';
+import type { ResolvedImage } from './deploy-services';
 
 /**
  * `--build-image` without a Docker engine (SageMaker Studio, most CI runners): the image is

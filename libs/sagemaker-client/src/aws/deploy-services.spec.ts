@@ -2,7 +2,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { CreateRepositoryCommand, DescribeImagesCommand, ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
 import { CreateTransformJobCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { ListServiceQuotasCommand, ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
-import { createAwsServices } from './sdk-services';
+import { createAwsServices } from './deploy-services';
 
 /** The image/quota/batch calls against aws-sdk-client-mock'ed clients (no local server for them), docker faked. */
 const ecr = mockClient(ECRClient);
