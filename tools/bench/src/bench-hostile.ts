@@ -52,7 +52,7 @@ async function main(): Promise<void> {
       const o = r.outcomes[0]!;
       console.log(`  ${c.row.padEnd(48)} ${o.codes.join('/').padEnd(28)} ${String(Math.round(o.ms)).padStart(6)} ms  ${r.maxRssMB.toFixed(0).padStart(4)} MB RSS  left: ${o.leftovers.length ? o.leftovers.join(',') : 'nothing'}`);
     }
-    console.log('\nissue 12 table rows, through the CLI (exit code, wall s incl. ~1 s TypeScript start-up, peak RSS):');
+    console.log('\nissue 12 table rows, through the CLI (exit code, wall s including Node + TypeScript start-up, peak RSS):');
     const scratch = join(work, 'cli-tmp');
     await mkdir(scratch);
     // The same CLI doing nothing: what of each wall time below is Node + TypeScript start-up.
