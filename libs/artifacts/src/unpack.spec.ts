@@ -68,6 +68,14 @@ describe('unpackModel refuses unsafe archives', () => {
   it('an oversized manifest', () => expectRefused(tarGz([file('manifest.json', ' '.repeat(1024 * 1024 + 1))]), /more than the 1048576 a manifest.json needs/));
   it('an archive cut short inside a member', () => expectRefused(tarGz([{ path: 'density.safetensors', type: 'file', size: 100_000, data: Buffer.alloc(1000) }], Buffer.alloc(0)), /truncated|cut short|end-of-archive/));
   it('an archive without its end-of-archive marker', () => expectRefused(tarGz([file('config.yaml')], Buffer.alloc(0)), /no end-of-archive marker/));
+  it('a member that would eat into the free-disk reserve (disk_full, before it is written)', async () => {
+    const path = join(root, 'model.tar.gz');
+    await writeFile(path, tarGz([file('config.yaml', 'x'.repeat(4096))]));
+    const e = await unpackModel(path, join(root, 'target', 'model'), { limits: { reserveBytes: Number.MAX_SAFE_INTEGER } }).catch((err: unknown) => err);
+    expect((e as VadError).code).toBe('disk_full');
+    expect((e as VadError).message).toMatch(/"config.yaml" \(4096 bytes\) does not fit/);
+    expect(await readdir(join(root, 'target'))).toEqual([]);
+  });
   it('a file that is not gzip', async () => {
     const path = join(root, 'plain.tar.gz');
     await writeFile(path, 'hello, not gzip');

@@ -52,9 +52,12 @@ async function main(): Promise<void> {
       const o = r.outcomes[0]!;
       console.log(`  ${c.row.padEnd(48)} ${o.codes.join('/').padEnd(28)} ${String(Math.round(o.ms)).padStart(6)} ms  ${r.maxRssMB.toFixed(0).padStart(4)} MB RSS  left: ${o.leftovers.length ? o.leftovers.join(',') : 'nothing'}`);
     }
-    console.log('\nissue 12 table rows, through the CLI (exit code, wall s incl. ~1 s TypeScript start-up, peak RSS):');
+    console.log('\nissue 12 table rows, through the CLI (exit code, wall s including Node + TypeScript start-up, peak RSS):');
     const scratch = join(work, 'cli-tmp');
     await mkdir(scratch);
+    // The same CLI doing nothing: what of each wall time below is Node + TypeScript start-up.
+    const idle = cli(['--help'], scratch);
+    console.log(`  (start-up alone, \`artifacts --help\`: ${idle.s.toFixed(2)} s, ${idle.rssMB.toFixed(0)} MB)`);
     for (const c of cases.filter((x) => x.row !== undefined && (x.kind === 'archive' || x.kind === 'ckpt'))) {
       const runs: [string, string[]][] =
         c.kind === 'archive'
@@ -63,7 +66,7 @@ async function main(): Promise<void> {
               ['verify', ['verify', '--from', c.file]],
               ['inspect', ['inspect', '--from', c.file]],
             ]
-          : [['import', ['import', '--from', c.file.replace(/\.ckpt$/, '.ckpt'), '--out', join(work, 'cli-out', 'model')]]];
+          : [['import', ['import', '--from', c.file, '--out', join(work, 'cli-out', 'model')]]];
       for (const [what, args] of runs) {
         const r = cli(args, scratch);
         const left = [...(await leftovers(scratch)), ...(await leftovers(join(work, 'cli-out')).catch(() => [] as string[]))];

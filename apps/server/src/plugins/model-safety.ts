@@ -35,9 +35,15 @@ export function modelSafety(modelDir: string | undefined, onRefused: (message: s
     : Promise.resolve(true);
   return {
     whenSafe(start) {
-      void checked.then((ok) => {
-        if (ok) start();
-      });
+      void checked
+        .then(async (ok) => {
+          if (ok) await start();
+        })
+        .catch((e: unknown) => {
+          const reason = `the inference workers did not start: ${e instanceof Error ? e.message : String(e)}`;
+          state = { kind: 'refused', reason };
+          onRefused(reason);
+        });
     },
     wrap(inner) {
       const readiness = (): Readiness => {

@@ -29,6 +29,9 @@ describe('checkModelDirSafety', () => {
   it('passes a model folder as writeModelDir makes it', async () => {
     await expect(checkModelDirSafety(dir)).resolves.toBeUndefined();
   });
+  it('leaves a missing folder to the loader', async () => {
+    await expect(checkModelDirSafety(join(root, 'none'))).resolves.toBeUndefined();
+  });
   it('refuses a symbolic link', async () => {
     await symlink('/etc/passwd', join(dir, 'onnx', 'evil'));
     await refused(/"onnx\/evil" is a symbolic link \(to "\/etc\/passwd"\)/);

@@ -1,4 +1,4 @@
-import { lstat, open, opendir, readFile, readlink } from 'node:fs/promises';
+import { lstat, open, opendir, readFile, readlink, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { MANIFEST_FILE, VadError } from '@vad/core';
 import { unpackLimits, type UnpackLimits } from './limits';
@@ -45,6 +45,8 @@ async function startsLikePickle(path: string): Promise<boolean> {
 }
 
 export async function checkModelDirSafety(dir: string, overrides: Partial<UnpackLimits> = {}): Promise<void> {
+  // A missing folder is the loader's to report (file_not_found / model_invalid), not a hostile one.
+  if (!(await stat(dir).catch(() => undefined))?.isDirectory()) return;
   const limits = unpackLimits(overrides);
   const guard = new TarGuard(limits, { member: `${dir}: file`, refusing: 'refusing to load the model' });
   const listed = await listing(dir);

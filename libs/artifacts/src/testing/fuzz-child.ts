@@ -10,7 +10,7 @@ const ROOT = resolve(__dirname, '../../../..');
 export async function runInChild(cases: readonly FuzzCase[], workDir: string, tag: string, timeoutMs = 120_000): Promise<{ outcomes: FuzzOutcome[]; maxRssMB: number }> {
   const list = join(workDir, `${tag}.cases.json`);
   await writeFile(list, JSON.stringify(cases));
-  const child = spawn(process.execPath, ['-r', join(ROOT, 'tools/ts-register.js'), join(ROOT, 'libs/artifacts/src/testing/fuzz-runner.ts'), list], {
+  const child = spawn(process.execPath, ['--expose-gc', '-r', join(ROOT, 'tools/ts-register.js'), join(ROOT, 'libs/artifacts/src/testing/fuzz-runner.ts'), list], {
     cwd: ROOT,
     // Its own TMPDIR: inspect's scratch folders are checked for exactly.
     env: { ...process.env, TMPDIR: workDir },
