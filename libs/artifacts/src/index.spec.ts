@@ -4,12 +4,14 @@ import * as api from './index';
 // change for every project that imports it (add the name here on purpose, or keep it private).
 it('exports exactly the public surface', () => {
   expect(Object.keys(api).sort()).toEqual([
-    'AI_VAD_MODEL_KEYS', 'ByteReader', 'DEFAULT_UNPACK_LIMITS', 'STORED_ITEMSIZE', 'TAR_BLOCK', 'TORCH_STORAGES',
-    'TarGuard', 'configFromAnomalibYaml', 'decodeStored', 'detectAnomalibLayout', 'droppedForMissingNetwork',
-    'extractArchive', 'fortranToC', 'importAnomalibFiles', 'importCheckpoint', 'importTutorialFiles', 'inspectModel',
-    'isGlobal', 'isPyArray', 'modelConfigFromHyperParameters', 'normaliseMemberPath', 'packModelDir', 'planStages',
-    'pyArray', 'readJoblib', 'readLegacyStorage', 'readPickle', 'readTorchZip', 'readZipDirectory', 'readZipEntry',
-    'renderInspectReport', 'storageFrom', 'storageTypeOf', 'stridedGather', 'summarise', 'tarEnd', 'tarHeader',
-    'tarPadding', 'tensorsOf', 'toFloat32', 'torchGlobals', 'tuple', 'unpackModel', 'unpickle', 'validateMapped'
+    'AI_VAD_MODEL_KEYS', 'ByteReader', 'MAX_TEXT_MEMBER_BYTES', 'PickleBudget', 'STORED_ITEMSIZE', 'TAR_BLOCK',
+    'TORCH_STORAGES', 'TarGuard', 'checkModelDirSafety', 'configFromAnomalibYaml', 'decodeStored',
+    'detectAnomalibLayout', 'droppedForMissingNetwork', 'extractArchive', 'forgetTempDir', 'fortranToC',
+    'importAnomalibFiles', 'importCheckpoint', 'importTutorialFiles', 'inspectModel', 'isGlobal', 'isPyArray',
+    'makeTempDir', 'modelConfigFromHyperParameters', 'normaliseMemberPath', 'packModelDir', 'pickleLimits',
+    'planStages', 'pyArray', 'readJoblib', 'readLegacyStorage', 'readPickle', 'readTorchZip', 'readZipDirectory',
+    'readZipEntry', 'removeTempDir', 'renderInspectReport', 'storageFrom', 'storageTypeOf', 'stridedGather',
+    'summarise', 'sweepStale', 'tarEnd', 'tarHeader', 'tarPadding', 'tensorsOf', 'toFloat32', 'torchGlobals', 'tuple',
+    'unpackLimits', 'unpackModel', 'unpickle', 'validateMapped',
   ]);
 });

@@ -80,7 +80,7 @@ async function scoreFolder(modelDir: string, framesDir: string, opts: { provider
 }
 
 async function run(argv: string[]): Promise<void> {
-  const program = new Command('vad-core').description('AI-VAD in TypeScript: fit and score video anomaly detection models').showHelpAfterError();
+  const program = new Command('vad-core').description('AI-VAD in TypeScript: fit and score video anomaly detection models').exitOverride().showHelpAfterError();
 
   program
     .command('fit')
