@@ -57,7 +57,7 @@ describe('process', () => {
     expect(params.MaxConcurrentTransforms * params.MaxPayloadInMB).toBeLessThanOrEqual(100);
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
     expect(metrics).toMatch(/^vad_model_ready 1$/m);
-    expect(await waitForLog(server, /model ready/)).toMatch(/model ready: .*; VAD_EXECUTION_PROVIDER=auto: regions=none flow=builtin pose=none appearance=none \(no ONNX stage: everything runs on the CPU\)/);
+    expect(await waitForLog(server, /model ready/)).toMatch(/model ready: .*; VAD_EXECUTION_PROVIDER=auto: regions=builtin flow=builtin pose=none appearance=none \(no ONNX stage: everything runs on the CPU\)/);
   });
 });
 
