@@ -26,10 +26,18 @@ export const MotionRegionParamsSchema = z.strictObject({
   binaryThreshold: z.number().min(0).max(255).default(18),
   closeRadius: z.number().int().min(0).max(32).default(4),
   minPixels: z.number().int().min(1).max(10_000).default(6),
+  /**
+   * What the velocity attribute averages the flow over: `box`, anomalib's whole box (what models
+   * fitted before this param existed were fitted with, hence the schema default), or
+   * `moving-pixels`, the difference-mask pixels inside the box (movingVelocityFeatures), which new
+   * fits record. A bank is valid only with the one it was fitted with.
+   */
+  velocityFrom: z.enum(['box', 'moving-pixels']).default('box'),
 });
 export type MotionRegionParams = z.infer<typeof MotionRegionParamsSchema>;
 
-export const DEFAULT_MOTION_REGION_PARAMS: MotionRegionParams = Object.freeze(MotionRegionParamsSchema.parse({}));
+/** What new fits use (and record): the schema's defaults, velocity from the moving pixels. */
+export const DEFAULT_MOTION_REGION_PARAMS: MotionRegionParams = Object.freeze({ ...MotionRegionParamsSchema.parse({}), velocityFrom: 'moving-pixels' as const });
 
 export function parseMotionRegionParams(params: unknown): MotionRegionParams {
   const r = MotionRegionParamsSchema.safeParse(params ?? {});
@@ -41,6 +49,8 @@ export interface MotionRegions {
   readonly regions: Regions;
   /** Difference pixels inside the proposed regions (noise components excluded): 0 means nothing moved. */
   readonly motionPixels: number;
+  /** The frame-difference mask [H·W] the regions were made of (1 = moved). */
+  readonly mask: Uint8Array;
 }
 
 /** Square dilation by `r` as two separable running-count passes: O(H·W) whatever the radius. */
@@ -94,7 +104,7 @@ export function motionRegions(first: Float32Tensor, last: Float32Tensor, params:
     boxes.push(x1, y1, x2, y2);
   }
   const count = boxes.length / 4;
-  if (count === 0) return { regions: emptyRegions(), motionPixels };
+  if (count === 0) return { regions: emptyRegions(), motionPixels, mask };
   return {
     regions: {
       count,
@@ -104,6 +114,7 @@ export function motionRegions(first: Float32Tensor, last: Float32Tensor, params:
       source: new Uint8Array(count).fill(REGION_SOURCE.foreground),
     },
     motionPixels,
+    mask,
   };
 }
 
