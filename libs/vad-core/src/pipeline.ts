@@ -189,7 +189,7 @@ export class FeatureExtractor {
       // The built-in stage replaces the detector and anomalib's foreground step (it is a better
       // foreground step); anomalib's size and overlap filters still apply.
       const found = motionRegions(first, last, this.stages.motion);
-      const movingMask = this.stages.motion.velocityFrom === 'moving-pixels' ? found.mask : undefined;
+      const movingMask = this.stages.motion.velocityFrom === 'moving-pixels-p90' ? found.mask : undefined;
       return { regions: postprocess(found.regions), motionPixels: found.motionPixels, ...(movingMask ? { movingMask } : {}) };
     }
     const detections = this.stages.detector ? await this.stages.detector.run(last) : NO_DETECTIONS;

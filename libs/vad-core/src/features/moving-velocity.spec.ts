@@ -32,6 +32,20 @@ describe('velocity over the moving pixels (built-in stages)', () => {
     expect(velocityFeatures(flow, loose, 1).data[0]).toBeLessThan(0.5);
   });
 
+  it('takes the 90th percentile of the moving pixels: the leading edge, not its mean with the still-looking trailing edge', () => {
+    // Left half of the mover at speed 5, right half at 1 (as a trailing edge reads).
+    const data = flowOn(inSquare).data;
+    for (let y = 10; y < 14; y++)
+      for (let x = 12; x < 14; x++) {
+        data[y * W + x] = 0.6;
+        data[H * W + y * W + x] = -0.8;
+      }
+    const f = movingVelocityFeatures(float32(data, [2, H, W]), float32(new Float32Array([10, 10, 13, 13]), [1, 4]), mask, 1);
+    expect(f.data[0]).toBeCloseTo(5, 5);
+    const halfSlow = movingVelocityFeatures(float32(data, [2, H, W]), float32(new Float32Array([12, 10, 13, 13]), [1, 4]), mask, 1);
+    expect(halfSlow.data[0]).toBeCloseTo(1, 5);
+  });
+
   it('bins by direction as anomalib does (θ = atan2(u, v)), empty bins 0', () => {
     const flow = flowOn(inSquare);
     const f = movingVelocityFeatures(flow, float32(new Float32Array([0, 0, 39, 29]), [1, 4]), mask, 4);

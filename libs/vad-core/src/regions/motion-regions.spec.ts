@@ -66,8 +66,8 @@ describe('built-in motion regions', () => {
     // A manifest written before velocityFrom existed was fitted on whole-box velocity: it keeps it.
     expect(parseMotionRegionParams({})).toEqual({ ...DEFAULT_MOTION_REGION_PARAMS, velocityFrom: 'box' });
     expect(parseMotionRegionParams(DEFAULT_MOTION_REGION_PARAMS)).toEqual(DEFAULT_MOTION_REGION_PARAMS);
-    expect(DEFAULT_MOTION_REGION_PARAMS.velocityFrom).toBe('moving-pixels');
-    expect(() => parseMotionRegionParams({ velocityFrom: 'box-p90' })).toThrow(/velocityFrom/);
+    expect(DEFAULT_MOTION_REGION_PARAMS.velocityFrom).toBe('moving-pixels-p90');
+    expect(() => parseMotionRegionParams({ velocityFrom: 'moving-pixels-mean' })).toThrow(/velocityFrom/);
     expect(() => parseMotionRegionParams({ kernelSize: 4 })).toThrow(VadError);
     expect(() => parseMotionRegionParams({ radius: 3 })).toThrow(/radius/);
   });

@@ -29,15 +29,16 @@ export const MotionRegionParamsSchema = z.strictObject({
   /**
    * What the velocity attribute averages the flow over: `box`, anomalib's whole box (what models
    * fitted before this param existed were fitted with, hence the schema default), or
-   * `moving-pixels`, the difference-mask pixels inside the box (movingVelocityFeatures), which new
+   * `moving-pixels-p90`, a high percentile over the difference-mask pixels inside the box
+   * (movingVelocityFeatures), which new
    * fits record. A bank is valid only with the one it was fitted with.
    */
-  velocityFrom: z.enum(['box', 'moving-pixels']).default('box'),
+  velocityFrom: z.enum(['box', 'moving-pixels-p90']).default('box'),
 });
 export type MotionRegionParams = z.infer<typeof MotionRegionParamsSchema>;
 
 /** What new fits use (and record): the schema's defaults, velocity from the moving pixels. */
-export const DEFAULT_MOTION_REGION_PARAMS: MotionRegionParams = Object.freeze({ ...MotionRegionParamsSchema.parse({}), velocityFrom: 'moving-pixels' as const });
+export const DEFAULT_MOTION_REGION_PARAMS: MotionRegionParams = Object.freeze({ ...MotionRegionParamsSchema.parse({}), velocityFrom: 'moving-pixels-p90' as const });
 
 export function parseMotionRegionParams(params: unknown): MotionRegionParams {
   const r = MotionRegionParamsSchema.safeParse(params ?? {});
