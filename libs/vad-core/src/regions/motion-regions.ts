@@ -67,14 +67,19 @@ export function dilateSquare(mask: Uint8Array, h: number, w: number, r: number):
       if (out >= 0 && out < w && x - last <= 2 * r) rows[o + out] = 1;
     }
   }
+  // The vertical pass keeps one "latest set row" per column and walks the rows in memory order: the
+  // column-by-column walk it replaces strode a full row per read and cost as much as the blur.
   const out = new Uint8Array(h * w);
-  for (let x = 0; x < w; x++) {
-    let last = -Infinity;
-    for (let y = 0; y < h + r; y++) {
-      if (y < h && rows[y * w + x]) last = y;
-      const o = y - r;
-      if (o >= 0 && o < h && y - last <= 2 * r) out[o * w + x] = 1;
+  const lastRow = new Float64Array(w).fill(-Infinity);
+  for (let y = 0; y < h + r; y++) {
+    if (y < h) {
+      const o = y * w;
+      for (let x = 0; x < w; x++) if (rows[o + x]) lastRow[x] = y;
     }
+    const oy = y - r;
+    if (oy < 0 || oy >= h) continue;
+    const o = oy * w;
+    for (let x = 0; x < w; x++) if (y - lastRow[x]! <= 2 * r) out[o + x] = 1;
   }
   return out;
 }
