@@ -5,7 +5,7 @@ import { type DensityState, type TrainingFeatures, fitDensityState } from './den
 import { THRESHOLD_QUANTILE, quantile, trainingSetWarnings } from './fit-report';
 import { VadError } from './errors';
 import { BUILTIN_FLOW_NAME, parseBuiltinFlowParams } from './flow/builtin-flow';
-import { BUILTIN_REGIONS_NAME, parseMotionRegionParams } from './regions/motion-regions';
+import { BUILTIN_REGIONS_NAME, DEFAULT_MOTION_REGION_PARAMS, parseMotionRegionParams } from './regions/motion-regions';
 import { densityToTensors } from './model/density-io';
 import type { ModelDirReport } from './model/verify-model-dir';
 import { assertWritableTarget, writeModelDir } from './model/write-model-dir';
@@ -34,7 +34,8 @@ export interface FitStages {
   appearance?: string | Uint8Array;
   builtinFlowParams?: Record<string, unknown>;
   /**
-   * Absent `regions`: the built-in region proposals (BUILTIN_REGIONS_NAME) with these params, or,
+   * Absent `regions`: the built-in region proposals (BUILTIN_REGIONS_NAME) with these params over
+   * DEFAULT_MOTION_REGION_PARAMS (so a partial set still gets the current velocity variant), or,
    * when this is false/absent, anomalib's foreground step alone (stages.regions null).
    */
   builtinRegions?: Record<string, unknown> | false;
@@ -134,7 +135,7 @@ export function fitStageSources(stages: FitStages = {}): StageSources {
   const onnx = (m: string | Uint8Array | undefined): StageSource => (m === undefined ? null : { kind: 'onnx', model: m });
   return {
     regions:
-      stages.regions !== undefined || !stages.builtinRegions ? onnx(stages.regions) : { kind: 'builtin', name: BUILTIN_REGIONS_NAME, params: parseMotionRegionParams(stages.builtinRegions) },
+      stages.regions !== undefined || !stages.builtinRegions ? onnx(stages.regions) : { kind: 'builtin', name: BUILTIN_REGIONS_NAME, params: parseMotionRegionParams({ ...DEFAULT_MOTION_REGION_PARAMS, ...stages.builtinRegions }) },
     flow: stages.flow !== undefined ? onnx(stages.flow) : // The manifest records every parameter (defaults filled in), so a later change of defaults
         // can never pair this bank with another flow.
         { kind: 'builtin', name: BUILTIN_FLOW_NAME, params: { ...parseBuiltinFlowParams(stages.builtinFlowParams ?? {}) } },

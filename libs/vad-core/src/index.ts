@@ -24,6 +24,7 @@ export { loadBuiltinFlow, loadBuiltinFlowForStage, builtinFlowStage, parseBuilti
 // ③ features
 export { roiAlign, type RoiAlignOptions } from './features/roi-align';
 export { velocityFeatures, velocityBinEdges, VELOCITY_ROI_SIZE } from './features/velocity';
+export { movingVelocityFeatures, MOVING_VELOCITY_QUANTILE } from './features/moving-velocity';
 export { poseFeatures, POSE_FEATURE_DIM, POSE_KEYPOINTS } from './features/pose';
 export { createPoseModel, type PoseModel } from './features/pose-model';
 export { createAppearanceModel, type AppearanceModel } from './features/appearance';

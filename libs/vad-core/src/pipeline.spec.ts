@@ -147,7 +147,7 @@ describe('the built-in regions stage', () => {
   };
 
   it('is recorded in the manifest with every param, and scores: 0 when nothing moved, 1 per attribute for motion without a region', async () => {
-    expect(manifestOf(dir).stages.regions).toEqual({ kind: 'builtin', name: 'motion-components-v1', params: { kernelSize: 3, binaryThreshold: 18, closeRadius: 3, minPixels: 6 } });
+    expect(manifestOf(dir).stages.regions).toEqual({ kind: 'builtin', name: 'motion-components-v1', params: { kernelSize: 3, binaryThreshold: 18, closeRadius: 3, minPixels: 6, velocityFrom: 'moving-pixels-p90' } });
     const model = await loadModel(dir);
     try {
       expect(model.providers.regions).toBe('builtin');
@@ -175,5 +175,12 @@ describe('the built-in regions stage', () => {
     const e = await rejection(loadModel(other));
     expect(e.code).toBe('model_invalid');
     expect(e.message).toMatch(/stages\.regions is the built-in "motion-components-v0".*fitted on other regions/);
+    // A velocity variant this build does not have is refused too, not read as another.
+    manifest.stages.regions.name = 'motion-components-v1';
+    manifest.stages.regions.params.velocityFrom = 'moving-pixels-p75';
+    writeFileSync(join(other, 'manifest.json'), JSON.stringify(manifest));
+    const v = await rejection(loadModel(other));
+    expect(v.code).toBe('model_invalid');
+    expect(v.message).toMatch(/velocityFrom/);
   });
 });

@@ -6,6 +6,7 @@ import { type AppearanceModel, createAppearanceModel } from './features/appearan
 import { type PoseModel, createPoseModel } from './features/pose-model';
 import { poseFeatures } from './features/pose';
 import { velocityFeatures } from './features/velocity';
+import { movingVelocityFeatures } from './features/moving-velocity';
 import { BUILTIN_FLOW_NAME, loadBuiltinFlow } from './flow/builtin-flow';
 import { createOnnxFlow } from './flow/onnx-flow';
 import { assertSameSize } from './frames/clip';
@@ -181,14 +182,15 @@ export class FeatureExtractor {
   }
 
   /** Stage 1 on `last`: detector boxes, then foreground boxes appended, then anomalib's filters. */
-  private async regions(first: Float32Tensor, last: Float32Tensor): Promise<{ regions: Regions; motionPixels?: number }> {
+  private async regions(first: Float32Tensor, last: Float32Tensor): Promise<{ regions: Regions; motionPixels?: number; movingMask?: Uint8Array }> {
     const m = this.config.model;
     const postprocess = (r: Regions) => selectRegions(r, postprocessRegions(r.boxes, r.labels, { personsOnly: m.persons_only, minBboxArea: m.min_bbox_area, maxBboxOverlap: m.max_bbox_overlap }));
     if (this.stages.motion) {
       // The built-in stage replaces the detector and anomalib's foreground step (it is a better
       // foreground step); anomalib's size and overlap filters still apply.
       const found = motionRegions(first, last, this.stages.motion);
-      return { regions: postprocess(found.regions), motionPixels: found.motionPixels };
+      const movingMask = this.stages.motion.velocityFrom === 'moving-pixels-p90' ? found.mask : undefined;
+      return { regions: postprocess(found.regions), motionPixels: found.motionPixels, ...(movingMask ? { movingMask } : {}) };
     }
     const detections = this.stages.detector ? await this.stages.detector.run(last) : NO_DETECTIONS;
     let regions = regionsFromDetections(detections);
@@ -205,7 +207,7 @@ export class FeatureExtractor {
     assertSameSize([first, last]);
     const timingsMs: Record<string, number> = {};
     let t = process.hrtime.bigint();
-    const { regions, motionPixels } = await this.regions(first.image, last.image);
+    const { regions, motionPixels, movingMask } = await this.regions(first.image, last.image);
     timingsMs['regions'] = elapsed(t);
     const count = regions.count;
     const boxes: Boxes = tensor('float32', regions.boxes, [count, 4]);
@@ -216,7 +218,8 @@ export class FeatureExtractor {
       const flow = await this.stages.flow.compute(first.image, last.image);
       timingsMs['flow'] = elapsed(t);
       t = process.hrtime.bigint();
-      features.velocity = velocityFeatures(flow, boxes, this.config.model.n_velocity_bins);
+      const bins = this.config.model.n_velocity_bins;
+      features.velocity = movingMask ? movingVelocityFeatures(flow, boxes, movingMask, bins) : velocityFeatures(flow, boxes, bins);
       timingsMs['features'] = elapsed(t);
     }
     t = process.hrtime.bigint();

@@ -192,7 +192,8 @@ class FarnebackFlow implements BuiltinFlow {
     shrinkToGrey(last.data, s.shrink, s.next.data);
     const p = this.params;
     this.cv.calcOpticalFlowFarneback(s.prev, s.next, s.flow, p.pyrScale, p.levels, p.winSize, p.iterations, p.polyN, p.polySigma, this.flags);
-    const out = new Float32Array(2 * height * width);
+    // growToPlanar writes every element, so the zero-fill `new Float32Array` does is skipped.
+    const out = new Float32Array(Buffer.allocUnsafeSlow(8 * height * width).buffer, 0, 2 * height * width);
     growToPlanar(s.flow.data32F, s.grow, out);
     return tensor('float32', out, [2, height, width]);
   }
@@ -319,6 +320,8 @@ export interface GrowPlan {
   /** Displacements grow with the grid: u × W/w, v × H/h. */
   readonly scaleU: number;
   readonly scaleV: number;
+  /** Two source rows interpolated along x (growToPlanar's scratch; one plan per flow instance). */
+  readonly rowCache: { readonly source: Int32Array; readonly u: Float64Array[]; readonly v: Float64Array[] };
 }
 
 export function growPlan(inHeight: number, inWidth: number, height: number, width: number): GrowPlan {
@@ -337,7 +340,8 @@ export function growPlan(inHeight: number, inWidth: number, height: number, widt
   };
   const xs = axis(inWidth, width);
   const ys = axis(inHeight, height);
-  return { inHeight, inWidth, height, width, x0: xs.i0, x1: xs.i1, fx: xs.f, y0: ys.i0, y1: ys.i1, fy: ys.f, scaleU: width / inWidth, scaleV: height / inHeight };
+  const rowCache = { source: new Int32Array(2), u: [new Float64Array(width), new Float64Array(width)], v: [new Float64Array(width), new Float64Array(width)] };
+  return { inHeight, inWidth, height, width, x0: xs.i0, x1: xs.i1, fx: xs.f, y0: ys.i0, y1: ys.i1, fy: ys.f, scaleU: width / inWidth, scaleV: height / inHeight, rowCache };
 }
 
 /** Interleaved (u, v) flow on the shrunk grid → planar [2, H, W] at frame size, vectors rescaled. */
@@ -351,21 +355,39 @@ export function growToPlanar(flow: Float32Array, plan: GrowPlan, out: Float32Arr
     }
     return;
   }
+  // Each source row is interpolated along x once (in float64, the same values the per-pixel form
+  // computed) and kept while output rows still read it: upsampling by 2 reads every row pair twice.
+  const rows = plan.rowCache;
+  const widen = (sy: number, slot: number): void => {
+    if (rows.source[slot] === sy) return;
+    rows.source[slot] = sy;
+    const r = 2 * sy * inWidth;
+    const u = rows.u[slot]!;
+    const v = rows.v[slot]!;
+    for (let x = 0; x < width; x++) {
+      const a = r + 2 * x0[x]!;
+      const b = r + 2 * x1[x]!;
+      const wx = fx[x]!;
+      u[x] = flow[a]! + wx * (flow[b]! - flow[a]!);
+      v[x] = flow[a + 1]! + wx * (flow[b + 1]! - flow[a + 1]!);
+    }
+  };
+  rows.source.fill(-1); // a new flow: nothing cached is valid
   for (let y = 0; y < height; y++) {
-    const r0 = 2 * y0[y]! * inWidth;
-    const r1 = 2 * y1[y]! * inWidth;
+    const s0 = y0[y]!;
+    const s1 = y1[y]!;
+    // Slot = source row parity, so consecutive source rows never evict each other.
+    widen(s0, s0 & 1);
+    widen(s1, s1 & 1);
+    const u0 = rows.u[s0 & 1]!;
+    const v0 = rows.v[s0 & 1]!;
+    const u1 = rows.u[s1 & 1]!;
+    const v1 = rows.v[s1 & 1]!;
     const wy = fy[y]!;
     const o = y * width;
     for (let x = 0; x < width; x++) {
-      const a = 2 * x0[x]!;
-      const b = 2 * x1[x]!;
-      const wx = fx[x]!;
-      const u0 = flow[r0 + a]! + wx * (flow[r0 + b]! - flow[r0 + a]!);
-      const u1 = flow[r1 + a]! + wx * (flow[r1 + b]! - flow[r1 + a]!);
-      const v0 = flow[r0 + a + 1]! + wx * (flow[r0 + b + 1]! - flow[r0 + a + 1]!);
-      const v1 = flow[r1 + a + 1]! + wx * (flow[r1 + b + 1]! - flow[r1 + a + 1]!);
-      out[o + x] = (u0 + wy * (u1 - u0)) * scaleU;
-      out[plane + o + x] = (v0 + wy * (v1 - v0)) * scaleV;
+      out[o + x] = (u0[x]! + wy * (u1[x]! - u0[x]!)) * scaleU;
+      out[plane + o + x] = (v0[x]! + wy * (v1[x]! - v0[x]!)) * scaleV;
     }
   }
 }

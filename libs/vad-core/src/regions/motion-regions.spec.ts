@@ -43,13 +43,13 @@ describe('built-in motion regions', () => {
     const farMoved = tensor('float32', b.data.map((v, i) => (i % W >= 62 && i % W < 68 && Math.floor(i / W) % H >= 10 && Math.floor(i / W) % H < 30 ? 0.9 : v)), [3, H, W]);
     expect(motionRegions(far, farMoved, DEFAULT_MOTION_REGION_PARAMS).regions.count).toBe(2);
     const still = motionRegions(a, a, DEFAULT_MOTION_REGION_PARAMS);
-    expect(still).toEqual({ regions: expect.objectContaining({ count: 0 }), motionPixels: 0 });
+    expect(still).toMatchObject({ regions: { count: 0 }, motionPixels: 0 });
   });
 
   it('drops components smaller than minPixels as noise', () => {
     const a = barFrame(30, 2, 10, 12);
     const b = barFrame(31, 2, 10, 12);
-    expect(motionRegions(a, b, { ...DEFAULT_MOTION_REGION_PARAMS, minPixels: 1000 })).toEqual({ regions: expect.objectContaining({ count: 0 }), motionPixels: 0 });
+    expect(motionRegions(a, b, { ...DEFAULT_MOTION_REGION_PARAMS, minPixels: 1000 })).toMatchObject({ regions: { count: 0 }, motionPixels: 0 });
     expect(motionRegions(a, b, { ...DEFAULT_MOTION_REGION_PARAMS, minPixels: 1 }).regions.count).toBe(1);
   });
 
@@ -63,7 +63,11 @@ describe('built-in motion regions', () => {
   });
 
   it('fills its defaults and refuses unknown or invalid params', () => {
-    expect(parseMotionRegionParams({})).toEqual(DEFAULT_MOTION_REGION_PARAMS);
+    // A manifest written before velocityFrom existed was fitted on whole-box velocity: it keeps it.
+    expect(parseMotionRegionParams({})).toEqual({ ...DEFAULT_MOTION_REGION_PARAMS, velocityFrom: 'box' });
+    expect(parseMotionRegionParams(DEFAULT_MOTION_REGION_PARAMS)).toEqual(DEFAULT_MOTION_REGION_PARAMS);
+    expect(DEFAULT_MOTION_REGION_PARAMS.velocityFrom).toBe('moving-pixels-p90');
+    expect(() => parseMotionRegionParams({ velocityFrom: 'moving-pixels-mean' })).toThrow(/velocityFrom/);
     expect(() => parseMotionRegionParams({ kernelSize: 4 })).toThrow(VadError);
     expect(() => parseMotionRegionParams({ radius: 3 })).toThrow(/radius/);
   });

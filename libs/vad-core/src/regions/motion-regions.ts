@@ -26,10 +26,19 @@ export const MotionRegionParamsSchema = z.strictObject({
   binaryThreshold: z.number().min(0).max(255).default(18),
   closeRadius: z.number().int().min(0).max(32).default(4),
   minPixels: z.number().int().min(1).max(10_000).default(6),
+  /**
+   * What the velocity attribute averages the flow over: `box`, anomalib's whole box (what models
+   * fitted before this param existed were fitted with, hence the schema default), or
+   * `moving-pixels-p90`, a high percentile over the difference-mask pixels inside the box
+   * (movingVelocityFeatures), which new
+   * fits record. A bank is valid only with the one it was fitted with.
+   */
+  velocityFrom: z.enum(['box', 'moving-pixels-p90']).default('box'),
 });
 export type MotionRegionParams = z.infer<typeof MotionRegionParamsSchema>;
 
-export const DEFAULT_MOTION_REGION_PARAMS: MotionRegionParams = Object.freeze(MotionRegionParamsSchema.parse({}));
+/** What new fits use (and record): the schema's defaults, velocity from the moving pixels. */
+export const DEFAULT_MOTION_REGION_PARAMS: MotionRegionParams = Object.freeze({ ...MotionRegionParamsSchema.parse({}), velocityFrom: 'moving-pixels-p90' as const });
 
 export function parseMotionRegionParams(params: unknown): MotionRegionParams {
   const r = MotionRegionParamsSchema.safeParse(params ?? {});
@@ -41,6 +50,8 @@ export interface MotionRegions {
   readonly regions: Regions;
   /** Difference pixels inside the proposed regions (noise components excluded): 0 means nothing moved. */
   readonly motionPixels: number;
+  /** The frame-difference mask [H·W] the regions were made of (1 = moved). */
+  readonly mask: Uint8Array;
 }
 
 /** Square dilation by `r` as two separable running-count passes: O(H·W) whatever the radius. */
@@ -56,14 +67,19 @@ export function dilateSquare(mask: Uint8Array, h: number, w: number, r: number):
       if (out >= 0 && out < w && x - last <= 2 * r) rows[o + out] = 1;
     }
   }
+  // The vertical pass keeps one "latest set row" per column and walks the rows in memory order: the
+  // column-by-column walk it replaces strode a full row per read and cost as much as the blur.
   const out = new Uint8Array(h * w);
-  for (let x = 0; x < w; x++) {
-    let last = -Infinity;
-    for (let y = 0; y < h + r; y++) {
-      if (y < h && rows[y * w + x]) last = y;
-      const o = y - r;
-      if (o >= 0 && o < h && y - last <= 2 * r) out[o * w + x] = 1;
+  const lastRow = new Float64Array(w).fill(-Infinity);
+  for (let y = 0; y < h + r; y++) {
+    if (y < h) {
+      const o = y * w;
+      for (let x = 0; x < w; x++) if (rows[o + x]) lastRow[x] = y;
     }
+    const oy = y - r;
+    if (oy < 0 || oy >= h) continue;
+    const o = oy * w;
+    for (let x = 0; x < w; x++) if (y - lastRow[x]! <= 2 * r) out[o + x] = 1;
   }
   return out;
 }
@@ -94,7 +110,7 @@ export function motionRegions(first: Float32Tensor, last: Float32Tensor, params:
     boxes.push(x1, y1, x2, y2);
   }
   const count = boxes.length / 4;
-  if (count === 0) return { regions: emptyRegions(), motionPixels };
+  if (count === 0) return { regions: emptyRegions(), motionPixels, mask };
   return {
     regions: {
       count,
@@ -104,6 +120,7 @@ export function motionRegions(first: Float32Tensor, last: Float32Tensor, params:
       source: new Uint8Array(count).fill(REGION_SOURCE.foreground),
     },
     motionPixels,
+    mask,
   };
 }
 
