@@ -22,6 +22,7 @@ export function toDescription(e: LocalEndpointRecord, s: LocalState, launch: str
     lastModifiedTime: new Date(e.lastModifiedTime),
     pendingEndpointConfigName: e.pending && e.status === 'Updating' ? e.pending.endpointConfigName : undefined,
     url: e.current ? `http://127.0.0.1:${e.current.port}` : undefined,
+    owner: e.owner,
     variants: [
       {
         variantName,

@@ -26,6 +26,7 @@ import { EndpointLocks } from './endpoint-lock';
 import { LocalInvoker } from './invocation';
 import { arn, now } from './names';
 import { isOurProcess, stopProcess, tailFile, type ServerLaunch } from './processes';
+import { assertOwner } from './owner';
 import { LocalRegistry } from './registry';
 import { defaultStateDir, LocalStateStore, type LocalInstanceRecord } from './state';
 import { InstanceSupervisor } from './supervisor';
@@ -41,6 +42,11 @@ export interface LocalTargetOptions {
   invocationTimeoutMs?: number;
   /** SIGTERM → SIGKILL grace (SageMaker: 30 s). */
   killAfterMs?: number;
+  /**
+   * Who this target acts for (the deployer passes its deploy state file): recorded on what it
+   * creates, and what another owner created is refused (OwnedElsewhereError). Unset: no checks.
+   */
+  owner?: string;
   /** How long a serving instance may take to answer /ping on describe before it reads OutOfService (default SageMaker's 2 s). */
   livenessTimeoutMs?: number;
 }
@@ -66,6 +72,7 @@ export class LocalTarget implements EndpointTarget {
   private readonly supervisor: InstanceSupervisor;
   private readonly registry: LocalRegistry;
   private readonly invoker: LocalInvoker;
+  private readonly owner: string | undefined;
 
   constructor(options: LocalTargetOptions = {}) {
     this.store = new LocalStateStore(resolve(options.stateDir ?? defaultStateDir()));
@@ -77,7 +84,8 @@ export class LocalTarget implements EndpointTarget {
       killAfterMs: options.killAfterMs ?? 30_000,
       livenessTimeoutMs: options.livenessTimeoutMs,
     });
-    this.registry = new LocalRegistry(this.store, this.locks);
+    this.owner = options.owner;
+    this.registry = new LocalRegistry(this.store, this.locks, this.owner);
     this.invoker = new LocalInvoker(this.supervisor, options.invocationTimeoutMs ?? SAGEMAKER_INVOCATION_TIMEOUT_MS);
   }
 
@@ -127,9 +135,10 @@ export class LocalTarget implements EndpointTarget {
 
   async createEndpoint(spec: EndpointSpec): Promise<{ endpointArn: string }> {
     assertResourceName('endpoint', spec.endpointName);
-    await this.locks.acquire(spec.endpointName);
+    await this.claim(spec.endpointName);
     const endpointArn = arn('endpoint', spec.endpointName);
     await this.store.update((s) => {
+      assertOwner(s.endpoints[spec.endpointName], this.owner, `local endpoint ${spec.endpointName}`);
       if (s.endpoints[spec.endpointName]) throw new ValidationError(`Cannot create already existing endpoint "${endpointArn}".`);
       if (!s.endpointConfigs[spec.endpointConfigName]) throw new ValidationError(`Could not find endpoint configuration "${arn('endpoint-config', spec.endpointConfigName)}".`);
       s.endpoints[spec.endpointName] = {
@@ -138,6 +147,7 @@ export class LocalTarget implements EndpointTarget {
         endpointConfigName: spec.endpointConfigName,
         status: 'Creating',
         tags: { ...spec.tags },
+        owner: this.owner,
         creationTime: now(),
         lastModifiedTime: now(),
       };
@@ -147,11 +157,12 @@ export class LocalTarget implements EndpointTarget {
   }
 
   async updateEndpoint(spec: UpdateEndpointSpec): Promise<{ endpointArn: string }> {
-    await this.locks.acquire(spec.endpointName);
+    await this.claim(spec.endpointName);
     await this.supervisor.reconcile(spec.endpointName);
     const endpointArn = await this.store.update((s) => {
       const e = s.endpoints[spec.endpointName];
       if (!e) throw new ValidationError(`Could not find endpoint "${arn('endpoint', spec.endpointName)}".`);
+      assertOwner(e, this.owner, `local endpoint ${spec.endpointName}`);
       if (!s.endpointConfigs[spec.endpointConfigName]) throw new ValidationError(`Could not find endpoint configuration "${arn('endpoint-config', spec.endpointConfigName)}".`);
       if (e.status === 'Failed') throw new ValidationError(`Cannot update failed endpoint "${e.endpointArn}"; delete it and create it again.`);
       // A hung instance reads OutOfService only in descriptions (unresponsive()); its record stays
@@ -177,6 +188,7 @@ export class LocalTarget implements EndpointTarget {
     const instances = await this.store.update((s) => {
       const e = s.endpoints[endpointName];
       if (!e) throw new ValidationError(`Could not find endpoint "${arn('endpoint', endpointName)}".`);
+      assertOwner(e, this.owner, `local endpoint ${endpointName}`);
       e.status = 'Deleting';
       e.lastModifiedTime = now();
       return [e.current, e.pending].filter((i): i is LocalInstanceRecord => !!i);
@@ -211,6 +223,12 @@ export class LocalTarget implements EndpointTarget {
       for (const i of [e.current, e.pending]) if (i) out.push({ endpointName: e.endpointName, pid: i.pid, port: i.port, alive: await isOurProcess(i.pid, i.id) });
     }
     return out;
+  }
+
+  /** Another workspace's endpoint is refused before its deploy lock is taken (nothing to release). */
+  private async claim(endpointName: string): Promise<void> {
+    assertOwner((await this.store.read()).endpoints[endpointName], this.owner, `local endpoint ${endpointName}`);
+    await this.locks.acquire(endpointName);
   }
 
   private poller() {
