@@ -1,5 +1,5 @@
 import { rm } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { NotFoundError, ValidationError } from '../errors';
 import { assertResourceName, SAGEMAKER_INVOCATION_TIMEOUT_MS } from '../rules';
 import type {
@@ -23,12 +23,13 @@ import type {
 import { pollUntilDeleted, pollUntilInService } from '../waiters';
 import { toDescription } from './describe';
 import { EndpointLocks } from './endpoint-lock';
+import { endpointDirOf } from './front';
 import { LocalInvoker } from './invocation';
 import { arn, now } from './names';
 import { isOurProcess, stopProcess, tailFile, type ServerLaunch } from './processes';
 import { assertOwner } from './owner';
 import { LocalRegistry } from './registry';
-import { defaultStateDir, LocalStateStore, type LocalInstanceRecord } from './state';
+import { defaultStateDir, LocalStateStore, type LocalFrontRecord, type LocalInstanceRecord } from './state';
 import { InstanceSupervisor } from './supervisor';
 
 export interface LocalTargetOptions {
@@ -191,14 +192,14 @@ export class LocalTarget implements EndpointTarget {
       assertOwner(e, this.owner, `local endpoint ${endpointName}`);
       e.status = 'Deleting';
       e.lastModifiedTime = now();
-      return [e.current, e.pending].filter((i): i is LocalInstanceRecord => !!i);
+      return [e.current, e.pending, e.front].filter((i): i is LocalInstanceRecord | LocalFrontRecord => !!i);
     });
     // Stopping takes up to the drain window: outside the lock, so other commands are not blocked.
     await Promise.all(instances.map((i) => stopProcess(i.pid, i.id, this.supervisor.killAfterMs)));
     await this.store.update((s) => {
       delete s.endpoints[endpointName];
     });
-    await rm(join(this.store.dir, 'endpoints', endpointName), { recursive: true, force: true });
+    await rm(endpointDirOf(this.store.dir, endpointName), { recursive: true, force: true });
     await this.locks.release(endpointName);
   }
 
@@ -215,12 +216,17 @@ export class LocalTarget implements EndpointTarget {
     return pollUntilDeleted(this.poller(), endpointName, options, { pollSeconds: 0.25, maxWaitSeconds: 120 });
   }
 
-  /** Pids and ports of every recorded server process (for tests and `status`). */
-  async processes(): Promise<Array<{ endpointName: string; pid: number; port: number; alive: boolean }>> {
+  /**
+   * Pids and ports of every recorded server process (for tests and `status`); with `front`, the
+   * endpoints' front proxies too (role 'front').
+   */
+  async processes(options: { front?: boolean } = {}): Promise<Array<{ endpointName: string; pid: number; port: number; alive: boolean; role: 'instance' | 'front' }>> {
     const s = await this.store.read();
-    const out: Array<{ endpointName: string; pid: number; port: number; alive: boolean }> = [];
+    const out: Array<{ endpointName: string; pid: number; port: number; alive: boolean; role: 'instance' | 'front' }> = [];
     for (const e of Object.values(s.endpoints)) {
-      for (const i of [e.current, e.pending]) if (i) out.push({ endpointName: e.endpointName, pid: i.pid, port: i.port, alive: await isOurProcess(i.pid, i.id) });
+      const all: Array<{ i: LocalInstanceRecord | LocalFrontRecord; role: 'instance' | 'front' } | undefined> = [e.current, e.pending].map((i) => i && { i, role: 'instance' });
+      if (options.front) all.push(e.front && { i: e.front, role: 'front' });
+      for (const x of all) if (x) out.push({ endpointName: e.endpointName, pid: x.i.pid, port: x.i.port, alive: await isOurProcess(x.i.pid, x.i.id), role: x.role });
     }
     return out;
   }

@@ -61,6 +61,14 @@ export interface LocalInstanceRecord {
   startDeadline: string;
 }
 
+/** The endpoint's front proxy: the stable port its URL names, across updates. */
+export interface LocalFrontRecord {
+  id: string;
+  pid: number;
+  port: number;
+  logFile: string;
+}
+
 export interface LocalEndpointRecord extends Owned {
   endpointName: string;
   endpointArn: string;
@@ -74,6 +82,8 @@ export interface LocalEndpointRecord extends Owned {
   current?: LocalInstanceRecord;
   /** The instance an update (or the creation) is bringing up. */
   pending?: LocalInstanceRecord;
+  /** The front proxy its URL points at (absent in records written before fronts existed). */
+  front?: LocalFrontRecord;
   /** The log of the instance whose failure set failureReason (kept for the log excerpt). */
   failedLog?: string;
 }

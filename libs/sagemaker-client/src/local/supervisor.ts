@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DEFAULT_STARTUP_HEALTH_CHECK_SECONDS, PING_TIMEOUT_MS } from '../rules';
+import { endpointDirOf, listening, startFront, writeRoute } from './front';
 import { LocalHttpTimeout, localRequest } from './http';
 import { arn, now } from './names';
 import {
@@ -54,8 +55,25 @@ export class InstanceSupervisor {
     return typeof this.launch === 'string' ? resolveServerLaunch(this.launch) : this.launch;
   }
 
+  /**
+   * The endpoint's front proxy runs: started on a free port with the endpoint, or again on its
+   * recorded port if it died, so the URL stays the endpoint's for its whole life.
+   */
+  private async ensureFront(endpointName: string): Promise<void> {
+    const e = (await this.store.read()).endpoints[endpointName];
+    if (!e || (e.front && (await isOurProcess(e.front.pid, e.front.id)))) return;
+    const dir = endpointDirOf(this.store.dir, endpointName);
+    if (e.current) await writeRoute(dir, e.current.port);
+    const front = await startFront(dir, e.front?.port ?? (await freeLoopbackPort()));
+    await this.store.update((s) => {
+      const ep = s.endpoints[endpointName];
+      if (ep) ep.front = front;
+    });
+  }
+
   /** Unpacks the variant's model for a new instance and starts it; failures become FailureReason. */
   async launchPending(endpointName: string, endpointConfigName: string): Promise<void> {
+    await this.ensureFront(endpointName);
     const state = await this.store.read();
     const config = state.endpointConfigs[endpointConfigName]!;
     const variant = config.variants[0]!;
@@ -124,7 +142,14 @@ export class InstanceSupervisor {
   async reconcile(endpointName: string): Promise<LocalEndpointRecord | undefined> {
     const snapshot = (await this.store.read()).endpoints[endpointName];
     if (!snapshot) return undefined;
-    const pendingProbe = snapshot.pending ? await this.probe(snapshot.pending) : undefined;
+    let pendingProbe = snapshot.pending ? await this.probe(snapshot.pending) : undefined;
+    // InService means reachable at the endpoint's URL: its front must listen too.
+    const front = snapshot.front;
+    if (pendingProbe?.state === 'ready' && front && !(await listening(front.port))) {
+      pendingProbe = (await isOurProcess(front.pid, front.id))
+        ? { state: 'starting' }
+        : { state: 'failed', reason: `the endpoint's front proxy (port ${front.port}) exited (${lastErrorLine(await tailFile(front.logFile, 40)) ?? 'no error in its log'})` };
+    }
     const currentAlive = snapshot.current ? await isOurProcess(snapshot.current.pid, snapshot.current.id) : undefined;
     const toStop: LocalInstanceRecord[] = [];
     const result = await this.store.update(async (s) => {
@@ -134,6 +159,9 @@ export class InstanceSupervisor {
       if (e.pending && pendingProbe && e.pending.id === snapshot.pending?.id) {
         const p = e.pending;
         if (pendingProbe.state === 'ready') {
+          // The switch: from here on the front sends new requests to the new instance, and only
+          // then is the old one stopped (it drains what it has).
+          if (e.front) await writeRoute(endpointDirOf(this.store.dir, endpointName), p.port);
           if (e.current) toStop.push(e.current);
           e.current = p;
           e.pending = undefined;
