@@ -70,7 +70,7 @@ describe('deployer on the local target', () => {
     expect(Date.now() - t0).toBeLessThan(60_000);
     const p1 = await target.processes();
     expect(p1).toHaveLength(1);
-    seen.push(...p1);
+    seen.push(...(await target.processes({ front: true })));
 
     // 2. invoke through the client
     const clip = await readClip();
@@ -92,6 +92,8 @@ describe('deployer on the local target', () => {
     expect(updated.action).toBe('update');
     expect(updated.endpoint?.endpointConfigName).toBe(updated.names.endpointConfigName);
     expect(updated.names.endpointConfigName).not.toBe(first.names.endpointConfigName);
+    // The URL the first deploy printed still names the endpoint (its front port).
+    expect(updated.endpoint?.url).toBe(first.endpoint?.url);
     const p2 = await target.processes();
     expect(p2).toHaveLength(1);
     expect(p2[0]!.pid).not.toBe(p1[0]!.pid);
@@ -117,7 +119,7 @@ describe('deployer on the local target', () => {
     const out = await runDestroy(config2, { target }, store);
     expect(out).toContain('deleted endpoint vad-e2e');
     expect(await target.listTaggedResources({ key: 'vad-serve:managed' })).toEqual([]);
-    expect(await target.processes()).toEqual([]);
+    expect(await target.processes({ front: true })).toEqual([]);
     for (const p of seen) {
       expect(alive(p.pid)).toBe(false);
       expect(await portOpen(p.port)).toBe(false);

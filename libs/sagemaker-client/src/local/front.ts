@@ -26,13 +26,17 @@ export async function writeRoute(endpointDir: string, port: number): Promise<voi
   await rename(tmp, file);
 }
 
-/** The compiled front-proxy.js beside this module when built, else the TypeScript source through the repo's register hook. */
+/**
+ * The compiled front-proxy.js beside this module when the lib is built; else the TypeScript
+ * source in the workspace (found from here or the cwd, so a bundled caller works too) through the
+ * repo's register hook.
+ */
 function frontLaunch(): ServerLaunch {
   const built = join(__dirname, 'front-proxy.js');
   if (existsSync(built)) return { command: process.execPath, args: [built], cwd: __dirname };
   const root = findWorkspaceRoot();
-  if (!root) throw new LocalTargetError('cannot find the vad-serve workspace (nx.json) to start the local front proxy from');
-  return { command: process.execPath, args: ['-r', join(root, 'tools', 'ts-register.js'), join(__dirname, 'front-proxy.ts')], cwd: root };
+  if (!root) throw new LocalTargetError('cannot find the vad-serve workspace (nx.json + apps/server) to start the local front proxy from');
+  return { command: process.execPath, args: ['-r', join(root, 'tools', 'ts-register.js'), join(root, 'libs', 'sagemaker-client', 'src', 'local', 'front-proxy.ts')], cwd: root };
 }
 
 export async function startFront(endpointDir: string, port: number): Promise<LocalFrontRecord> {
