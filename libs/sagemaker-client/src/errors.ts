@@ -125,7 +125,7 @@ export class OwnedElsewhereError extends SageMakerClientError {
   readonly owner: string;
 
   constructor(message: string, owner: string) {
-    super('resource_in_use', message, { httpStatus: 400 });
+    super('resource_in_use', message);
     this.name = 'OwnedElsewhereError';
     this.owner = owner;
   }
