@@ -1,8 +1,7 @@
 import { cp, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LocalTarget, isProcessRunning } from '@vad/sagemaker-client';
+import { LocalTarget, isLoopbackPortOpen as portOpen, isProcessRunning } from '@vad/sagemaker-client';
 import { loadDeployConfig } from '../src/config';
 import { runDestroy } from '../src/commands/destroy';
 import { runDeploy } from '../src/deploy';
@@ -16,17 +15,6 @@ import { readClip } from '../src/smoke';
  */
 /** Zombie-aware: a killed detached server lingers as a zombie of this jest process until reaped. */
 const alive = isProcessRunning;
-
-function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect({ port, host: '127.0.0.1' });
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
-}
 
 describe('deployer on the local target', () => {
   let dir: string;

@@ -11,7 +11,7 @@ it('exports exactly the public surface', () => {
     'StreamError', 'ThrottlingError', 'UnsupportedManifestError', 'ValidationError', 'WaitTimeoutError', 'assertInvokeOptions', 'assertLocalOwner',
     'assertResourceName', 'checkInstanceQuota', 'createAwsClients', 'createS3Client', 'createTransformJob', 'defaultStateDir',
     'deployedImageMismatches', 'describeTransformJob', 'deserializers', 'destroyAwsClients', 'ecrLogin', 'ensureRepository',
-    'fromDescribeEndpoint', 'imageContentType', 'isAlreadyExists', 'isProcessRunning', 'isSageMakerClientError', 'listS3Keys', 'logStreamConsoleUrl', 'mapAwsError',
+    'fromDescribeEndpoint', 'imageContentType', 'isAlreadyExists', 'isLoopbackPortOpen', 'isProcessRunning', 'isSageMakerClientError', 'listS3Keys', 'logStreamConsoleUrl', 'mapAwsError',
     'parseSessionHeader', 'pinImage', 'pollUntilDeleted', 'pollUntilInService', 'putTargetTracking', 'removeTargetTracking',
     'resolveServerLaunch', 'serializers', 'sha256OfFile', 'sleep', 'toBytes', 'toDeploymentConfig', 'uploadArtifact',
     'waitForTransformJob', 'withRetry', 'workspaceStateDir',

@@ -7,6 +7,7 @@ export * from './predictor';
 export { LocalTarget, type LocalTargetOptions } from './local/local-target';
 export { defaultStateDir, workspaceStateDir } from './local/state';
 export { assertOwner as assertLocalOwner } from './local/owner';
+export { listening as isLoopbackPortOpen } from './local/front';
 export { resolveServerLaunch, isProcessRunning, type ServerLaunch } from './local/processes';
 export { AwsTarget, deployedImageMismatches, fromDescribeEndpoint, toDeploymentConfig, type AwsTargetOptions, type InvokeAsyncInput, type InvokeAsyncResult } from './aws/aws-target';
 export { createAwsClients, createS3Client, destroyAwsClients, type AwsClients, type AwsClientsConfig } from './aws/clients';

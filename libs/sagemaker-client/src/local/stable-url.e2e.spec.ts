@@ -1,9 +1,9 @@
-import { connect } from 'node:net';
 import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultModelDir, sampleClipDir } from '@vad/core';
 import { serializers } from '../predictor';
+import { listening as portOpen } from './front';
 import { LocalTarget } from './local-target';
 import { isProcessRunning } from './processes';
 
@@ -12,17 +12,6 @@ import { isProcessRunning } from './processes';
  * keeps its name. Real server processes; a client keeps invoking the printed URL through the
  * whole update, and no request may fail; the old model answers until the new one is InService.
  */
-
-function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect({ port, host: '127.0.0.1' });
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
-}
 
 describe('local endpoint URL across a blue/green update', () => {
   let dir: string;
