@@ -50,7 +50,7 @@ export async function startFront(endpointDir: string, port: number): Promise<Loc
     [FRONT_ROUTE_ENV]: routeFile(endpointDir),
   };
   const { pid } = startServerProcess(frontLaunch(), env, logFile);
-  return { id, pid, port, logFile };
+  return { id, pid, port, logFile, startedAt: new Date().toISOString() };
 }
 
 /** Whether something accepts connections on the loopback port. */

@@ -41,7 +41,7 @@ describe('local endpoint URL across a blue/green update', () => {
     return { status: r.status, model: json.model?.name };
   };
 
-  it('the same URL answers /ping and /invocations with the new model, no request fails during the switch, delete leaves nothing', async () => {
+  it('the same URL answers /ping and /invocations with the new model, no request fails during the switch, a killed front comes back, delete leaves nothing', async () => {
     await target.createModel({ modelName: 'm-a', modelDataUrl: defaultModelDir() });
     await target.createEndpointConfig({ endpointConfigName: 'c-a', variants: [{ modelName: 'm-a', instanceType: 'local' }] });
     await target.createEndpoint({ endpointName: 'vad-url', endpointConfigName: 'c-a' });
@@ -85,8 +85,24 @@ describe('local endpoint URL across a blue/green update', () => {
     expect(await portOpen(oldInstance!.port)).toBe(false);
     expect(url).not.toContain(`:${oldInstance!.port}`);
 
+    // A front killed behind our back comes back on the same port at the next describe.
+    const front = (await target.processes({ front: true })).find((p) => p.role === 'front')!;
+    process.kill(front.pid, 'SIGKILL');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await portOpen(front.port)).toBe(false);
+    expect((await target.describeEndpoint('vad-url')).url).toBe(url);
+    let pinged = 0;
+    for (let i = 0; i < 50 && pinged !== 200; i++) {
+      // Each describe may restart it (at most every 2 s); the URL must stay the same throughout.
+      expect((await target.describeEndpoint('vad-url')).url).toBe(url);
+      pinged = await fetch(`${url}/ping`).then((r) => r.status, () => 0);
+      if (pinged !== 200) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(pinged).toBe(200);
+
     const all = await target.processes({ front: true });
     expect(all.map((p) => p.role).sort()).toEqual(['front', 'instance']);
+    expect(all.find((p) => p.role === 'front')!.pid).not.toBe(front.pid);
     await target.deleteEndpoint('vad-url');
     for (const p of all) {
       expect(isProcessRunning(p.pid)).toBe(false);

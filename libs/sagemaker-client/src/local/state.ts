@@ -67,6 +67,7 @@ export interface LocalFrontRecord {
   pid: number;
   port: number;
   logFile: string;
+  startedAt?: string;
 }
 
 export interface LocalEndpointRecord extends Owned {

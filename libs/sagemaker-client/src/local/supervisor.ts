@@ -18,7 +18,10 @@ import {
   tailFile,
   type ServerLaunch,
 } from './processes';
-import type { LocalEndpointRecord, LocalInstanceRecord, LocalStateStore } from './state';
+import type { LocalEndpointRecord, LocalFrontRecord, LocalInstanceRecord, LocalStateStore } from './state';
+
+/** Least time between two restarts of a dead front proxy by describes. */
+const FRONT_RESTART_MS = 2_000;
 
 export interface SupervisorOptions {
   launch: ServerLaunch | 'auto' | 'bundle' | 'sources';
@@ -61,14 +64,33 @@ export class InstanceSupervisor {
    */
   private async ensureFront(endpointName: string): Promise<void> {
     const e = (await this.store.read()).endpoints[endpointName];
-    if (!e || (e.front && (await isOurProcess(e.front.pid, e.front.id)))) return;
+    if (!e) return;
+    if (e.front) return this.healFront(endpointName, e.front, 0);
     const dir = endpointDirOf(this.store.dir, endpointName);
     if (e.current) await writeRoute(dir, e.current.port);
-    const front = await startFront(dir, e.front?.port ?? (await freeLoopbackPort()));
+    const front = await startFront(dir, await freeLoopbackPort());
     await this.store.update((s) => {
       const ep = s.endpoints[endpointName];
       if (ep) ep.front = front;
     });
+  }
+
+  /**
+   * A front that died (killed behind our back) is started again on its port, at most once per
+   * `throttleMs` (a port someone else took would otherwise cost a process per describe). Two
+   * commands healing at once: only the one that still finds the dead record keeps its front.
+   */
+  private async healFront(endpointName: string, seen: LocalFrontRecord, throttleMs = FRONT_RESTART_MS): Promise<void> {
+    if (await isOurProcess(seen.pid, seen.id)) return;
+    if (seen.startedAt && Date.now() - Date.parse(seen.startedAt) < throttleMs) return;
+    const front = await startFront(endpointDirOf(this.store.dir, endpointName), seen.port);
+    const kept = await this.store.update((s) => {
+      const ep = s.endpoints[endpointName];
+      if (!ep || ep.status === 'Deleting' || ep.front?.id !== seen.id) return false;
+      ep.front = front;
+      return true;
+    });
+    if (!kept) await stopProcess(front.pid, front.id, this.killAfterMs);
   }
 
   /** Unpacks the variant's model for a new instance and starts it; failures become FailureReason. */
@@ -140,8 +162,13 @@ export class InstanceSupervisor {
    * FailureReason set; a current instance whose pid is gone turns the endpoint Failed.
    */
   async reconcile(endpointName: string): Promise<LocalEndpointRecord | undefined> {
-    const snapshot = (await this.store.read()).endpoints[endpointName];
+    let snapshot = (await this.store.read()).endpoints[endpointName];
     if (!snapshot) return undefined;
+    if (snapshot.front && snapshot.status !== 'Deleting') {
+      await this.healFront(endpointName, snapshot.front);
+      snapshot = (await this.store.read()).endpoints[endpointName];
+      if (!snapshot) return undefined;
+    }
     let pendingProbe = snapshot.pending ? await this.probe(snapshot.pending) : undefined;
     // InService means reachable at the endpoint's URL: its front must listen too.
     const front = snapshot.front;
