@@ -26,8 +26,11 @@ describe('local endpoints of two workspaces', () => {
   let wsA: string;
   let wsB: string;
   const started: LocalTarget[] = [];
+  // The default state dirs are what is under test: a shared one from the environment would hide them.
+  const sharedFromEnv = process.env['VAD_LOCAL_STATE_DIR'];
 
   beforeAll(async () => {
+    delete process.env['VAD_LOCAL_STATE_DIR'];
     root = await mkdtemp(join(tmpdir(), 'vad-two-ws-'));
     wsA = join(root, 'checkout-a');
     wsB = join(root, 'checkout-b');
@@ -35,8 +38,11 @@ describe('local endpoints of two workspaces', () => {
 
   afterAll(async () => {
     // Whatever failed above, no server stays behind.
-    for (const t of started) for (const p of await t.processes().catch(() => [])) if (p.alive) process.kill(p.pid, 'SIGKILL');
+    for (const t of started) for (const p of await t.processes({ front: true }).catch(() => [])) if (p.alive) process.kill(p.pid, 'SIGKILL');
+    // The per-workspace state dirs live under ~/.vad-serve/local: remove this run's.
+    for (const t of started) if (!t.stateDir.startsWith(root)) await rm(t.stateDir, { recursive: true, force: true });
     await rm(root, { recursive: true, force: true });
+    if (sharedFromEnv !== undefined) process.env['VAD_LOCAL_STATE_DIR'] = sharedFromEnv;
   });
 
   /** What `deploy`/`status`/`destroy` run in workspace `ws`: its config, targets and deploy state file. */
@@ -48,7 +54,6 @@ describe('local endpoints of two workspaces', () => {
   }
 
   it('by default each workspace has its own state dir: two endpoints, and destroying one leaves the other serving', async () => {
-    expect(process.env['VAD_LOCAL_STATE_DIR']).toBeUndefined();
     const a = await workspace(wsA);
     const b = await workspace(wsB);
     const dirA = (a.targets.target as LocalTarget).stateDir;
