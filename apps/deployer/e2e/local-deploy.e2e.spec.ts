@@ -1,8 +1,7 @@
 import { cp, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LocalTarget, isProcessRunning } from '@vad/sagemaker-client';
+import { LocalTarget, isLoopbackPortOpen as portOpen, isProcessRunning } from '@vad/sagemaker-client';
 import { loadDeployConfig } from '../src/config';
 import { runDestroy } from '../src/commands/destroy';
 import { runDeploy } from '../src/deploy';
@@ -16,17 +15,6 @@ import { readClip } from '../src/smoke';
  */
 /** Zombie-aware: a killed detached server lingers as a zombie of this jest process until reaped. */
 const alive = isProcessRunning;
-
-function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect({ port, host: '127.0.0.1' });
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
-}
 
 describe('deployer on the local target', () => {
   let dir: string;
@@ -70,7 +58,7 @@ describe('deployer on the local target', () => {
     expect(Date.now() - t0).toBeLessThan(60_000);
     const p1 = await target.processes();
     expect(p1).toHaveLength(1);
-    seen.push(...p1);
+    seen.push(...(await target.processes({ front: true })));
 
     // 2. invoke through the client
     const clip = await readClip();
@@ -92,6 +80,8 @@ describe('deployer on the local target', () => {
     expect(updated.action).toBe('update');
     expect(updated.endpoint?.endpointConfigName).toBe(updated.names.endpointConfigName);
     expect(updated.names.endpointConfigName).not.toBe(first.names.endpointConfigName);
+    // The URL the first deploy printed still names the endpoint (its front port).
+    expect(updated.endpoint?.url).toBe(first.endpoint?.url);
     const p2 = await target.processes();
     expect(p2).toHaveLength(1);
     expect(p2[0]!.pid).not.toBe(p1[0]!.pid);
@@ -117,7 +107,7 @@ describe('deployer on the local target', () => {
     const out = await runDestroy(config2, { target }, store);
     expect(out).toContain('deleted endpoint vad-e2e');
     expect(await target.listTaggedResources({ key: 'vad-serve:managed' })).toEqual([]);
-    expect(await target.processes()).toEqual([]);
+    expect(await target.processes({ front: true })).toEqual([]);
     for (const p of seen) {
       expect(alive(p.pid)).toBe(false);
       expect(await portOpen(p.port)).toBe(false);

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { VadError, type DeployAction, type DeployAttempt, type DeployConfig, type DeployPlan, type Deployed, type DeployState, type DeployStepId, type PlanStep, type StepOutputs } from '@vad/contracts';
-import { EndpointFailedError, SilentRollbackError, type AwsServices, type EndpointDescription, type EndpointTarget } from '@vad/sagemaker-client';
+import { assertLocalOwner, EndpointFailedError, SilentRollbackError, type AwsServices, type EndpointDescription, type EndpointTarget } from '@vad/sagemaker-client';
 import { resolveModelArtifact, type ModelArtifact } from './artifact';
 import { collectSuperseded, deleteCreatedEndpoint, deleteVersion } from './cleanup';
 import { describeOrUndefined } from './endpoint';
@@ -106,6 +106,9 @@ export async function planDeploy(config: DeployConfig, deps: DeployDeps, options
     endpointUnknown = e instanceof Error ? e.message.split('\n')[0] : String(e);
     return undefined;
   });
+  // A local endpoint another workspace deployed (shared state dir) is theirs: neither "already
+  // serving" nor ours to update.
+  assertLocalOwner(endpoint, deps.store.path, `local endpoint ${config.name}`);
 
   let attempt = state.attempt && state.attempt.fingerprint === fingerprint ? state.attempt : undefined;
   const serving = endpoint && endpoint.status === 'InService' && isConfigOf(endpoint.endpointConfigName, config.name, fingerprint);

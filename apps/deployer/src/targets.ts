@@ -1,6 +1,8 @@
 import { VadError, type DeployConfig } from '@vad/contracts';
-import { AwsTarget, createAwsClients, createAwsServices, LocalTarget, type AwsServices, type EndpointTarget } from '@vad/sagemaker-client';
+import { dirname } from 'node:path';
+import { AwsTarget, createAwsClients, createAwsServices, LocalTarget, workspaceStateDir, type AwsServices, type EndpointTarget } from '@vad/sagemaker-client';
 import { pollInterval } from './specs';
+import { defaultStateFile } from './state';
 
 /**
  * The deployer's only knowledge of where endpoints live: `local` (server processes on loopback,
@@ -14,7 +16,10 @@ export interface Targets {
 
 export async function createTargets(config: DeployConfig): Promise<Targets> {
   if (config.target === 'local') {
-    return { target: new LocalTarget({ ...(config.local.stateDir ? { stateDir: config.local.stateDir } : {}), workers: config.local.workers }) };
+    // Local endpoints belong to the deploy state file that created them, and live by default in
+    // a state dir of that file's folder: another checkout neither replaces nor stops them.
+    const stateFile = defaultStateFile(config);
+    return { target: new LocalTarget({ stateDir: config.local.stateDir ?? workspaceStateDir(dirname(stateFile)), owner: stateFile, workers: config.local.workers }) };
   }
   const region = config.aws.region;
   if (!region) throw new VadError('config_invalid', 'aws.region: required for target aws (or set AWS_REGION)');

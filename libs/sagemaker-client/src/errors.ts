@@ -118,6 +118,20 @@ export class ResourceInUseError extends SageMakerClientError {
 }
 
 /**
+ * A local endpoint (or its model or config) belongs to another workspace: another deploy state
+ * file created it in the same local state dir. Not retryable: waiting does not change the owner.
+ */
+export class OwnedElsewhereError extends SageMakerClientError {
+  readonly owner: string;
+
+  constructor(message: string, owner: string) {
+    super('resource_in_use', message);
+    this.name = 'OwnedElsewhereError';
+    this.owner = owner;
+  }
+}
+
+/**
  * The container answered /invocations with a non-2xx status. SageMaker turns that into HTTP 424
  * `ModelError` carrying the container's status and body; the local target does the same.
  */

@@ -4,17 +4,20 @@ import * as api from './index';
 // for apps/deployer and anyone importing @vad/sagemaker-client.
 it('exports exactly the public surface', () => {
   expect(Object.keys(api).sort()).toEqual([
-    'AwsTarget', 'DEFAULT_CLIENT_TIMEOUT_MS', 'DEFAULT_STARTUP_HEALTH_CHECK_SECONDS', 'DEFAULT_VARIANT_NAME', 'DOCKER_V2_MANIFEST',
-    'EndpointFailedError', 'InvocationTimeoutError', 'LocalTarget', 'LocalTargetError', 'MAX_ASYNC_INLINE_BYTES', 'MAX_REALTIME_PAYLOAD_BYTES',
-    'ModelError', 'ModelNotReadyError', 'NotFoundError', 'PING_TIMEOUT_MS', 'PayloadTooLargeError', 'Predictor', 'ResourceInUseError',
-    'ResourceLimitError', 'SAGEMAKER_INVOCATION_TIMEOUT_MS', 'SageMakerClientError', 'ServiceUnavailableError', 'SilentRollbackError',
-    'StreamError', 'ThrottlingError', 'UnsupportedManifestError', 'ValidationError', 'WaitTimeoutError', 'assertInvokeOptions',
-    'assertResourceName', 'awsPollSeconds', 'checkInstanceQuota', 'createAwsClients', 'createAwsServices', 'createS3Client', 'createTransformJob', 'defaultStateDir',
-    'deployedImageMismatches', 'describeTransformJob', 'deserializers', 'destroyAwsClients', 'ecrLogin', 'ensureRepository',
-    'fromDescribeEndpoint', 'imageContentType', 'isAlreadyExists', 'isProcessRunning', 'isSageMakerClientError', 'listS3Keys', 'logStreamConsoleUrl', 'mapAwsError',
-    'parseSessionHeader', 'pinImage', 'pollUntilDeleted', 'pollUntilInService', 'putTargetTracking', 'readInstanceQuota', 'removeTargetTracking',
-    'resolveServerLaunch', 'serializers', 'sha256OfFile', 'sleep', 'toBytes', 'toDeploymentConfig', 'uploadArtifact',
-    'waitForTransformJob', 'withRetry',
+    'AwsTarget', 'DEFAULT_CLIENT_TIMEOUT_MS', 'DEFAULT_STARTUP_HEALTH_CHECK_SECONDS', 'DEFAULT_VARIANT_NAME',
+    'DOCKER_V2_MANIFEST', 'EndpointFailedError', 'InvocationTimeoutError', 'LocalTarget', 'LocalTargetError',
+    'MAX_ASYNC_INLINE_BYTES', 'MAX_REALTIME_PAYLOAD_BYTES', 'ModelError', 'ModelNotReadyError', 'NotFoundError',
+    'OwnedElsewhereError', 'PING_TIMEOUT_MS', 'PayloadTooLargeError', 'Predictor', 'ResourceInUseError',
+    'ResourceLimitError', 'SAGEMAKER_INVOCATION_TIMEOUT_MS', 'SageMakerClientError', 'ServiceUnavailableError',
+    'SilentRollbackError', 'StreamError', 'ThrottlingError', 'UnsupportedManifestError', 'ValidationError',
+    'WaitTimeoutError', 'assertInvokeOptions', 'assertLocalOwner', 'assertResourceName', 'awsPollSeconds',
+    'checkInstanceQuota', 'createAwsClients', 'createAwsServices', 'createS3Client', 'createTransformJob',
+    'defaultStateDir', 'deployedImageMismatches', 'describeTransformJob', 'deserializers', 'destroyAwsClients',
+    'ecrLogin', 'ensureRepository', 'fromDescribeEndpoint', 'imageContentType', 'isAlreadyExists',
+    'isLoopbackPortOpen', 'isProcessRunning', 'isSageMakerClientError', 'listS3Keys', 'logStreamConsoleUrl',
+    'mapAwsError', 'parseSessionHeader', 'pinImage', 'pollUntilDeleted', 'pollUntilInService', 'putTargetTracking',
+    'readInstanceQuota', 'removeTargetTracking', 'resolveServerLaunch', 'serializers', 'sha256OfFile', 'sleep',
+    'toBytes', 'toDeploymentConfig', 'uploadArtifact', 'waitForTransformJob', 'withRetry', 'workspaceStateDir',
   ]);
 });
 

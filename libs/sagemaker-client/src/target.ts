@@ -178,6 +178,8 @@ export interface EndpointDescription {
   pendingEndpointConfigName?: string;
   /** Local target only: where the server listens (`http://127.0.0.1:<port>`). */
   url?: string;
+  /** Local target only: the deploy state file (workspace) that created the endpoint, when recorded. */
+  owner?: string;
 }
 
 // ----------------------------------------------------------------------------------------------

@@ -18,6 +18,9 @@ export async function runStatus(config: DeployConfig, { target }: Targets, store
     lines.push(`  arn             ${e.endpointArn}`);
     lines.push(`  endpoint config ${e.endpointConfigName}${e.pendingEndpointConfigName ? ` (updating to ${e.pendingEndpointConfigName})` : ''}`);
     if (e.url) lines.push(`  url             ${e.url}`);
+    // A shared local state dir holds other workspaces' endpoints too: say whose this one is.
+    if (e.owner === store.path) lines.push(`  owner           this workspace (${e.owner})`);
+    else if (e.owner) lines.push(`  owner           ANOTHER WORKSPACE: ${e.owner} — this endpoint and its config are not this state file's; deploy and destroy from here are refused`);
     for (const v of e.variants) {
       lines.push(`  variant ${v.variantName}: ${v.currentInstanceCount ?? '?'}/${v.desiredInstanceCount ?? '?'} instances${v.variantStatus.length ? `, ${v.variantStatus.map((s) => s.status).join(', ')}` : ''}`);
       for (const d of v.deployedImages) if (d.resolvedImage) lines.push(`    image ${d.resolvedImage}`);

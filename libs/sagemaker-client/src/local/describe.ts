@@ -21,7 +21,9 @@ export function toDescription(e: LocalEndpointRecord, s: LocalState, launch: str
     creationTime: new Date(e.creationTime),
     lastModifiedTime: new Date(e.lastModifiedTime),
     pendingEndpointConfigName: e.pending && e.status === 'Updating' ? e.pending.endpointConfigName : undefined,
-    url: e.current ? `http://127.0.0.1:${e.current.port}` : undefined,
+    // The front's port stays across updates; records from before fronts name the instance's.
+    url: e.current ? `http://127.0.0.1:${e.front?.port ?? e.current.port}` : undefined,
+    owner: e.owner,
     variants: [
       {
         variantName,

@@ -1,4 +1,3 @@
-import { connect } from 'node:net';
 import { cp, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +5,7 @@ import { defaultModelDir, sampleClipDir } from '@vad/core';
 import { EndpointFailedError, ModelError, NotFoundError, PayloadTooLargeError, SilentRollbackError, ValidationError } from '../errors';
 import { Predictor, serializers } from '../predictor';
 import type { WaitProgress } from '../target';
+import { listening } from './front';
 import { LocalTarget } from './local-target';
 import { isProcessRunning } from './processes';
 
@@ -14,18 +14,8 @@ import { isProcessRunning } from './processes';
  * from model.tar.gz archives packed with @vad/artifacts, invoked with the bundled sample clip.
  */
 
-function portClosed(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect({ port, host: '127.0.0.1' });
-    s.once('connect', () => {
-      s.destroy();
-      resolve(false);
-    });
-    s.once('error', () => resolve(true));
-  });
-}
-
 const alive = isProcessRunning;
+const portClosed = async (port: number): Promise<boolean> => !(await listening(port));
 
 describe('LocalTarget (e2e: server processes on loopback)', () => {
   let dir: string;

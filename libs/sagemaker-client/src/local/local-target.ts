@@ -1,5 +1,5 @@
 import { rm } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { NotFoundError, ValidationError } from '../errors';
 import { assertResourceName, SAGEMAKER_INVOCATION_TIMEOUT_MS } from '../rules';
 import type {
@@ -23,11 +23,13 @@ import type {
 import { pollUntilDeleted, pollUntilInService } from '../waiters';
 import { toDescription } from './describe';
 import { EndpointLocks } from './endpoint-lock';
+import { endpointDirOf } from './front';
 import { LocalInvoker } from './invocation';
 import { arn, now } from './names';
 import { isOurProcess, stopProcess, tailFile, type ServerLaunch } from './processes';
+import { assertOwner } from './owner';
 import { LocalRegistry } from './registry';
-import { defaultStateDir, LocalStateStore, type LocalInstanceRecord } from './state';
+import { defaultStateDir, LocalStateStore, type LocalFrontRecord, type LocalInstanceRecord } from './state';
 import { InstanceSupervisor } from './supervisor';
 
 export interface LocalTargetOptions {
@@ -41,6 +43,11 @@ export interface LocalTargetOptions {
   invocationTimeoutMs?: number;
   /** SIGTERM → SIGKILL grace (SageMaker: 30 s). */
   killAfterMs?: number;
+  /**
+   * Who this target acts for (the deployer passes its deploy state file): recorded on what it
+   * creates, and what another owner created is refused (OwnedElsewhereError). Unset: no checks.
+   */
+  owner?: string;
   /** How long a serving instance may take to answer /ping on describe before it reads OutOfService (default SageMaker's 2 s). */
   livenessTimeoutMs?: number;
 }
@@ -66,6 +73,7 @@ export class LocalTarget implements EndpointTarget {
   private readonly supervisor: InstanceSupervisor;
   private readonly registry: LocalRegistry;
   private readonly invoker: LocalInvoker;
+  private readonly owner: string | undefined;
 
   constructor(options: LocalTargetOptions = {}) {
     this.store = new LocalStateStore(resolve(options.stateDir ?? defaultStateDir()));
@@ -77,7 +85,8 @@ export class LocalTarget implements EndpointTarget {
       killAfterMs: options.killAfterMs ?? 30_000,
       livenessTimeoutMs: options.livenessTimeoutMs,
     });
-    this.registry = new LocalRegistry(this.store, this.locks);
+    this.owner = options.owner;
+    this.registry = new LocalRegistry(this.store, this.locks, this.owner);
     this.invoker = new LocalInvoker(this.supervisor, options.invocationTimeoutMs ?? SAGEMAKER_INVOCATION_TIMEOUT_MS);
   }
 
@@ -127,9 +136,10 @@ export class LocalTarget implements EndpointTarget {
 
   async createEndpoint(spec: EndpointSpec): Promise<{ endpointArn: string }> {
     assertResourceName('endpoint', spec.endpointName);
-    await this.locks.acquire(spec.endpointName);
+    await this.claim(spec.endpointName);
     const endpointArn = arn('endpoint', spec.endpointName);
     await this.store.update((s) => {
+      assertOwner(s.endpoints[spec.endpointName], this.owner, `local endpoint ${spec.endpointName}`);
       if (s.endpoints[spec.endpointName]) throw new ValidationError(`Cannot create already existing endpoint "${endpointArn}".`);
       if (!s.endpointConfigs[spec.endpointConfigName]) throw new ValidationError(`Could not find endpoint configuration "${arn('endpoint-config', spec.endpointConfigName)}".`);
       s.endpoints[spec.endpointName] = {
@@ -138,6 +148,7 @@ export class LocalTarget implements EndpointTarget {
         endpointConfigName: spec.endpointConfigName,
         status: 'Creating',
         tags: { ...spec.tags },
+        owner: this.owner,
         creationTime: now(),
         lastModifiedTime: now(),
       };
@@ -147,11 +158,12 @@ export class LocalTarget implements EndpointTarget {
   }
 
   async updateEndpoint(spec: UpdateEndpointSpec): Promise<{ endpointArn: string }> {
-    await this.locks.acquire(spec.endpointName);
+    await this.claim(spec.endpointName);
     await this.supervisor.reconcile(spec.endpointName);
     const endpointArn = await this.store.update((s) => {
       const e = s.endpoints[spec.endpointName];
       if (!e) throw new ValidationError(`Could not find endpoint "${arn('endpoint', spec.endpointName)}".`);
+      assertOwner(e, this.owner, `local endpoint ${spec.endpointName}`);
       if (!s.endpointConfigs[spec.endpointConfigName]) throw new ValidationError(`Could not find endpoint configuration "${arn('endpoint-config', spec.endpointConfigName)}".`);
       if (e.status === 'Failed') throw new ValidationError(`Cannot update failed endpoint "${e.endpointArn}"; delete it and create it again.`);
       // A hung instance reads OutOfService only in descriptions (unresponsive()); its record stays
@@ -177,16 +189,17 @@ export class LocalTarget implements EndpointTarget {
     const instances = await this.store.update((s) => {
       const e = s.endpoints[endpointName];
       if (!e) throw new ValidationError(`Could not find endpoint "${arn('endpoint', endpointName)}".`);
+      assertOwner(e, this.owner, `local endpoint ${endpointName}`);
       e.status = 'Deleting';
       e.lastModifiedTime = now();
-      return [e.current, e.pending].filter((i): i is LocalInstanceRecord => !!i);
+      return [e.current, e.pending, e.front].filter((i): i is LocalInstanceRecord | LocalFrontRecord => !!i);
     });
     // Stopping takes up to the drain window: outside the lock, so other commands are not blocked.
     await Promise.all(instances.map((i) => stopProcess(i.pid, i.id, this.supervisor.killAfterMs)));
     await this.store.update((s) => {
       delete s.endpoints[endpointName];
     });
-    await rm(join(this.store.dir, 'endpoints', endpointName), { recursive: true, force: true });
+    await rm(endpointDirOf(this.store.dir, endpointName), { recursive: true, force: true });
     await this.locks.release(endpointName);
   }
 
@@ -203,14 +216,25 @@ export class LocalTarget implements EndpointTarget {
     return pollUntilDeleted(this.poller(), endpointName, options, { pollSeconds: 0.25, maxWaitSeconds: 120 });
   }
 
-  /** Pids and ports of every recorded server process (for tests and `status`). */
-  async processes(): Promise<Array<{ endpointName: string; pid: number; port: number; alive: boolean }>> {
+  /**
+   * Pids and ports of every recorded server process (for tests and `status`); with `front`, the
+   * endpoints' front proxies too (role 'front').
+   */
+  async processes(options: { front?: boolean } = {}): Promise<Array<{ endpointName: string; pid: number; port: number; alive: boolean; role: 'instance' | 'front' }>> {
     const s = await this.store.read();
-    const out: Array<{ endpointName: string; pid: number; port: number; alive: boolean }> = [];
+    const out: Array<{ endpointName: string; pid: number; port: number; alive: boolean; role: 'instance' | 'front' }> = [];
     for (const e of Object.values(s.endpoints)) {
-      for (const i of [e.current, e.pending]) if (i) out.push({ endpointName: e.endpointName, pid: i.pid, port: i.port, alive: await isOurProcess(i.pid, i.id) });
+      const all: Array<{ i: LocalInstanceRecord | LocalFrontRecord; role: 'instance' | 'front' } | undefined> = [e.current, e.pending].map((i) => i && { i, role: 'instance' });
+      if (options.front) all.push(e.front && { i: e.front, role: 'front' });
+      for (const x of all) if (x) out.push({ endpointName: e.endpointName, pid: x.i.pid, port: x.i.port, alive: await isOurProcess(x.i.pid, x.i.id), role: x.role });
     }
     return out;
+  }
+
+  /** Another workspace's endpoint is refused before its deploy lock is taken (nothing to release). */
+  private async claim(endpointName: string): Promise<void> {
+    assertOwner((await this.store.read()).endpoints[endpointName], this.owner, `local endpoint ${endpointName}`);
+    await this.locks.acquire(endpointName);
   }
 
   private poller() {

@@ -6,6 +6,7 @@ import { assertResourceName, DEFAULT_VARIANT_NAME } from '../rules';
 import type { EndpointConfigDescription, EndpointConfigSpec, ModelDescription, ModelSpec, ResourceKind, TagFilter, TaggedResource, Tags } from '../target';
 import { ENDPOINT_TAG, type EndpointLocks } from './endpoint-lock';
 import { arn, now } from './names';
+import { assertOwner } from './owner';
 import type { LocalStateStore } from './state';
 
 /**
@@ -17,11 +18,20 @@ export class LocalRegistry {
   constructor(
     private readonly store: LocalStateStore,
     private readonly locks: EndpointLocks,
+    private readonly owner: string | undefined,
   ) {}
+
+  /** A model or config for an endpoint another workspace owns is refused before anything is created. */
+  private async claimEndpoint(tags: Tags | undefined): Promise<void> {
+    const endpointName = tags?.[ENDPOINT_TAG];
+    if (!endpointName) return;
+    assertOwner((await this.store.read()).endpoints[endpointName], this.owner, `local endpoint ${endpointName}`);
+    await this.locks.acquire(endpointName);
+  }
 
   async createModel(spec: ModelSpec): Promise<{ modelArn: string }> {
     assertResourceName('model', spec.modelName);
-    if (spec.tags?.[ENDPOINT_TAG]) await this.locks.acquire(spec.tags[ENDPOINT_TAG]);
+    await this.claimEndpoint(spec.tags);
     const source = localPath(spec.modelDataUrl);
     // Like CreateModel's "Could not find model data at …": the artifact must exist now.
     try {
@@ -40,6 +50,7 @@ export class LocalRegistry {
         source,
         environment: { ...spec.environment },
         tags: { ...spec.tags },
+        owner: this.owner,
         creationTime: now(),
       };
     });
@@ -55,6 +66,7 @@ export class LocalRegistry {
   async deleteModel(modelName: string): Promise<void> {
     await this.store.update((s) => {
       if (!s.models[modelName]) throw new NotFoundError(`Could not find model "${arn('model', modelName)}".`, { resourceKind: 'model', resourceName: modelName });
+      assertOwner(s.models[modelName], this.owner, `local model ${modelName}`);
       // SageMaker lets a model be deleted while an endpoint runs it: instances hold their own copy.
       delete s.models[modelName];
     });
@@ -64,7 +76,7 @@ export class LocalRegistry {
     assertResourceName('endpoint config', spec.endpointConfigName);
     if (spec.variants.length === 0) throw new ValidationError('an endpoint config needs at least one production variant');
     if (spec.variants.length > 1) throw new ValidationError('the local target serves one production variant per endpoint');
-    if (spec.tags?.[ENDPOINT_TAG]) await this.locks.acquire(spec.tags[ENDPOINT_TAG]);
+    await this.claimEndpoint(spec.tags);
     const endpointConfigArn = arn('endpoint-config', spec.endpointConfigName);
     await this.store.update((s) => {
       if (s.endpointConfigs[spec.endpointConfigName]) throw new ValidationError(`Cannot create already existing endpoint configuration "${endpointConfigArn}".`);
@@ -85,6 +97,7 @@ export class LocalRegistry {
         asyncInference: spec.asyncInference,
         dataCapture: spec.dataCapture,
         tags: { ...spec.tags },
+        owner: this.owner,
         creationTime: now(),
       };
     });
@@ -109,6 +122,7 @@ export class LocalRegistry {
       if (!s.endpointConfigs[endpointConfigName]) {
         throw new NotFoundError(`Could not find endpoint configuration "${arn('endpoint-config', endpointConfigName)}".`, { resourceKind: 'endpoint-config', resourceName: endpointConfigName });
       }
+      assertOwner(s.endpointConfigs[endpointConfigName], this.owner, `local endpoint config ${endpointConfigName}`);
       const user = Object.values(s.endpoints).find((e) => e.endpointConfigName === endpointConfigName || e.pending?.endpointConfigName === endpointConfigName);
       if (user) throw new ResourceInUseError(`endpoint configuration ${endpointConfigName} is in use by endpoint ${user.endpointName}`);
       delete s.endpointConfigs[endpointConfigName];
@@ -136,6 +150,7 @@ export class LocalRegistry {
     await this.store.update((s) => {
       const rec = kind === 'model' ? s.models[name] : kind === 'endpoint-config' ? s.endpointConfigs[name] : s.endpoints[name];
       if (!rec) throw new NotFoundError(`Could not find ${kind} "${name}".`, { resourceKind: kind, resourceName: name });
+      assertOwner(rec, this.owner, `local ${kind} ${name}`);
       Object.assign(rec.tags, tags);
     });
   }

@@ -1,8 +1,10 @@
 import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { basename, dirname, join, resolve } from 'node:path';
 import { LocalTargetError } from '../errors';
 import type { AsyncInferenceSpec, DataCaptureSpec, EndpointStatus, Tags } from '../target';
+import type { Owned } from './owner';
 
 /**
  * The local target's state: what SageMaker keeps server-side, kept in one JSON file so endpoints
@@ -10,7 +12,7 @@ import type { AsyncInferenceSpec, DataCaptureSpec, EndpointStatus, Tags } from '
  * so two CLIs (or a CLI and a test) never interleave half-written states.
  */
 
-export interface LocalModelRecord {
+export interface LocalModelRecord extends Owned {
   modelName: string;
   modelArn: string;
   image?: string;
@@ -31,7 +33,7 @@ export interface LocalVariantRecord {
   containerStartupHealthCheckTimeoutInSeconds?: number;
 }
 
-export interface LocalEndpointConfigRecord {
+export interface LocalEndpointConfigRecord extends Owned {
   endpointConfigName: string;
   endpointConfigArn: string;
   variants: LocalVariantRecord[];
@@ -59,7 +61,16 @@ export interface LocalInstanceRecord {
   startDeadline: string;
 }
 
-export interface LocalEndpointRecord {
+/** The endpoint's front proxy: the stable port its URL names, across updates. */
+export interface LocalFrontRecord {
+  id: string;
+  pid: number;
+  port: number;
+  logFile: string;
+  startedAt?: string;
+}
+
+export interface LocalEndpointRecord extends Owned {
   endpointName: string;
   endpointArn: string;
   endpointConfigName: string;
@@ -72,6 +83,8 @@ export interface LocalEndpointRecord {
   current?: LocalInstanceRecord;
   /** The instance an update (or the creation) is bringing up. */
   pending?: LocalInstanceRecord;
+  /** The front proxy its URL points at (absent in records written before fronts existed). */
+  front?: LocalFrontRecord;
   /** The log of the instance whose failure set failureReason (kept for the log excerpt). */
   failedLog?: string;
 }
@@ -90,6 +103,20 @@ export function emptyState(): LocalState {
 /** `VAD_LOCAL_STATE_DIR`, else ~/.vad-serve/local. */
 export function defaultStateDir(env: Record<string, string | undefined> = process.env): string {
   return env['VAD_LOCAL_STATE_DIR'] || join(homedir(), '.vad-serve', 'local');
+}
+
+/**
+ * The default state dir of one workspace (the folder holding its deploy state files):
+ * `VAD_LOCAL_STATE_DIR`, else ~/.vad-serve/local/<folder name>-<hash of its path>, so two
+ * checkouts deploying the same endpoint name get two endpoints instead of replacing each other's.
+ */
+export function workspaceStateDir(workspace: string, env: Record<string, string | undefined> = process.env): string {
+  if (env['VAD_LOCAL_STATE_DIR']) return env['VAD_LOCAL_STATE_DIR'];
+  const abs = resolve(workspace);
+  // `.vad-deploy` says nothing: name it after the checkout that holds it.
+  const label = (basename(abs) === '.vad-deploy' ? basename(dirname(abs)) : basename(abs)).replace(/[^A-Za-z0-9._-]/g, '_') || 'root';
+  const hash = createHash('sha256').update(abs).digest('hex').slice(0, 12);
+  return join(defaultStateDir({}), `${label}-${hash}`);
 }
 
 const LOCK_STALE_MS = 30_000;

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DEFAULT_STARTUP_HEALTH_CHECK_SECONDS, PING_TIMEOUT_MS } from '../rules';
+import { endpointDirOf, listening, startFront, writeRoute } from './front';
 import { LocalHttpTimeout, localRequest } from './http';
 import { arn, now } from './names';
 import {
@@ -17,7 +18,10 @@ import {
   tailFile,
   type ServerLaunch,
 } from './processes';
-import type { LocalEndpointRecord, LocalInstanceRecord, LocalStateStore } from './state';
+import type { LocalEndpointRecord, LocalFrontRecord, LocalInstanceRecord, LocalStateStore } from './state';
+
+/** Least time between two restarts of a dead front proxy by describes. */
+const FRONT_RESTART_MS = 2_000;
 
 export interface SupervisorOptions {
   launch: ServerLaunch | 'auto' | 'bundle' | 'sources';
@@ -54,8 +58,44 @@ export class InstanceSupervisor {
     return typeof this.launch === 'string' ? resolveServerLaunch(this.launch) : this.launch;
   }
 
+  /**
+   * The endpoint's front proxy runs: started on a free port with the endpoint, or again on its
+   * recorded port if it died, so the URL stays the endpoint's for its whole life.
+   */
+  private async ensureFront(endpointName: string): Promise<void> {
+    const e = (await this.store.read()).endpoints[endpointName];
+    if (!e) return;
+    if (e.front) return this.healFront(endpointName, e.front, 0);
+    const dir = endpointDirOf(this.store.dir, endpointName);
+    if (e.current) await writeRoute(dir, e.current.port);
+    const front = await startFront(dir, await freeLoopbackPort());
+    await this.store.update((s) => {
+      const ep = s.endpoints[endpointName];
+      if (ep) ep.front = front;
+    });
+  }
+
+  /**
+   * A front that died (killed behind our back) is started again on its port, at most once per
+   * `throttleMs` (a port someone else took would otherwise cost a process per describe). Two
+   * commands healing at once: only the one that still finds the dead record keeps its front.
+   */
+  private async healFront(endpointName: string, seen: LocalFrontRecord, throttleMs = FRONT_RESTART_MS): Promise<void> {
+    if (await isOurProcess(seen.pid, seen.id)) return;
+    if (seen.startedAt && Date.now() - Date.parse(seen.startedAt) < throttleMs) return;
+    const front = await startFront(endpointDirOf(this.store.dir, endpointName), seen.port);
+    const kept = await this.store.update((s) => {
+      const ep = s.endpoints[endpointName];
+      if (!ep || ep.status === 'Deleting' || ep.front?.id !== seen.id) return false;
+      ep.front = front;
+      return true;
+    });
+    if (!kept) await stopProcess(front.pid, front.id, this.killAfterMs);
+  }
+
   /** Unpacks the variant's model for a new instance and starts it; failures become FailureReason. */
   async launchPending(endpointName: string, endpointConfigName: string): Promise<void> {
+    await this.ensureFront(endpointName);
     const state = await this.store.read();
     const config = state.endpointConfigs[endpointConfigName]!;
     const variant = config.variants[0]!;
@@ -122,9 +162,21 @@ export class InstanceSupervisor {
    * FailureReason set; a current instance whose pid is gone turns the endpoint Failed.
    */
   async reconcile(endpointName: string): Promise<LocalEndpointRecord | undefined> {
-    const snapshot = (await this.store.read()).endpoints[endpointName];
+    let snapshot = (await this.store.read()).endpoints[endpointName];
     if (!snapshot) return undefined;
-    const pendingProbe = snapshot.pending ? await this.probe(snapshot.pending) : undefined;
+    if (snapshot.front && snapshot.status !== 'Deleting') {
+      await this.healFront(endpointName, snapshot.front);
+      snapshot = (await this.store.read()).endpoints[endpointName];
+      if (!snapshot) return undefined;
+    }
+    let pendingProbe = snapshot.pending ? await this.probe(snapshot.pending) : undefined;
+    // InService means reachable at the endpoint's URL: its front must listen too.
+    const front = snapshot.front;
+    if (pendingProbe?.state === 'ready' && front && !(await listening(front.port))) {
+      pendingProbe = (await isOurProcess(front.pid, front.id))
+        ? { state: 'starting' }
+        : { state: 'failed', reason: `the endpoint's front proxy (port ${front.port}) exited (${lastErrorLine(await tailFile(front.logFile, 40)) ?? 'no error in its log'})` };
+    }
     const currentAlive = snapshot.current ? await isOurProcess(snapshot.current.pid, snapshot.current.id) : undefined;
     const toStop: LocalInstanceRecord[] = [];
     const result = await this.store.update(async (s) => {
@@ -134,6 +186,9 @@ export class InstanceSupervisor {
       if (e.pending && pendingProbe && e.pending.id === snapshot.pending?.id) {
         const p = e.pending;
         if (pendingProbe.state === 'ready') {
+          // The switch: from here on the front sends new requests to the new instance, and only
+          // then is the old one stopped (it drains what it has).
+          if (e.front) await writeRoute(endpointDirOf(this.store.dir, endpointName), p.port);
           if (e.current) toStop.push(e.current);
           e.current = p;
           e.pending = undefined;
