@@ -1,4 +1,4 @@
-import { FAKE_MODEL, fakeAssertSameSize, fakeModel, fakePrepareFrame } from '../testing/fake-model';
+import { FAKE_MODEL, fakeModel, fakePrepareFrame } from '../testing/fake-model';
 import { squareFrame } from '../testing/images';
 import { runInferTask, type TaskDeps } from './run-task';
 import type { InferTask } from './types';
@@ -12,7 +12,6 @@ describe('runInferTask', () => {
       prepared++;
       return fakePrepareFrame(bytes, size);
     },
-    assertSameSize: fakeAssertSameSize,
     maxPixels: 40_000_000,
   };
   const task = async (over: Partial<InferTask> = {}): Promise<InferTask> => ({

@@ -3,7 +3,7 @@ import { SAGEMAKER_HEADERS } from '@vad/contracts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ServerConfig } from '../config';
 import { HttpError } from '../errors';
-import type { InferOutput, InferTask } from '../infer/types';
+import type { InferResult, InferTask } from '../infer/types';
 import type { FrameSource, ParsedRequest } from '../inputs/frames';
 import { parseImageBody } from '../inputs/image';
 import { parseJsonInvocation } from '../inputs/json-base64';
@@ -213,7 +213,7 @@ export function invocationsRoute(app: FastifyInstance, deps: InvocationDeps): vo
     };
     reply.raw.once('close', onClose);
     const tRun = performance.now();
-    let out: InferOutput;
+    let out: InferResult;
     try {
       out = await withDeadline(app.inference.run(task), req.deadline);
     } catch (e) {
@@ -223,7 +223,6 @@ export function invocationsRoute(app: FastifyInstance, deps: InvocationDeps): vo
       reply.raw.removeListener('close', onClose);
     }
     timingsMs.inference = performance.now() - tRun;
-    if (!out.ok) throw new HttpError(out.error.code, out.error.message, out.error.details);
     Object.assign(timingsMs, out.timingsMs);
     metrics.observeStages(out.timingsMs);
 

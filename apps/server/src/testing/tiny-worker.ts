@@ -1,5 +1,5 @@
 import { parentPort, threadId, workerData } from 'node:worker_threads';
-import type { InferOutput, InferTask, WorkerConfig, WorkerStatus } from '../infer/types';
+import type { TaskOutput, InferTask, WorkerConfig, WorkerStatus } from '../infer/types';
 import { FAKE_MODEL } from './fake-model';
 
 /**
@@ -17,7 +17,7 @@ setTimeout(() => {
   parentPort?.postMessage(s);
 }, loadMs);
 
-export default function infer(task: InferTask): InferOutput {
+export default function infer(task: InferTask): TaskOutput {
   const until = Date.now() + busyMs;
   while (Date.now() < until) {
     /* burn CPU */
