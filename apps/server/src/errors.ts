@@ -13,17 +13,6 @@ export interface CodedError {
   details?: Record<string, unknown>;
 }
 
-/** The contracts' VadError, named for the code that throws it while answering a request. */
-export class HttpError extends VadError implements CodedError {
-  constructor(code: ErrorCode, message: string, details?: Record<string, unknown>) {
-    super(code, message, details);
-    this.name = 'HttpError';
-  }
-  get status(): number {
-    return ERRORS[this.code].status;
-  }
-}
-
 /** Whether `e` carries a known code and a message, whatever its class (worker side: see wire-error.ts). */
 export function isCoded(e: unknown): e is CodedError {
   return (
