@@ -78,6 +78,22 @@ describe('WorkerPool (piscina) with a tiny worker', () => {
     }
   });
 
+  it('a task failure crosses the worker thread as data and rejects as a VadError with its code, message and details', async () => {
+    const failTask = { code: 'onnx_runtime', message: 'flow.onnx failed: out of memory', details: { stage: 'flow', bytes: 123 } };
+    const pool = new WorkerPool({ workers: 1, queuePerWorker: 1, filename: TINY, workerData: { executionProvider: 'cpu', threads: 1, maxPixels: 1, test: { failTask } } });
+    try {
+      await until(() => pool.readiness().state === 'ready');
+      const e = await pool.run(task()).then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      expect(e).toBeInstanceOf(VadError);
+      expect(e).toMatchObject(failTask);
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('answers overloaded when running + queued reach workers × (1 + VAD_QUEUE)', async () => {
     const pool = new WorkerPool({ workers: 1, queuePerWorker: 1, filename: TINY, workerData: { executionProvider: 'cpu', threads: 1, maxPixels: 1, test: { busyMs: 400 } } });
     try {
