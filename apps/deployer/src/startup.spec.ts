@@ -37,4 +37,15 @@ describe('deployer start-up', () => {
     expect(modules.filter((m) => /[\\/]node_modules[\\/](onnxruntime-node|onnxruntime-common|sharp)[\\/]/.test(m))).toEqual([]);
     expect(modules.filter((m) => m.includes(join('libs', 'vad-core', 'src')))).toEqual([]);
   });
+
+  // The local target shares @vad/sagemaker-client's index with the AWS one: the SDK packages load
+  // on the first AWS call (aws/sdk.ts), never for endpoints on loopback.
+  it.each([['status', ...LOCAL], ['destroy', ...LOCAL]].map((a) => [a[0]!, a] as const))('%s on the local target loads no AWS SDK client', async (_name, args) => {
+    const { status, modules } = await loadedModules(args.map((a) => a.replace('<dir>', dir)));
+    expect(status).toBe(0);
+    // the lib itself was loaded (LocalTarget comes from its index), so the absence below means something
+    expect(modules.some((m) => m.includes(join('libs', 'sagemaker-client', 'src', 'index.ts')))).toBe(true);
+    expect(modules.filter((m) => /[\\/]node_modules[\\/]@aws-sdk[\\/]client-sagemaker[\\/]/.test(m))).toEqual([]);
+    expect(modules.filter((m) => /[\\/]node_modules[\\/]@aws-sdk[\\/](client-|lib-storage)/.test(m))).toEqual([]);
+  });
 });

@@ -2,10 +2,10 @@ import { ERRORS, VadError, type ErrorBody, type ErrorCode } from '@vad/contracts
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 
 /**
- * The server's view of a failure: a stable code from the contracts' ERRORS table (never a second
- * table here), a message that says what to do, and optional details. HttpError is the contracts'
- * VadError; workers send VadErrors back (errors lose their class when they
- * cross a thread boundary, so code/message/details travel as plain data).
+ * A failure as plain data: a stable code from the contracts' ERRORS table (never a second table
+ * here), a message that says what to do, and optional details. It is the form a failed task
+ * crosses the worker-thread boundary in (infer/wire-error.ts: made once in the worker, a VadError
+ * again once on the main thread), and what the HTTP answer is built from.
  */
 export interface CodedError {
   code: ErrorCode;
@@ -13,16 +13,7 @@ export interface CodedError {
   details?: Record<string, unknown>;
 }
 
-export class HttpError extends VadError implements CodedError {
-  constructor(code: ErrorCode, message: string, details?: Record<string, unknown>) {
-    super(code, message, details);
-    this.name = 'HttpError';
-  }
-  get status(): number {
-    return ERRORS[this.code].status;
-  }
-}
-
+/** Whether `e` carries a known code and a message, whatever its class (worker side: see wire-error.ts). */
 export function isCoded(e: unknown): e is CodedError {
   return (
     typeof e === 'object' &&
@@ -58,8 +49,13 @@ function fromFastify(e: FastifyError): CodedError | undefined {
   }
 }
 
+/**
+ * The HTTP boundary, once: a VadError answers with its own code, message and details (the status
+ * is ERRORS[code].status, set by sendError); fastify's own errors map to our codes; anything else
+ * is `internal`.
+ */
 export function toCoded(e: unknown): CodedError & { internal: boolean } {
-  if (isCoded(e)) return { code: e.code, message: e.message, details: e.details, internal: e.code === 'internal' };
+  if (e instanceof VadError) return { code: e.code, message: e.message, details: e.details, internal: e.code === 'internal' };
   const f = typeof e === 'object' && e !== null && 'code' in e ? fromFastify(e as FastifyError) : undefined;
   if (f) return { ...f, internal: false };
   // Never a stack trace in the body (the toolkits leak tracebacks into ModelError.OriginalMessage).

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { VadError } from '@vad/contracts';
 import { request } from 'node:http';
 import { buildApp } from '../app';
 import { testConfig } from '../testing/config';
@@ -44,13 +45,15 @@ describe('WorkerPool (piscina) with a tiny worker', () => {
       await until(() => pool.readiness().state === 'ready');
       const order: number[] = [];
       const tasks = Array.from({ length: 6 }, () => ({ ...task(), abandoned: new Int32Array(new SharedArrayBuffer(4)) }));
-      const runs = tasks.map((t, i) => pool.run(t).then((out) => (order.push(i), out)));
+      // A dropped task rejects with a VadError; keep it beside the results to compare.
+      const runs = tasks.map((t, i) => pool.run(t).then((out) => (order.push(i), out), (e: unknown) => e as VadError));
       expect(pool.queueDepth()).toBe(5);
       expect(pool.busyWorkers()).toBe(1);
       Atomics.store(tasks[3]!.abandoned, 0, 1); // its client hung up while it waited
       const outs = await Promise.all(runs);
-      expect(outs[3]).toEqual({ ok: false, error: expect.objectContaining({ code: 'deadline_exceeded' }) });
-      expect(outs.filter((o) => o.ok)).toHaveLength(5);
+      expect(outs[3]).toBeInstanceOf(VadError);
+      expect(outs[3]).toMatchObject({ code: 'deadline_exceeded' });
+      expect(outs.filter((o) => !(o instanceof VadError) && o.ok)).toHaveLength(5);
       expect(order.filter((i) => i !== 3)).toEqual([0, 1, 2, 4, 5]);
       expect(pool.queueDepth()).toBe(0);
       expect(pool.busyWorkers()).toBe(0);
@@ -70,6 +73,22 @@ describe('WorkerPool (piscina) with a tiny worker', () => {
       expect(pool.expectedWaitMs(3)).toBeGreaterThan(700);
       await expect(pool.run(task())).rejects.toMatchObject({ code: 'overloaded', details: expect.objectContaining({ waiting: 2 }) });
       await expect(Promise.all([running, first, second])).resolves.toHaveLength(3);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('a task failure crosses the worker thread as data and rejects as a VadError with its code, message and details', async () => {
+    const failTask = { code: 'onnx_runtime', message: 'flow.onnx failed: out of memory', details: { stage: 'flow', bytes: 123 } };
+    const pool = new WorkerPool({ workers: 1, queuePerWorker: 1, filename: TINY, workerData: { executionProvider: 'cpu', threads: 1, maxPixels: 1, test: { failTask } } });
+    try {
+      await until(() => pool.readiness().state === 'ready');
+      const e = await pool.run(task()).then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      expect(e).toBeInstanceOf(VadError);
+      expect(e).toMatchObject(failTask);
     } finally {
       await pool.close();
     }

@@ -2,8 +2,9 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Piscina } from 'piscina';
-import { HttpError } from '../errors';
-import type { Inference, InferOutput, InferTask, ModelInfo, Readiness, WorkerConfig, WorkerStatus } from './types';
+import { VadError } from '@vad/contracts';
+import type { Inference, InferResult, InferTask, ModelInfo, Readiness, TaskOutput, WorkerConfig, WorkerStatus } from './types';
+import { settle } from './wire-error';
 
 export interface PoolOptions {
   workers: number;
@@ -136,34 +137,35 @@ export class WorkerPool implements Inference {
    * while later ones were served; a plain array keeps strict arrival order, and lets a task whose
    * client has gone be dropped without a worker ever seeing it.
    */
-  private readonly waiting: Array<{ task: InferTask; resolve: (o: InferOutput) => void; reject: (e: unknown) => void }> = [];
+  private readonly waiting: Array<{ task: InferTask; resolve: (o: InferResult) => void; reject: (e: unknown) => void }> = [];
   private running = 0;
 
-  async run(task: InferTask): Promise<InferOutput> {
-    if (this.closed) throw new HttpError('model_not_ready', 'the server is shutting down');
-    if (!this.piscina) throw new HttpError('model_not_ready', 'the inference workers have not been started');
+  async run(task: InferTask): Promise<InferResult> {
+    if (this.closed) throw new VadError('model_not_ready', 'the server is shutting down');
+    if (!this.piscina) throw new VadError('model_not_ready', 'the inference workers have not been started');
     if (this.running < this.workers) return this.dispatch(task);
     if (!this.hasCapacity()) {
       const waitMs = Math.round(this.expectedWaitMs(this.waiting.length + 1));
-      throw new HttpError(
+      throw new VadError(
         'overloaded',
         `all ${this.workers} workers are busy and ${this.waiting.length} requests are waiting (expected wait ${waitMs} ms); retry with backoff`,
         { workers: this.workers, queue: this.maxQueue, waiting: this.waiting.length, expectedWaitMs: waitMs },
       );
     }
-    return new Promise<InferOutput>((resolve, reject) => this.waiting.push({ task, resolve, reject }));
+    return new Promise<InferResult>((resolve, reject) => this.waiting.push({ task, resolve, reject }));
   }
 
-  private async dispatch(task: InferTask): Promise<InferOutput> {
+  /** Runs one task on a free worker; its failure comes back as a VadError, made here once. */
+  private async dispatch(task: InferTask): Promise<InferResult> {
     this.running++;
     const started = performance.now();
     try {
-      const out = (await this.piscina!.run(task)) as InferOutput;
+      const out = (await this.piscina!.run(task)) as TaskOutput;
       if (out.ok) {
         const ms = performance.now() - started;
         this.meanRunMs = this.meanRunMs === undefined ? ms : 0.8 * this.meanRunMs + 0.2 * ms;
       }
-      return out;
+      return settle(out);
     } finally {
       this.running--;
       this.next();
@@ -175,7 +177,7 @@ export class WorkerPool implements Inference {
     while (this.running < this.workers && this.waiting.length > 0) {
       const w = this.waiting.shift()!;
       if (w.task.abandoned && Atomics.load(w.task.abandoned, 0) === 1) {
-        w.resolve({ ok: false, error: { code: 'deadline_exceeded', message: 'dropped unrun: nobody waits for the answer any more' } });
+        w.reject(new VadError('deadline_exceeded', 'dropped unrun: nobody waits for the answer any more'));
         continue;
       }
       this.dispatch(w.task).then(w.resolve, w.reject);

@@ -1,4 +1,4 @@
-import { FAKE_MODEL, fakeAssertSameSize, fakeModel, fakePrepareFrame } from '../testing/fake-model';
+import { FAKE_MODEL, fakeModel, fakePrepareFrame } from '../testing/fake-model';
 import { squareFrame } from '../testing/images';
 import { runInferTask, type TaskDeps } from './run-task';
 import type { InferTask } from './types';
@@ -12,7 +12,6 @@ describe('runInferTask', () => {
       prepared++;
       return fakePrepareFrame(bytes, size);
     },
-    assertSameSize: fakeAssertSameSize,
     maxPixels: 40_000_000,
   };
   const task = async (over: Partial<InferTask> = {}): Promise<InferTask> => ({
@@ -56,6 +55,16 @@ describe('runInferTask', () => {
     const out = await runInferTask(await task({ abandoned }), stopping);
     expect(out).toMatchObject({ ok: false, error: { code: 'deadline_exceeded' } });
     expect(prepared).toBe(1);
+  });
+
+  it('mixed frame sizes answer frame_size_mismatch from the model\'s own check, in wire form', async () => {
+    const frames = [new Uint8Array(await squareFrame({ x: 10 })), new Uint8Array(await squareFrame({ x: 20, width: 80 }))];
+    const out = await runInferTask(await task({ frames }), deps);
+    expect(out).toEqual({
+      ok: false,
+      error: { code: 'frame_size_mismatch', message: expect.stringMatching(/^frame 1 is 80x48 but frame 0 is 72x48/), details: { index: 1, expected: [48, 72], got: [48, 80] } },
+    });
+    expect(out.ok || out.error instanceof Error).toBe(false); // plain data: it must cross postMessage
   });
 
   it('a task past its deadline answers deadline_exceeded', async () => {

@@ -1,28 +1,27 @@
 import { performance } from 'node:perf_hooks';
+import { VadError, asVadError } from '@vad/contracts';
 import type { ClipScore, PreparedFrame, VadModel } from '@vad/core';
-import { HttpError, isCoded, type CodedError } from '../errors';
 import { renderScoredFrame } from '../outputs/png';
-import type { InferOutput, InferTask } from './types';
+import type { InferTask, TaskOutput } from './types';
+import { toWireError } from './wire-error';
 
-/** What a task needs from vad-core; injected so the task logic is testable without a real model. */
+/**
+ * What a task needs from vad-core; injected so the task logic is testable without a real model.
+ * Frame sizes are the model's to check (scoreClip and scoreSequence refuse mixed sizes with
+ * frame_size_mismatch), so the task does not check them a second time.
+ */
 export interface TaskDeps {
   model: Pick<VadModel, 'imageSize' | 'enabled' | 'scoreClip' | 'scoreSequence'>;
   prepareFrame(bytes: Uint8Array, imageSize: [number, number], opts?: { maxPixels?: number }): Promise<PreparedFrame>;
-  assertSameSize(frames: PreparedFrame[]): void;
   maxPixels: number;
-}
-
-export function plainError(e: unknown, fallback: CodedError['code'] = 'internal'): CodedError {
-  if (isCoded(e)) return { code: e.code, message: e.message, details: e.details };
-  return { code: fallback, message: e instanceof Error ? e.message : String(e) };
 }
 
 function checkDeadline(task: InferTask): void {
   if (task.abandoned && Atomics.load(task.abandoned, 0) !== 0) {
-    throw new HttpError('deadline_exceeded', 'abandoned: the client went away or the deadline already answered; nothing waits for this result');
+    throw new VadError('deadline_exceeded', 'abandoned: the client went away or the deadline already answered; nothing waits for this result');
   }
   if (Date.now() > task.deadline) {
-    throw new HttpError(
+    throw new VadError(
       'deadline_exceeded',
       'the request ran past its deadline (VAD_DEADLINE_MS); SageMaker cuts real-time invocations at 60 s: send fewer frames per request',
     );
@@ -38,8 +37,9 @@ async function decode(task: InferTask, deps: TaskDeps): Promise<PreparedFrame[]>
     try {
       out.push(await deps.prepareFrame(bytes, deps.model.imageSize, { maxPixels: deps.maxPixels }));
     } catch (e) {
-      const c = plainError(e, 'bad_image');
-      throw new HttpError(c.code, `frame ${i}: ${c.message}`, { ...c.details, frame: i });
+      // Not a boundary: the failure gains the frame it came from (an uncoded decode error is bad_image).
+      const c = asVadError(e, 'bad_image');
+      throw new VadError(c.code, `frame ${i}: ${c.message}`, { ...c.details, frame: i }, { cause: e });
     }
   }
   return out;
@@ -50,7 +50,7 @@ function addTimings(into: Record<string, number>, from: Record<string, number>):
 }
 
 /** ②–④ for one request: decode the frames, score, optionally draw. Never throws: errors travel as data. */
-export async function runInferTask(task: InferTask, deps: TaskDeps): Promise<InferOutput> {
+export async function runInferTask(task: InferTask, deps: TaskDeps): Promise<TaskOutput> {
   try {
     const timingsMs: Record<string, number> = { queue: Math.max(0, Date.now() - task.submittedAt) };
     checkDeadline(task);
@@ -60,14 +60,12 @@ export async function runInferTask(task: InferTask, deps: TaskDeps): Promise<Inf
 
     let clips: ClipScore[];
     if (task.mode === 'sequence') {
-      deps.assertSameSize(frames);
       checkDeadline(task);
       clips = frames.length < 2 ? [] : await deps.model.scoreSequence(frames);
     } else {
       clips = [];
       for (const [a, b] of task.pairs ?? []) {
         checkDeadline(task);
-        deps.assertSameSize([frames[a]!, frames[b]!]);
         clips.push(await deps.model.scoreClip(frames[a]!, frames[b]!));
       }
     }
@@ -83,6 +81,6 @@ export async function runInferTask(task: InferTask, deps: TaskDeps): Promise<Inf
     }
     return { ok: true, clips, originalSizes, timingsMs, rendered };
   } catch (e) {
-    return { ok: false, error: plainError(e) };
+    return { ok: false, error: toWireError(e) };
   }
 }

@@ -22,16 +22,18 @@ export interface InferTask {
   render?: 'png' | 'jpeg';
 }
 
-export type InferOutput =
-  | {
-      ok: true;
-      clips: ClipScore[];
-      /** [height, width] of every frame as sent. */
-      originalSizes: Array<[number, number]>;
-      timingsMs: Record<string, number>;
-      rendered?: Uint8Array;
-    }
-  | { ok: false; error: CodedError };
+/** A scored task, as the HTTP side gets it. */
+export interface InferResult {
+  ok: true;
+  clips: ClipScore[];
+  /** [height, width] of every frame as sent. */
+  originalSizes: Array<[number, number]>;
+  timingsMs: Record<string, number>;
+  rendered?: Uint8Array;
+}
+
+/** What a worker thread answers: a failure is data (see wire-error.ts), never a thrown Error. */
+export type TaskOutput = InferResult | { ok: false; error: CodedError };
 
 export interface ModelInfo {
   name: string;
@@ -71,8 +73,8 @@ export type Readiness =
 export interface Inference {
   readonly workers: number;
   readiness(): Readiness;
-  /** Rejects with HttpError('overloaded') when the queue is full. */
-  run(task: InferTask): Promise<InferOutput>;
+  /** Rejects with a VadError: `overloaded` when the queue is full, or the task's own failure. */
+  run(task: InferTask): Promise<InferResult>;
   /** Whether a new task would be queued rather than refused. */
   hasCapacity(): boolean;
   queueDepth(): number;

@@ -1,9 +1,10 @@
 import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
-import { assertSameSize, defaultModelDir, loadModel, prepareFrame, type VadModel } from '@vad/core';
-import { HttpError } from '../errors';
-import { plainError, runInferTask } from './run-task';
-import type { InferOutput, InferTask, WorkerConfig, WorkerStatus } from './types';
+import { defaultModelDir, loadModel, prepareFrame, type VadModel } from '@vad/core';
+import type { CodedError } from '../errors';
+import { runInferTask } from './run-task';
+import type { InferTask, TaskOutput, WorkerConfig, WorkerStatus } from './types';
+import { toWireError } from './wire-error';
 
 /**
  * One inference worker thread: loads its own copy of the model (own ONNX sessions), verifies the
@@ -12,6 +13,9 @@ import type { InferOutput, InferTask, WorkerConfig, WorkerStatus } from './types
  * main thread must stay free for HTTP and /ping.
  */
 const config = workerData as WorkerConfig;
+
+/** Why the model failed to load, in wire form: made once, reported once, answered to every task. */
+let loadFailure: CodedError | undefined;
 
 function post(s: WorkerStatus): void {
   parentPort?.postMessage(s);
@@ -41,7 +45,7 @@ async function init(): Promise<VadModel> {
     });
     return model;
   } catch (e) {
-    const c = plainError(e, 'model_invalid');
+    const c = (loadFailure = toWireError(e, 'model_invalid'));
     // `cuda` is a demand, not a preference: say which setting turns it into one.
     const hint = c.code === 'onnx_runtime' && config.executionProvider === 'cuda' ? ' (VAD_EXECUTION_PROVIDER=cuda; set it to auto to fall back to the CPU)' : '';
     post({ vadWorker: 'failed', threadId, code: c.code, message: c.message + hint });
@@ -52,12 +56,12 @@ async function init(): Promise<VadModel> {
 const modelPromise = init();
 modelPromise.catch(() => undefined); // reported above; tasks answer model_not_ready
 
-export default async function infer(task: InferTask): Promise<InferOutput> {
+export default async function infer(task: InferTask): Promise<TaskOutput> {
   let model: VadModel;
   try {
     model = await modelPromise;
-  } catch (e) {
-    return { ok: false, error: plainError(new HttpError('model_not_ready', `the model failed to load: ${plainError(e).message}`)) };
+  } catch {
+    return { ok: false, error: { code: 'model_not_ready', message: `the model failed to load: ${loadFailure?.message}` } };
   }
-  return runInferTask(task, { model, prepareFrame, assertSameSize, maxPixels: config.maxPixels });
+  return runInferTask(task, { model, prepareFrame, maxPixels: config.maxPixels });
 }

@@ -1,4 +1,4 @@
-import { HttpError } from '../errors';
+import { VadError } from '@vad/contracts';
 import type { ParsedRequest } from './frames';
 
 /**
@@ -7,6 +7,6 @@ import type { ParsedRequest } from './frames';
  * the route prepends the session's or stream's previous frame, or answers needs_clip.
  */
 export function parseImageBody(body: Buffer | undefined): ParsedRequest {
-  if (!body || body.byteLength === 0) throw new HttpError('bad_image', 'the image body is empty');
+  if (!body || body.byteLength === 0) throw new VadError('bad_image', 'the image body is empty');
   return { form: 'sequence', frames: [{ kind: 'bytes', bytes: new Uint8Array(body.buffer, body.byteOffset, body.byteLength) }] };
 }

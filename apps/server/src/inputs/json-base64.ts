@@ -1,5 +1,4 @@
-import { JsonInvocationSchema, resolveFrameRef, type FrameRef } from '@vad/contracts';
-import { HttpError } from '../errors';
+import { JsonInvocationSchema, resolveFrameRef, VadError, type FrameRef } from '@vad/contracts';
 import type { FrameSource, ParsedRequest } from './frames';
 
 const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
@@ -11,10 +10,10 @@ export function decodeBase64Frame(data: string, index: number): Uint8Array {
   if (/\s/.test(s)) s = s.replace(/\s+/g, '');
   if (s.length === 0 || !BASE64.test(s)) {
     const hint = data.startsWith('s3://') ? ' (it looks like an s3:// URI but is not s3://bucket/key with a valid bucket name)' : '';
-    throw new HttpError('bad_image', `frame ${index} is neither an s3:// URI nor base64${hint}`, { frame: index });
+    throw new VadError('bad_image', `frame ${index} is neither an s3:// URI nor base64${hint}`, { frame: index });
   }
   const buf = Buffer.from(s, s.includes('-') || s.includes('_') ? 'base64url' : 'base64');
-  if (buf.byteLength === 0) throw new HttpError('bad_image', `frame ${index} decodes to no bytes`, { frame: index });
+  if (buf.byteLength === 0) throw new VadError('bad_image', `frame ${index} decodes to no bytes`, { frame: index });
   return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
 }
 
@@ -43,29 +42,29 @@ export function parseJsonInvocation(body: Buffer | string, maxFrames: number): P
   if (buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) buf = buf.subarray(3);
   const depth = nestingDepth(buf, MAX_DEPTH);
   if (depth > MAX_DEPTH) {
-    throw new HttpError('bad_json', `the JSON body is nested deeper than ${MAX_DEPTH} levels; the API's bodies are at most 4 deep. Expected ${SHAPES}`);
+    throw new VadError('bad_json', `the JSON body is nested deeper than ${MAX_DEPTH} levels; the API's bodies are at most 4 deep. Expected ${SHAPES}`);
   }
   let value: unknown;
   try {
     value = JSON.parse(buf.toString('utf8'));
   } catch (e) {
-    throw new HttpError('bad_json', `the body is not valid JSON (${e instanceof Error ? e.message : String(e)}); expected ${SHAPES}`);
+    throw new VadError('bad_json', `the body is not valid JSON (${e instanceof Error ? e.message : String(e)}); expected ${SHAPES}`);
   }
   if (typeof value === 'object' && value !== null && !Array.isArray(value) && 'requestType' in value) {
     const t = (value as { requestType: unknown }).requestType;
     if (t === 'NEW_SESSION' || t === 'CLOSE') return { form: 'control', requestType: t };
-    throw new HttpError('bad_json', `requestType must be "NEW_SESSION" or "CLOSE"`);
+    throw new VadError('bad_json', `requestType must be "NEW_SESSION" or "CLOSE"`);
   }
   // Count before validating: a huge list should be refused as too many frames, not walked.
   const count = countFrameRefs(value);
   if (count > maxFrames) {
-    throw new HttpError('too_many_frames', `the request has ${count} frames; at most ${maxFrames} (VAD_MAX_FRAMES) per request: split it, or use Batch Transform`, {
+    throw new VadError('too_many_frames', `the request has ${count} frames; at most ${maxFrames} (VAD_MAX_FRAMES) per request: split it, or use Batch Transform`, {
       frames: count,
       max: maxFrames,
     });
   }
   const parsed = JsonInvocationSchema.safeParse(value);
-  if (!parsed.success) throw new HttpError('bad_json', `the JSON body does not match the API (${describeIssues(parsed.error)}); expected ${SHAPES}`);
+  if (!parsed.success) throw new VadError('bad_json', `the JSON body does not match the API (${describeIssues(parsed.error)}); expected ${SHAPES}`);
   const req = parsed.data;
   if ('frames' in req) return { form: 'sequence', frames: req.frames.map(source) };
   if ('clips' in req) {
@@ -81,7 +80,7 @@ export function parseJsonInvocation(body: Buffer | string, maxFrames: number): P
   // The original tutorial: clip=true is one clip (first, last), clip=false a sequence.
   if (req.clip) {
     if (req.images.length < 2) {
-      throw new HttpError('needs_clip', `{"images": [...], "clip": true} needs at least two images (the clip's first and last frames)`);
+      throw new VadError('needs_clip', `{"images": [...], "clip": true} needs at least two images (the clip's first and last frames)`);
     }
     const lastIndex = req.images.length - 1;
     return { form: 'clips', clips: [{ first: source(req.images[0]!, 0), last: source(req.images[lastIndex]!, lastIndex), lastIndex }] };

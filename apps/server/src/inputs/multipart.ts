@@ -1,11 +1,11 @@
+import { VadError } from '@vad/contracts';
 import type { FastifyRequest } from 'fastify';
-import { HttpError } from '../errors';
 import type { ParsedRequest } from './frames';
 
 const BOUNDARY = /;\s*boundary=("[^"]{1,70}"|[^\s;"]{1,70})/i;
 
-function badMultipart(why: string): HttpError {
-  return new HttpError('bad_multipart', `the multipart/form-data body cannot be read: ${why}; send it as curl -F f=@a.jpg -F f=@b.jpg does`);
+function badMultipart(why: string): VadError {
+  return new VadError('bad_multipart', `the multipart/form-data body cannot be read: ${why}; send it as curl -F f=@a.jpg -F f=@b.jpg does`);
 }
 
 /**
@@ -20,20 +20,20 @@ export async function parseMultipart(req: FastifyRequest, maxFrames: number, max
   let total = 0;
   const count = (bytes: number): void => {
     total += bytes;
-    if (total > maxBytes) throw new HttpError('payload_too_large', `the multipart body is over ${maxBytes} bytes (VAD_MAX_BODY_MB)`, { max: maxBytes });
+    if (total > maxBytes) throw new VadError('payload_too_large', `the multipart body is over ${maxBytes} bytes (VAD_MAX_BODY_MB)`, { max: maxBytes });
   };
   // busboy buffers a text field only up to fieldSize but reads the rest of it, and a part that
   // never ends never reaches the loop below: count the raw bytes too (a second 'data' listener
   // beside busboy's pipe only observes), and stop at the budget whatever busboy is doing.
   let rawBytes = 0;
-  let overflow!: (e: HttpError) => void;
+  let overflow!: (e: VadError) => void;
   const overBudget = new Promise<never>((_, reject) => (overflow = reject));
   overBudget.catch(() => undefined);
   const onData = (chunk: Buffer): void => {
     rawBytes += chunk.byteLength;
     if (rawBytes > maxBytes) {
       req.raw.removeListener('data', onData);
-      overflow(new HttpError('payload_too_large', `the multipart body is over ${maxBytes} bytes (VAD_MAX_BODY_MB)`, { max: maxBytes }));
+      overflow(new VadError('payload_too_large', `the multipart body is over ${maxBytes} bytes (VAD_MAX_BODY_MB)`, { max: maxBytes }));
     }
   };
   // readParts() pipes the request into busboy synchronously (its first next()); only then may a
@@ -46,7 +46,7 @@ export async function parseMultipart(req: FastifyRequest, maxFrames: number, max
     req.raw.removeListener('data', onData);
     reading.catch(() => undefined); // lost the race: its failure is no news
   }
-  if (frames.length === 0) throw new HttpError('bad_request', 'the multipart body has no file parts; send images as file parts (curl -F f=@a.jpg -F f=@b.jpg)');
+  if (frames.length === 0) throw new VadError('bad_request', 'the multipart body has no file parts; send images as file parts (curl -F f=@a.jpg -F f=@b.jpg)');
   return { form: 'sequence', frames: frames.map((bytes) => ({ kind: 'bytes', bytes })) };
 
   async function readParts(): Promise<void> {
@@ -61,17 +61,17 @@ export async function parseMultipart(req: FastifyRequest, maxFrames: number, max
         if (frames.length >= maxFrames) {
           // Drain the rest so the connection stays usable, then refuse.
           part.file.resume();
-          throw new HttpError('too_many_frames', `more than ${maxFrames} image parts (VAD_MAX_FRAMES)`, { max: maxFrames });
+          throw new VadError('too_many_frames', `more than ${maxFrames} image parts (VAD_MAX_FRAMES)`, { max: maxFrames });
         }
         const buf = await part.toBuffer();
         count(buf.byteLength);
-        if (buf.byteLength === 0) throw new HttpError('bad_image', `part ${frames.length} (${part.fieldname}) is empty`, { frame: frames.length });
+        if (buf.byteLength === 0) throw new VadError('bad_image', `part ${frames.length} (${part.fieldname}) is empty`, { frame: frames.length });
         frames.push(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength));
       }
     } catch (e) {
       // busboy's framing errors are plain Errors without a code ("Unexpected end of form",
       // "Malformed part header"); fastify's own (limits, premature close) keep their mapping.
-      if (e instanceof HttpError || (typeof (e as { code?: unknown }).code === 'string' && (e as { code: string }).code.startsWith('FST_'))) throw e;
+      if (e instanceof VadError || (typeof (e as { code?: unknown }).code === 'string' && (e as { code: string }).code.startsWith('FST_'))) throw e;
       throw badMultipart(e instanceof Error ? e.message : String(e));
     }
   }

@@ -1,4 +1,4 @@
-import { HttpError } from '../errors';
+import { VadError } from '@vad/contracts';
 
 /** An s3:// URI parsed once and checked: the bucket and key every later step uses. */
 export interface S3Location {
@@ -18,7 +18,7 @@ const CONTROL = /[\x00-\x1f\x7f]/;
 const ENCODED_SEPARATOR = /%(2f|5c|2e)/i;
 
 function refuse(uri: string, why: string): never {
-  throw new HttpError('bad_request', `${JSON.stringify(uri.length > 200 ? `${uri.slice(0, 200)}…` : uri)} is not an acceptable s3://bucket/key URI: ${why}`, {
+  throw new VadError('bad_request', `${JSON.stringify(uri.length > 200 ? `${uri.slice(0, 200)}…` : uri)} is not an acceptable s3://bucket/key URI: ${why}`, {
     uri: uri.slice(0, 200),
   });
 }

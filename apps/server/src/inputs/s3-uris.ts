@@ -1,5 +1,5 @@
+import { VadError } from '@vad/contracts';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { HttpError } from '../errors';
 import { ByteBudget } from './byte-budget';
 import type { FrameSource } from './frames';
 import { parseS3Uri } from './s3-uri';
@@ -75,7 +75,7 @@ export class S3FrameFetcher {
       if (s.kind !== 's3') continue;
       const { bucket } = parseS3Uri(s.uri);
       if (!allowed.includes(bucket)) {
-        throw new HttpError('s3_forbidden', `bucket ${bucket} is not in VAD_S3_ALLOWED_BUCKETS`, { uri: s.uri });
+        throw new VadError('s3_forbidden', `bucket ${bucket} is not in VAD_S3_ALLOWED_BUCKETS`, { uri: s.uri });
       }
     }
   }
@@ -89,10 +89,10 @@ export class S3FrameFetcher {
     const { bucket, key } = parseS3Uri(uri);
     const reserve = (bytes: number): void => {
       if (!lease.request.tryReserve(bytes)) {
-        throw new HttpError('payload_too_large', `the request's S3 frames total over ${lease.request.limit} bytes (VAD_S3_MAX_REQUEST_MB); send fewer or smaller frames`, { uri, max: lease.request.limit });
+        throw new VadError('payload_too_large', `the request's S3 frames total over ${lease.request.limit} bytes (VAD_S3_MAX_REQUEST_MB); send fewer or smaller frames`, { uri, max: lease.request.limit });
       }
       if (!this.inflight.tryReserve(bytes)) {
-        throw new HttpError('overloaded', `the server holds over ${this.inflight.limit} bytes of S3 frames for other requests (VAD_S3_MAX_INFLIGHT_MB); retry with backoff`, { uri });
+        throw new VadError('overloaded', `the server holds over ${this.inflight.limit} bytes of S3 frames for other requests (VAD_S3_MAX_INFLIGHT_MB); retry with backoff`, { uri });
       }
       lease.process += bytes;
     };
@@ -101,17 +101,17 @@ export class S3FrameFetcher {
       const { client, GetObjectCommand } = await this.s3();
       const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal });
       body = out.Body as typeof body;
-      if (!body) throw new HttpError('s3_not_found', `${uri} has no body`, { uri });
+      if (!body) throw new VadError('s3_not_found', `${uri} has no body`, { uri });
       const max = this.opts.maxObjectBytes;
       if (out.ContentLength !== undefined && out.ContentLength > max) {
-        throw new HttpError('payload_too_large', `${uri} is ${out.ContentLength} bytes, over VAD_S3_MAX_OBJECT_MB (${max} bytes)`, { uri, bytes: out.ContentLength, max });
+        throw new VadError('payload_too_large', `${uri} is ${out.ContentLength} bytes, over VAD_S3_MAX_OBJECT_MB (${max} bytes)`, { uri, bytes: out.ContentLength, max });
       }
       if (out.ContentLength !== undefined) reserve(out.ContentLength);
       const chunks: Uint8Array[] = [];
       let total = 0;
       for await (const chunk of body) {
         total += chunk.byteLength;
-        if (total > max) throw new HttpError('payload_too_large', `${uri} is over VAD_S3_MAX_OBJECT_MB (${max} bytes)`, { uri, max });
+        if (total > max) throw new VadError('payload_too_large', `${uri} is over VAD_S3_MAX_OBJECT_MB (${max} bytes)`, { uri, max });
         if (out.ContentLength === undefined || total > out.ContentLength) reserve(chunk.byteLength);
         chunks.push(chunk);
       }
@@ -153,7 +153,7 @@ export class S3FrameFetcher {
       await Promise.all(Array.from({ length: Math.min(this.opts.concurrency, pending.length) }, lane));
     } catch (e) {
       abort.abort();
-      if (signal?.aborted) throw new HttpError('deadline_exceeded', 'the request ran past its deadline while fetching frames from S3');
+      if (signal?.aborted) throw new VadError('deadline_exceeded', 'the request ran past its deadline while fetching frames from S3');
       throw e;
     } finally {
       signal?.removeEventListener('abort', onOuterAbort);
@@ -168,20 +168,20 @@ export class S3FrameFetcher {
 }
 
 export function mapS3Error(e: unknown, uri: string): unknown {
-  if (e instanceof HttpError) return e;
+  if (e instanceof VadError) return e;
   const name = (e as { name?: string })?.name ?? '';
   const status = (e as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
   if (name === 'NoSuchKey' || name === 'NotFound' || name === 'NoSuchBucket' || status === 404) {
-    return new HttpError('s3_not_found', `${uri} does not exist (${name || status})`, { uri });
+    return new VadError('s3_not_found', `${uri} does not exist (${name || status})`, { uri });
   }
   if (name === 'AccessDenied' || name === 'Forbidden' || name === 'AllAccessDisabled' || status === 403) {
-    return new HttpError('s3_forbidden', `the server's credentials may not read ${uri} (${name || status})`, { uri });
+    return new VadError('s3_forbidden', `the server's credentials may not read ${uri} (${name || status})`, { uri });
   }
-  if (name === 'AbortError') return new HttpError('deadline_exceeded', `fetching ${uri} ran past the request deadline`, { uri });
+  if (name === 'AbortError') return new VadError('deadline_exceeded', `fetching ${uri} ran past the request deadline`, { uri });
   // Any other answer of the store (a key it will not take, a bad request, throttling) is about
   // this URI, not a fault of the server.
   if (typeof status === 'number') {
-    return new HttpError('s3_rejected', `S3 refused ${uri}: ${name || status} (HTTP ${status})`, { uri, s3Status: status, s3Code: name || undefined });
+    return new VadError('s3_rejected', `S3 refused ${uri}: ${name || status} (HTTP ${status})`, { uri, s3Status: status, s3Code: name || undefined });
   }
-  return new HttpError('internal', `fetching ${uri} failed: ${name || (e instanceof Error ? e.message : String(e))}`, { uri });
+  return new VadError('internal', `fetching ${uri} failed: ${name || (e instanceof Error ? e.message : String(e))}`, { uri });
 }

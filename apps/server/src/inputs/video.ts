@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { HttpError } from '../errors';
+import { VadError } from '@vad/contracts';
 
 export interface VideoDecodeOptions {
   ffmpegPath: string;
@@ -56,7 +56,7 @@ export class PngStreamSplitter {
  * /opt/ml/model, which is read-only on SageMaker.
  */
 export async function decodeVideo(body: Uint8Array, opts: VideoDecodeOptions): Promise<Uint8Array[]> {
-  if (body.byteLength === 0) throw new HttpError('bad_video', 'the video body is empty');
+  if (body.byteLength === 0) throw new VadError('bad_video', 'the video body is empty');
   const dir = await mkdtemp(join(tmpdir(), 'vad-video-'));
   try {
     const input = join(dir, 'input');
@@ -107,7 +107,7 @@ function probeVideo(input: string, opts: VideoDecodeOptions): Promise<VideoProbe
     child.on('error', (e: NodeJS.ErrnoException) => {
       clearTimeout(timer);
       if (e.code === 'ENOENT') reject(decoderMissing(opts.ffmpegPath));
-      else reject(new HttpError('internal', `could not start ffmpeg: ${e.message}`));
+      else reject(new VadError('internal', `could not start ffmpeg: ${e.message}`));
     });
     // ffmpeg exits 1 ("At least one output file must be specified") after printing the header.
     child.on('close', () => {
@@ -120,7 +120,7 @@ function probeVideo(input: string, opts: VideoDecodeOptions): Promise<VideoProbe
 /** Refusals the header allows: frames over VAD_MAX_PIXELS, or more frames than VAD_MAX_FRAMES. */
 export function refuseFromProbe(p: VideoProbe, opts: Pick<VideoDecodeOptions, 'maxPixels' | 'maxFrames' | 'fps'>): void {
   if (p.width !== undefined && p.height !== undefined && p.width * p.height > opts.maxPixels) {
-    throw new HttpError('bad_video', `the video's frames are ${p.width}x${p.height} (${p.width * p.height} pixels), over VAD_MAX_PIXELS (${opts.maxPixels}); send a smaller video`, {
+    throw new VadError('bad_video', `the video's frames are ${p.width}x${p.height} (${p.width * p.height} pixels), over VAD_MAX_PIXELS (${opts.maxPixels}); send a smaller video`, {
       width: p.width,
       height: p.height,
       maxPixels: opts.maxPixels,
@@ -129,7 +129,7 @@ export function refuseFromProbe(p: VideoProbe, opts: Pick<VideoDecodeOptions, 'm
   const rate = opts.fps ?? p.fps;
   // Half a frame of slack for rounding in the container's duration.
   if (p.durationS !== undefined && rate !== undefined && Math.floor(p.durationS * rate - 0.5) > opts.maxFrames) {
-    throw new HttpError(
+    throw new VadError(
       'too_many_frames',
       `the video is ${p.durationS.toFixed(2)} s at ${rate} fps (about ${Math.round(p.durationS * rate)} frames), over ${opts.maxFrames} (VAD_MAX_FRAMES); send a lower fps=<n> custom attribute or a shorter video`,
       { max: opts.maxFrames },
@@ -137,8 +137,8 @@ export function refuseFromProbe(p: VideoProbe, opts: Pick<VideoDecodeOptions, 'm
   }
 }
 
-function decoderMissing(ffmpegPath: string): HttpError {
-  return new HttpError(
+function decoderMissing(ffmpegPath: string): VadError {
+  return new VadError(
     'video_decoder_missing',
     `video input needs ffmpeg, which is not installed in this container (looked for ${JSON.stringify(ffmpegPath)} on PATH); install ffmpeg in the image or send frames as images`,
   );
@@ -166,11 +166,11 @@ function runFfmpeg(input: string, opts: VideoDecodeOptions): Promise<Uint8Array[
     let stderr = '';
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      finish(new HttpError('deadline_exceeded', 'decoding the video ran past the request deadline; send a shorter video or fps=<n>'));
+      finish(new VadError('deadline_exceeded', 'decoding the video ran past the request deadline; send a shorter video or fps=<n>'));
     }, Math.max(0, opts.deadline - Date.now()));
     child.on('error', (e: NodeJS.ErrnoException) => {
       if (e.code === 'ENOENT') finish(decoderMissing(opts.ffmpegPath));
-      else finish(new HttpError('internal', `could not start ffmpeg: ${e.message}`));
+      else finish(new VadError('internal', `could not start ffmpeg: ${e.message}`));
     });
     child.stderr.on('data', (d: Buffer) => {
       if (stderr.length < 4000) stderr += d.toString();
@@ -180,13 +180,13 @@ function runFfmpeg(input: string, opts: VideoDecodeOptions): Promise<Uint8Array[
         splitter.push(d);
       } catch (e) {
         child.kill('SIGKILL');
-        finish(new HttpError('bad_video', e instanceof Error ? e.message : String(e)));
+        finish(new VadError('bad_video', e instanceof Error ? e.message : String(e)));
         return;
       }
       if (splitter.frames.length > opts.maxFrames) {
         child.kill('SIGKILL');
         finish(
-          new HttpError(
+          new VadError(
             'too_many_frames',
             `the video has more than ${opts.maxFrames} frames (VAD_MAX_FRAMES)${opts.fps ? ` at fps=${opts.fps}` : ''}; send a lower fps=<n> custom attribute or a shorter video`,
             { max: opts.maxFrames },
@@ -196,11 +196,11 @@ function runFfmpeg(input: string, opts: VideoDecodeOptions): Promise<Uint8Array[
     });
     child.on('close', (code) => {
       if (code !== 0) {
-        finish(new HttpError('bad_video', `ffmpeg could not decode the video: ${stderr.trim().split('\n').slice(-2).join(' ') || `exit ${code}`}`));
+        finish(new VadError('bad_video', `ffmpeg could not decode the video: ${stderr.trim().split('\n').slice(-2).join(' ') || `exit ${code}`}`));
         return;
       }
       if (splitter.frames.length === 0) {
-        finish(new HttpError('bad_video', 'the video has no frames'));
+        finish(new VadError('bad_video', 'the video has no frames'));
         return;
       }
       finish(null, splitter.frames.map((f) => new Uint8Array(f.buffer, f.byteOffset, f.byteLength)));

@@ -1,6 +1,6 @@
+import { VadError } from '@vad/contracts';
 import type { FastifyInstance } from 'fastify';
 import type { ServerConfig } from '../config';
-import { HttpError } from '../errors';
 
 /**
  * Request limits. fastify's bodyLimit covers buffered bodies; multipart streams past it, so a
@@ -13,7 +13,7 @@ export function limitsPlugin(app: FastifyInstance, config: ServerConfig): void {
     req.deadline = Date.now() + config.deadlineMs;
     const declared = Number(req.headers['content-length']);
     if (Number.isFinite(declared) && declared > config.maxBodyBytes) {
-      throw new HttpError(
+      throw new VadError(
         'payload_too_large',
         `the body is ${declared} bytes, over ${config.maxBodyBytes} (VAD_MAX_BODY_MB); SageMaker real-time requests are capped at 6 MB: send frames as s3:// URIs or use async inference`,
         { bytes: declared, max: config.maxBodyBytes },

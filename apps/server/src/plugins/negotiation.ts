@@ -1,5 +1,4 @@
-import { IMAGE_MEDIA_TYPES, RESPONSE_MEDIA_TYPES, SAGEMAKER_HEADERS, VIDEO_MEDIA_TYPES } from '@vad/contracts';
-import { HttpError } from '../errors';
+import { IMAGE_MEDIA_TYPES, RESPONSE_MEDIA_TYPES, SAGEMAKER_HEADERS, VIDEO_MEDIA_TYPES, VadError } from '@vad/contracts';
 
 /**
  * Content negotiation. The SageMaker toolkits compare media types as exact strings, so
@@ -55,7 +54,7 @@ export type RequestKind = 'json' | 'multipart' | 'image' | 'video';
 export function requestKind(contentType: string | undefined): { kind: RequestKind; media: MediaType } {
   const media = parseMediaType(contentType);
   if (!media) {
-    throw new HttpError(
+    throw new VadError(
       'unsupported_media_type',
       contentType
         ? `Content-Type ${JSON.stringify(contentType)} is not a media type`
@@ -66,7 +65,7 @@ export function requestKind(contentType: string | undefined): { kind: RequestKin
   if (media.essence === 'multipart/form-data') return { kind: 'multipart', media };
   if ((IMAGE_MEDIA_TYPES as readonly string[]).includes(media.essence)) return { kind: 'image', media };
   if ((VIDEO_MEDIA_TYPES as readonly string[]).includes(media.essence)) return { kind: 'video', media };
-  throw new HttpError(
+  throw new VadError(
     'unsupported_media_type',
     `Content-Type ${media.essence} is not accepted; use application/json, multipart/form-data, ${IMAGE_MEDIA_TYPES.join(', ')} or ${VIDEO_MEDIA_TYPES.join(', ')}`,
   );
@@ -123,7 +122,7 @@ export function acceptableResponseTypes(accept: string | undefined): ResponseTyp
 export function negotiateOrThrow(accept: string | undefined): ResponseType[] {
   const types = acceptableResponseTypes(accept);
   if (types.length === 0) {
-    throw new HttpError('unsupported_accept', `Accept ${JSON.stringify(accept)} matches none of ${RESPONSE_MEDIA_TYPES.join(', ')}`);
+    throw new VadError('unsupported_accept', `Accept ${JSON.stringify(accept)} matches none of ${RESPONSE_MEDIA_TYPES.join(', ')}`);
   }
   return types;
 }
@@ -132,7 +131,7 @@ export function negotiateOrThrow(accept: string | undefined): ResponseType[] {
 export function chooseResponseType(types: ResponseType[], resultCount: number): ResponseType {
   const chosen = types.find((t) => t === 'application/json' || resultCount === 1);
   if (!chosen) {
-    throw new HttpError(
+    throw new VadError(
       'unsupported_accept',
       `${types.join(', ')} render a single scored frame, but this request yields ${resultCount} results; send one clip (two frames) or Accept: application/json`,
       { results: resultCount },
@@ -161,11 +160,11 @@ export function parseCustomAttributes(raw: string | undefined): CustomAttributes
     const value = eq < 0 ? '' : part.slice(eq + 1).trim();
     if (!key) continue;
     if (key === 'stream') {
-      if (!/^[A-Za-z0-9._:-]{1,256}$/.test(value)) throw new HttpError('bad_request', `custom attribute stream=${JSON.stringify(value)}: use 1-256 characters of A-Z a-z 0-9 . _ : -`);
+      if (!/^[A-Za-z0-9._:-]{1,256}$/.test(value)) throw new VadError('bad_request', `custom attribute stream=${JSON.stringify(value)}: use 1-256 characters of A-Z a-z 0-9 . _ : -`);
       out.stream = value;
     } else if (key === 'fps') {
       const fps = Number(value);
-      if (!Number.isFinite(fps) || fps <= 0 || fps > 240) throw new HttpError('bad_request', `custom attribute fps=${JSON.stringify(value)}: use a number in (0, 240]`);
+      if (!Number.isFinite(fps) || fps <= 0 || fps > 240) throw new VadError('bad_request', `custom attribute fps=${JSON.stringify(value)}: use a number in (0, 240]`);
       out.fps = fps;
     } else out.other[key] = value;
   }
@@ -187,7 +186,7 @@ export function sagemakerContext(headers: Record<string, string | string[] | und
   };
   const sessionId = one(SAGEMAKER_HEADERS.sessionId)?.trim() || undefined;
   if (sessionId !== undefined && sessionId !== 'NEW_SESSION' && (sessionId.length > 256 || !SESSION_ID_PATTERN.test(sessionId))) {
-    throw new HttpError('bad_request', `X-Amzn-SageMaker-Session-Id ${JSON.stringify(sessionId.slice(0, 64))} is neither NEW_SESSION nor a session id`);
+    throw new VadError('bad_request', `X-Amzn-SageMaker-Session-Id ${JSON.stringify(sessionId.slice(0, 64))} is neither NEW_SESSION nor a session id`);
   }
   return {
     inferenceId: one(SAGEMAKER_HEADERS.inferenceId),

@@ -1,9 +1,8 @@
 import { performance } from 'node:perf_hooks';
-import { SAGEMAKER_HEADERS } from '@vad/contracts';
+import { SAGEMAKER_HEADERS, VadError } from '@vad/contracts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ServerConfig } from '../config';
-import { HttpError } from '../errors';
-import type { InferOutput, InferTask } from '../infer/types';
+import type { InferResult, InferTask } from '../infer/types';
 import type { FrameSource, ParsedRequest } from '../inputs/frames';
 import { parseImageBody } from '../inputs/image';
 import { parseJsonInvocation } from '../inputs/json-base64';
@@ -44,7 +43,7 @@ function resolveChain(req: FastifyRequest, sessions: SessionStore, sessionId: st
   if (sessionId) {
     const e = sessions.get(sessionKey(sessionId));
     if (!e) {
-      throw new HttpError(
+      throw new VadError(
         'not_found',
         `session ${sessionId} is unknown, closed or expired: a session lives VAD_SESSION_TTL_S seconds from its NEW_SESSION (the Expires the server sent), however often it is used, and is then forgotten; start a new one with X-Amzn-SageMaker-Session-Id: NEW_SESSION`,
         { sessionId },
@@ -65,14 +64,14 @@ async function parseBody(req: FastifyRequest, config: ServerConfig, fps: number 
   const body = req.body as Buffer | undefined;
   switch (kind) {
     case 'json':
-      if (!body || body.byteLength === 0) throw new HttpError('bad_json', 'the JSON body is empty');
+      if (!body || body.byteLength === 0) throw new VadError('bad_json', 'the JSON body is empty');
       return { parsed: parseJsonInvocation(body, config.maxFrames) };
     case 'multipart':
       return { parsed: await parseMultipart(req, config.maxFrames, config.maxBodyBytes) };
     case 'image':
       return { parsed: parseImageBody(body) };
     case 'video': {
-      if (!body || body.byteLength === 0) throw new HttpError('bad_video', 'the video body is empty');
+      if (!body || body.byteLength === 0) throw new VadError('bad_video', 'the video body is empty');
       const t0 = performance.now();
       const frames = await decodeVideo(new Uint8Array(body.buffer, body.byteOffset, body.byteLength), {
         ffmpegPath: config.ffmpegPath,
@@ -91,7 +90,7 @@ function withDeadline<T>(p: Promise<T>, deadline: number): Promise<T> {
     const timer = setTimeout(
       () =>
         reject(
-          new HttpError(
+          new VadError(
             'deadline_exceeded',
             'the request ran past its deadline (VAD_DEADLINE_MS, below SageMaker\'s 60 s cap); send fewer frames per request or use async inference',
           ),
@@ -118,9 +117,9 @@ export function invocationsRoute(app: FastifyInstance, deps: InvocationDeps): vo
 
   const refuseIfBusy = (): void => {
     const readiness = app.inference.readiness();
-    if (readiness.state !== 'ready') throw new HttpError('model_not_ready', readiness.reason);
+    if (readiness.state !== 'ready') throw new VadError('model_not_ready', readiness.reason);
     if (!app.inference.hasCapacity()) {
-      throw new HttpError('overloaded', `all ${app.inference.workers} workers are busy and the queue is full; retry with backoff`);
+      throw new VadError('overloaded', `all ${app.inference.workers} workers are busy and the queue is full; retry with backoff`);
     }
   };
 
@@ -141,7 +140,7 @@ export function invocationsRoute(app: FastifyInstance, deps: InvocationDeps): vo
     const ctx = contexts.get(req) ?? sagemakerContext(req.headers);
 
     const readiness = app.inference.readiness();
-    if (readiness.state !== 'ready') throw new HttpError('model_not_ready', readiness.reason);
+    if (readiness.state !== 'ready') throw new VadError('model_not_ready', readiness.reason);
     const model = readiness.model;
 
     const accepted = negotiateOrThrow(req.headers.accept);
@@ -169,7 +168,7 @@ export function invocationsRoute(app: FastifyInstance, deps: InvocationDeps): vo
         sources = [{ kind: 'bytes', bytes: chain.prev }, ...sources];
         prepended = true;
       }
-      if (sources.length < 2 && !chain) throw new HttpError('needs_clip', NEEDS_CLIP);
+      if (sources.length < 2 && !chain) throw new VadError('needs_clip', NEEDS_CLIP);
       const offset = prepended ? 1 : 0;
       resultFrames = Array.from({ length: Math.max(0, sources.length - 1) }, (_, i) => i + 1 - offset);
     } else {
@@ -213,7 +212,7 @@ export function invocationsRoute(app: FastifyInstance, deps: InvocationDeps): vo
     };
     reply.raw.once('close', onClose);
     const tRun = performance.now();
-    let out: InferOutput;
+    let out: InferResult;
     try {
       out = await withDeadline(app.inference.run(task), req.deadline);
     } catch (e) {
@@ -223,7 +222,6 @@ export function invocationsRoute(app: FastifyInstance, deps: InvocationDeps): vo
       reply.raw.removeListener('close', onClose);
     }
     timingsMs.inference = performance.now() - tRun;
-    if (!out.ok) throw new HttpError(out.error.code, out.error.message, out.error.details);
     Object.assign(timingsMs, out.timingsMs);
     metrics.observeStages(out.timingsMs);
 
@@ -233,7 +231,7 @@ export function invocationsRoute(app: FastifyInstance, deps: InvocationDeps): vo
     req.log.info({ inferenceId: ctx.inferenceId, frames: frames.length, results: out.clips.length, timingsMs }, 'invocation');
 
     if (responseType !== 'application/json') {
-      if (!out.rendered) throw new HttpError('internal', 'the scored frame was not rendered');
+      if (!out.rendered) throw new VadError('internal', 'the scored frame was not rendered');
       return reply.code(200).header('content-type', responseType).send(Buffer.from(out.rendered.buffer, out.rendered.byteOffset, out.rendered.byteLength));
     }
     // Sizes of the scored frames (the clip's last), as sent, to scale boxes back.
@@ -246,14 +244,14 @@ export function invocationsRoute(app: FastifyInstance, deps: InvocationDeps): vo
   function control(req: FastifyRequest, reply: FastifyReply, requestType: 'NEW_SESSION' | 'CLOSE', sessionId: string | undefined): FastifyReply {
     if (requestType === 'NEW_SESSION') {
       if (sessionId !== 'NEW_SESSION') {
-        throw new HttpError('bad_request', '{"requestType": "NEW_SESSION"} needs the header X-Amzn-SageMaker-Session-Id: NEW_SESSION');
+        throw new VadError('bad_request', '{"requestType": "NEW_SESSION"} needs the header X-Amzn-SageMaker-Session-Id: NEW_SESSION');
       }
       const s = sessions.create();
       reply.header(SAGEMAKER_HEADERS.newSessionId, newSessionHeader(s.id, s.expires));
       return reply.code(200).header('content-type', 'application/json; charset=utf-8').send(JSON.stringify({ session: { id: s.id, expires: s.expires.toISOString().replace(/\.\d{3}Z$/, 'Z') } }));
     }
     if (!sessionId || sessionId === 'NEW_SESSION') {
-      throw new HttpError('bad_request', '{"requestType": "CLOSE"} needs the header X-Amzn-SageMaker-Session-Id: <session id>');
+      throw new VadError('bad_request', '{"requestType": "CLOSE"} needs the header X-Amzn-SageMaker-Session-Id: <session id>');
     }
     // Closing is idempotent: an expired session is as closed as a closed one.
     const existed = sessions.close(sessionKey(sessionId));

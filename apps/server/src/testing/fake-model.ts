@@ -1,8 +1,9 @@
 import sharp from 'sharp';
-import type { ClipScore, PreparedFrame } from '@vad/core';
-import { HttpError } from '../errors';
+import { VadError } from '@vad/contracts';
+import { assertSameSize, type ClipScore, type PreparedFrame } from '@vad/core';
 import { runInferTask, type TaskDeps } from '../infer/run-task';
-import type { Inference, InferOutput, InferTask, ModelInfo, Readiness } from '../infer/types';
+import type { Inference, InferResult, InferTask, ModelInfo, Readiness } from '../infer/types';
+import { settle } from '../infer/wire-error';
 
 /**
  * Test doubles for the inference side, used by unit specs only (e2e specs run the real model).
@@ -28,15 +29,6 @@ export async function fakePrepareFrame(bytes: Uint8Array, imageSize: [number, nu
   return { image: { data: chw, shape: [3, h, w], dtype: 'float32' }, originalSize: [meta.height!, meta.width!] };
 }
 
-export function fakeAssertSameSize(frames: PreparedFrame[]): void {
-  const [h, w] = frames[0]?.originalSize ?? [0, 0];
-  frames.forEach((f, i) => {
-    if (f.originalSize[0] !== h || f.originalSize[1] !== w) {
-      throw new HttpError('frame_size_mismatch', `frame ${i} is ${f.originalSize[1]}×${f.originalSize[0]}, frame 0 is ${w}×${h}`);
-    }
-  });
-}
-
 function fakeScore(a: PreparedFrame, b: PreparedFrame): ClipScore {
   let diff = 0;
   for (let i = 0; i < a.image.data.length; i++) diff += Math.abs(a.image.data[i]! - b.image.data[i]!);
@@ -59,13 +51,16 @@ function fakeScore(a: PreparedFrame, b: PreparedFrame): ClipScore {
   };
 }
 
+/** Checks frame sizes as the real model does (vad-core's own check), so specs still see frame_size_mismatch. */
 export const fakeModel: TaskDeps['model'] = {
   imageSize: FAKE_MODEL.imageSize,
   enabled: ['velocity'],
   async scoreClip(first, last) {
+    assertSameSize([first, last]);
     return fakeScore(first, last);
   },
   async scoreSequence(frames) {
+    assertSameSize(frames);
     return frames.slice(1).map((f, i) => fakeScore(frames[i]!, f));
   },
 };
@@ -80,9 +75,13 @@ export class FakeInference implements Inference {
   closed = false;
   tasks: InferTask[] = [];
 
-  constructor(opts: { workers?: number; maxPending?: number } = {}) {
+  private readonly model: TaskDeps['model'];
+
+  /** `model` replaces the fake model (a spec's model that fails in a chosen way). */
+  constructor(opts: { workers?: number; maxPending?: number; model?: TaskDeps['model'] } = {}) {
     this.workers = opts.workers ?? 1;
     this.maxPending = opts.maxPending ?? 100;
+    this.model = opts.model ?? fakeModel;
   }
 
   readiness(): Readiness {
@@ -97,13 +96,14 @@ export class FakeInference implements Inference {
   busyWorkers(): number {
     return Math.min(this.pending, this.workers);
   }
-  async run(task: InferTask): Promise<InferOutput> {
-    if (!this.hasCapacity()) throw new HttpError('overloaded', 'fake queue full');
+  async run(task: InferTask): Promise<InferResult> {
+    if (!this.hasCapacity()) throw new VadError('overloaded', 'fake queue full');
     this.pending++;
     this.tasks.push(task);
     try {
       if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
-      return await runInferTask(task, { model: fakeModel, prepareFrame: fakePrepareFrame, assertSameSize: fakeAssertSameSize, maxPixels: 40_000_000 });
+      // The same worker boundary as the pool: the task's output is settled into a result or a VadError.
+      return settle(await runInferTask(task, { model: this.model, prepareFrame: fakePrepareFrame, maxPixels: 40_000_000 }));
     } finally {
       this.pending--;
     }

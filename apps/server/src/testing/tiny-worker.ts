@@ -1,5 +1,7 @@
 import { parentPort, threadId, workerData } from 'node:worker_threads';
-import type { InferOutput, InferTask, WorkerConfig, WorkerStatus } from '../infer/types';
+import { VadError } from '@vad/contracts';
+import type { TaskOutput, InferTask, WorkerConfig, WorkerStatus } from '../infer/types';
+import { toWireError } from '../infer/wire-error';
 import { FAKE_MODEL } from './fake-model';
 
 /**
@@ -17,10 +19,15 @@ setTimeout(() => {
   parentPort?.postMessage(s);
 }, loadMs);
 
-export default function infer(task: InferTask): InferOutput {
+export default function infer(task: InferTask): TaskOutput {
   const until = Date.now() + busyMs;
   while (Date.now() < until) {
     /* burn CPU */
+  }
+  // test.failTask: the task fails with this coded error, sent back the way the real worker sends it.
+  if (cfg.failTask) {
+    const f = cfg.failTask as { code: VadError['code']; message: string; details?: Record<string, unknown> };
+    return { ok: false, error: toWireError(new VadError(f.code, f.message, f.details)) };
   }
   return { ok: true, clips: [], originalSizes: task.frames.map(() => [48, 72] as [number, number]), timingsMs: {} };
 }

@@ -1,13 +1,8 @@
-import {
-  DeleteScalingPolicyCommand,
-  DeregisterScalableTargetCommand,
-  PutScalingPolicyCommand,
-  RegisterScalableTargetCommand,
-  type ApplicationAutoScalingClient,
-} from '@aws-sdk/client-application-auto-scaling';
+import type { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
 import { NotFoundError, ValidationError } from '../errors';
 import { DEFAULT_VARIANT_NAME } from '../rules';
 import { mapAwsError } from './map-error';
+import { autoscalingSdk } from './sdk';
 
 export interface TargetTrackingSpec {
   endpointName: string;
@@ -29,9 +24,9 @@ export async function putTargetTracking(client: ApplicationAutoScalingClient, s:
   if (s.minInstances < 1 || s.maxInstances < s.minInstances) throw new ValidationError('autoscaling needs 1 ≤ minInstances ≤ maxInstances (0 only for async endpoints)');
   const ResourceId = resourceId(s.endpointName, s.variantName);
   try {
-    await client.send(new RegisterScalableTargetCommand({ ServiceNamespace: 'sagemaker', ResourceId, ScalableDimension: DIMENSION, MinCapacity: s.minInstances, MaxCapacity: s.maxInstances }));
+    await client.send(new (autoscalingSdk().RegisterScalableTargetCommand)({ ServiceNamespace: 'sagemaker', ResourceId, ScalableDimension: DIMENSION, MinCapacity: s.minInstances, MaxCapacity: s.maxInstances }));
     const o = await client.send(
-      new PutScalingPolicyCommand({
+      new (autoscalingSdk().PutScalingPolicyCommand)({
         PolicyName: s.policyName ?? `${s.endpointName}-invocations`,
         ServiceNamespace: 'sagemaker',
         ResourceId,
@@ -55,8 +50,8 @@ export async function putTargetTracking(client: ApplicationAutoScalingClient, s:
 export async function removeTargetTracking(client: ApplicationAutoScalingClient, endpointName: string, variantName?: string, policyName = `${endpointName}-invocations`): Promise<void> {
   const ResourceId = resourceId(endpointName, variantName);
   for (const cmd of [
-    new DeleteScalingPolicyCommand({ PolicyName: policyName, ServiceNamespace: 'sagemaker', ResourceId, ScalableDimension: DIMENSION }),
-    new DeregisterScalableTargetCommand({ ServiceNamespace: 'sagemaker', ResourceId, ScalableDimension: DIMENSION }),
+    new (autoscalingSdk().DeleteScalingPolicyCommand)({ PolicyName: policyName, ServiceNamespace: 'sagemaker', ResourceId, ScalableDimension: DIMENSION }),
+    new (autoscalingSdk().DeregisterScalableTargetCommand)({ ServiceNamespace: 'sagemaker', ResourceId, ScalableDimension: DIMENSION }),
   ]) {
     try {
       await client.send(cmd as never);

@@ -1,29 +1,5 @@
-import {
-  AddTagsCommand,
-  CreateEndpointCommand,
-  CreateEndpointConfigCommand,
-  CreateModelCommand,
-  DeleteEndpointCommand,
-  DeleteEndpointConfigCommand,
-  DeleteModelCommand,
-  DescribeEndpointCommand,
-  DescribeEndpointConfigCommand,
-  DescribeModelCommand,
-  ListEndpointConfigsCommand,
-  ListEndpointsCommand,
-  ListModelsCommand,
-  ListTagsCommand,
-  UpdateEndpointCommand,
-  type DeploymentConfig,
-  type DescribeEndpointCommandOutput,
-  type Tag,
-} from '@aws-sdk/client-sagemaker';
-import {
-  InvokeEndpointAsyncCommand,
-  InvokeEndpointCommand,
-  InvokeEndpointWithResponseStreamCommand,
-} from '@aws-sdk/client-sagemaker-runtime';
-import { DescribeLogStreamsCommand, GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import type { DeploymentConfig, DescribeEndpointCommandOutput, Tag } from '@aws-sdk/client-sagemaker';
+import type { InvokeEndpointAsyncCommand } from '@aws-sdk/client-sagemaker-runtime';
 import { InvocationTimeoutError, NotFoundError, PayloadTooLargeError, StreamError, ValidationError } from '../errors';
 import {
   assertInvokeOptions,
@@ -58,6 +34,7 @@ import { pollUntilDeleted, pollUntilInService, sleep } from '../waiters';
 import { createAwsClients, type AwsClients, type AwsClientsConfig } from './clients';
 import { mapAwsError, type ErrorContext } from './map-error';
 import { withRetry, type RetryOptions } from './retry';
+import { logsSdk, runtimeSdk, sagemakerSdk } from './sdk';
 
 export interface AwsTargetOptions extends AwsClientsConfig {
   retry?: RetryOptions;
@@ -179,7 +156,7 @@ export class AwsTarget implements EndpointTarget {
     const out = await this.call(
       () =>
         this.clients.sagemaker.send(
-          new CreateModelCommand({
+          new (sagemakerSdk().CreateModelCommand)({
             ModelName: spec.modelName,
             PrimaryContainer: { Image: spec.image, ModelDataUrl: spec.modelDataUrl, Environment: spec.environment },
             ExecutionRoleArn: spec.executionRoleArn,
@@ -192,7 +169,7 @@ export class AwsTarget implements EndpointTarget {
   }
 
   async describeModel(modelName: string): Promise<ModelDescription> {
-    const o = await this.call(() => this.clients.sagemaker.send(new DescribeModelCommand({ ModelName: modelName })), { resourceKind: 'model', resourceName: modelName });
+    const o = await this.call(() => this.clients.sagemaker.send(new (sagemakerSdk().DescribeModelCommand)({ ModelName: modelName })), { resourceKind: 'model', resourceName: modelName });
     return {
       modelName: o.ModelName ?? modelName,
       modelArn: o.ModelArn ?? '',
@@ -205,7 +182,7 @@ export class AwsTarget implements EndpointTarget {
   }
 
   async deleteModel(modelName: string): Promise<void> {
-    await this.call(() => this.clients.sagemaker.send(new DeleteModelCommand({ ModelName: modelName })), { resourceKind: 'model', resourceName: modelName });
+    await this.call(() => this.clients.sagemaker.send(new (sagemakerSdk().DeleteModelCommand)({ ModelName: modelName })), { resourceKind: 'model', resourceName: modelName });
   }
 
   // -- endpoint configs -----------------------------------------------------------------------
@@ -218,7 +195,7 @@ export class AwsTarget implements EndpointTarget {
     const out = await this.call(
       () =>
         this.clients.sagemaker.send(
-          new CreateEndpointConfigCommand({
+          new (sagemakerSdk().CreateEndpointConfigCommand)({
             EndpointConfigName: spec.endpointConfigName,
             ProductionVariants: spec.variants.map((v) => ({
               VariantName: v.variantName ?? DEFAULT_VARIANT_NAME,
@@ -258,7 +235,7 @@ export class AwsTarget implements EndpointTarget {
   }
 
   async describeEndpointConfig(endpointConfigName: string): Promise<EndpointConfigDescription> {
-    const o = await this.call(() => this.clients.sagemaker.send(new DescribeEndpointConfigCommand({ EndpointConfigName: endpointConfigName })), {
+    const o = await this.call(() => this.clients.sagemaker.send(new (sagemakerSdk().DescribeEndpointConfigCommand)({ EndpointConfigName: endpointConfigName })), {
       resourceKind: 'endpoint-config',
       resourceName: endpointConfigName,
     });
@@ -295,7 +272,7 @@ export class AwsTarget implements EndpointTarget {
   }
 
   async deleteEndpointConfig(endpointConfigName: string): Promise<void> {
-    await this.call(() => this.clients.sagemaker.send(new DeleteEndpointConfigCommand({ EndpointConfigName: endpointConfigName })), {
+    await this.call(() => this.clients.sagemaker.send(new (sagemakerSdk().DeleteEndpointConfigCommand)({ EndpointConfigName: endpointConfigName })), {
       resourceKind: 'endpoint-config',
       resourceName: endpointConfigName,
     });
@@ -311,7 +288,7 @@ export class AwsTarget implements EndpointTarget {
     const out = await this.call(
       () =>
         this.clients.sagemaker.send(
-          new CreateEndpointCommand({
+          new (sagemakerSdk().CreateEndpointCommand)({
             EndpointName: spec.endpointName,
             EndpointConfigName: spec.endpointConfigName,
             DeploymentConfig: toDeploymentConfig(spec.deployment),
@@ -324,7 +301,7 @@ export class AwsTarget implements EndpointTarget {
   }
 
   async describeEndpoint(endpointName: string): Promise<EndpointDescription> {
-    const o = await this.call(() => this.clients.sagemaker.send(new DescribeEndpointCommand({ EndpointName: endpointName })), { resourceKind: 'endpoint', resourceName: endpointName });
+    const o = await this.call(() => this.clients.sagemaker.send(new (sagemakerSdk().DescribeEndpointCommand)({ EndpointName: endpointName })), { resourceKind: 'endpoint', resourceName: endpointName });
     return fromDescribeEndpoint(o);
   }
 
@@ -333,7 +310,7 @@ export class AwsTarget implements EndpointTarget {
     const out = await this.call(
       () =>
         this.clients.sagemaker.send(
-          new UpdateEndpointCommand({
+          new (sagemakerSdk().UpdateEndpointCommand)({
             EndpointName: spec.endpointName,
             EndpointConfigName: spec.endpointConfigName,
             RetainAllVariantProperties: spec.retainAllVariantProperties,
@@ -347,7 +324,7 @@ export class AwsTarget implements EndpointTarget {
   }
 
   async deleteEndpoint(endpointName: string): Promise<void> {
-    await this.call(() => this.clients.sagemaker.send(new DeleteEndpointCommand({ EndpointName: endpointName })), { resourceKind: 'endpoint', resourceName: endpointName });
+    await this.call(() => this.clients.sagemaker.send(new (sagemakerSdk().DeleteEndpointCommand)({ EndpointName: endpointName })), { resourceKind: 'endpoint', resourceName: endpointName });
   }
 
   waitForEndpoint(endpointName: string, options: WaitOptions = {}): Promise<EndpointDescription> {
@@ -362,7 +339,7 @@ export class AwsTarget implements EndpointTarget {
   async endpointLogExcerpt(endpointName: string, lines = 30): Promise<string[]> {
     const logGroupName = `/aws/sagemaker/Endpoints/${endpointName}`;
     const streams = await this.call(
-      () => this.clients.logs.send(new DescribeLogStreamsCommand({ logGroupName, orderBy: 'LastEventTime', descending: true, limit: 2 })),
+      () => this.clients.logs.send(new (logsSdk().DescribeLogStreamsCommand)({ logGroupName, orderBy: 'LastEventTime', descending: true, limit: 2 })),
       { resourceKind: 'log-group', resourceName: logGroupName },
     ).catch((e: unknown) => {
       if (e instanceof NotFoundError) return { logStreams: [] };
@@ -371,7 +348,7 @@ export class AwsTarget implements EndpointTarget {
     const out: string[] = [];
     for (const s of streams.logStreams ?? []) {
       if (!s.logStreamName) continue;
-      const ev = await this.call(() => this.clients.logs.send(new GetLogEventsCommand({ logGroupName, logStreamName: s.logStreamName, limit: lines, startFromHead: false })));
+      const ev = await this.call(() => this.clients.logs.send(new (logsSdk().GetLogEventsCommand)({ logGroupName, logStreamName: s.logStreamName, limit: lines, startFromHead: false })));
       for (const e of ev.events ?? []) out.push(`[${s.logStreamName}] ${(e.message ?? '').trimEnd()}`);
     }
     return out.slice(-lines);
@@ -388,7 +365,7 @@ export class AwsTarget implements EndpointTarget {
     const o = await this.withDeadline(timeoutMs, options.signal, endpointName, (abortSignal) =>
       // Not retried by us: an inference may have side effects (sessions); the SDK retries 5xx/429.
       this.clients.runtime.send(
-        new InvokeEndpointCommand(invokeInput(endpointName, bytes, options)),
+        new (runtimeSdk().InvokeEndpointCommand)(invokeInput(endpointName, bytes, options)),
         { abortSignal },
       ),
     );
@@ -409,7 +386,7 @@ export class AwsTarget implements EndpointTarget {
     if (bytes.byteLength > MAX_REALTIME_PAYLOAD_BYTES) throw new PayloadTooLargeError(bytes.byteLength, MAX_REALTIME_PAYLOAD_BYTES);
     const o = await this.withDeadline(options.timeoutMs ?? DEFAULT_CLIENT_TIMEOUT_MS, options.signal, endpointName, (abortSignal) =>
       this.clients.runtime.send(
-        new InvokeEndpointWithResponseStreamCommand(invokeInput(endpointName, bytes, options)),
+        new (runtimeSdk().InvokeEndpointWithResponseStreamCommand)(invokeInput(endpointName, bytes, options)),
         { abortSignal },
       ),
     );
@@ -433,7 +410,7 @@ export class AwsTarget implements EndpointTarget {
     const o = await this.call(
       () =>
         this.clients.runtime.send(
-          new InvokeEndpointAsyncCommand({
+          new (runtimeSdk().InvokeEndpointAsyncCommand)({
             EndpointName: endpointName,
             InputLocation: input.inputLocation,
             ...(bytes ? { Body: bytes } : {}),
@@ -454,14 +431,14 @@ export class AwsTarget implements EndpointTarget {
 
   async addTags(kind: ResourceKind, name: string, tags: Tags): Promise<void> {
     const arn = await this.arnOf(kind, name);
-    await this.call(() => this.clients.sagemaker.send(new AddTagsCommand({ ResourceArn: arn, Tags: toTags(tags) ?? [] })));
+    await this.call(() => this.clients.sagemaker.send(new (sagemakerSdk().AddTagsCommand)({ ResourceArn: arn, Tags: toTags(tags) ?? [] })));
   }
 
   async listTags(arn: string): Promise<Tags> {
     const tags: Tags = {};
     let NextToken: string | undefined;
     do {
-      const o = await this.call(() => this.clients.sagemaker.send(new ListTagsCommand({ ResourceArn: arn, NextToken })));
+      const o = await this.call(() => this.clients.sagemaker.send(new (sagemakerSdk().ListTagsCommand)({ ResourceArn: arn, NextToken })));
       for (const t of o.Tags ?? []) if (t.Key) tags[t.Key] = t.Value ?? '';
       NextToken = o.NextToken;
     } while (NextToken);
@@ -480,15 +457,15 @@ export class AwsTarget implements EndpointTarget {
       let NextToken: string | undefined;
       do {
         if (kind === 'endpoint') {
-          const o = await this.call(() => this.clients.sagemaker.send(new ListEndpointsCommand({ NameContains, NextToken, MaxResults: 100 })));
+          const o = await this.call(() => this.clients.sagemaker.send(new (sagemakerSdk().ListEndpointsCommand)({ NameContains, NextToken, MaxResults: 100 })));
           for (const e of o.Endpoints ?? []) candidates.push({ kind, name: e.EndpointName ?? '', arn: e.EndpointArn ?? '', status: e.EndpointStatus as EndpointStatus });
           NextToken = o.NextToken;
         } else if (kind === 'endpoint-config') {
-          const o = await this.call(() => this.clients.sagemaker.send(new ListEndpointConfigsCommand({ NameContains, NextToken, MaxResults: 100 })));
+          const o = await this.call(() => this.clients.sagemaker.send(new (sagemakerSdk().ListEndpointConfigsCommand)({ NameContains, NextToken, MaxResults: 100 })));
           for (const c of o.EndpointConfigs ?? []) candidates.push({ kind, name: c.EndpointConfigName ?? '', arn: c.EndpointConfigArn ?? '' });
           NextToken = o.NextToken;
         } else {
-          const o = await this.call(() => this.clients.sagemaker.send(new ListModelsCommand({ NameContains, NextToken, MaxResults: 100 })));
+          const o = await this.call(() => this.clients.sagemaker.send(new (sagemakerSdk().ListModelsCommand)({ NameContains, NextToken, MaxResults: 100 })));
           for (const m of o.Models ?? []) candidates.push({ kind, name: m.ModelName ?? '', arn: m.ModelArn ?? '' });
           NextToken = o.NextToken;
         }

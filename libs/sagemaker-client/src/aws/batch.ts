@@ -1,9 +1,10 @@
-import { CreateTransformJobCommand, DescribeTransformJobCommand, type SageMakerClient } from '@aws-sdk/client-sagemaker';
+import type { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { SageMakerClientError, WaitTimeoutError } from '../errors';
 import { assertResourceName } from '../rules';
 import { sleep } from '../waiters';
 import { mapAwsError } from './map-error';
 import { withRetry } from './retry';
+import { sagemakerSdk } from './sdk';
 
 export interface TransformJobSpec {
   jobName: string;
@@ -32,7 +33,7 @@ export async function createTransformJob(sm: SageMakerClient, s: TransformJobSpe
   const o = await withRetry(
     () =>
       sm.send(
-      new CreateTransformJobCommand({
+      new (sagemakerSdk().CreateTransformJobCommand)({
         TransformJobName: s.jobName,
         ModelName: s.modelName,
         MaxPayloadInMB: s.maxPayloadInMB,
@@ -51,7 +52,7 @@ export async function createTransformJob(sm: SageMakerClient, s: TransformJobSpe
 }
 
 export async function describeTransformJob(sm: SageMakerClient, jobName: string): Promise<{ status: TransformJobStatus; failureReason?: string; outputS3Uri?: string }> {
-  const o = await withRetry(() => sm.send(new DescribeTransformJobCommand({ TransformJobName: jobName })), (e) => mapAwsError(e, { resourceKind: 'transform-job', resourceName: jobName }));
+  const o = await withRetry(() => sm.send(new (sagemakerSdk().DescribeTransformJobCommand)({ TransformJobName: jobName })), (e) => mapAwsError(e, { resourceKind: 'transform-job', resourceName: jobName }));
   return { status: o.TransformJobStatus as TransformJobStatus, failureReason: o.FailureReason, outputS3Uri: o.TransformOutput?.S3OutputPath };
 }
 

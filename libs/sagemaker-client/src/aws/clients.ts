@@ -1,13 +1,14 @@
-import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
-import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
-import { ECRClient } from '@aws-sdk/client-ecr';
-import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
-import { SageMakerClient, type SageMakerClientConfig } from '@aws-sdk/client-sagemaker';
-import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
-import { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
+import type { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
+import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import type { ECRClient } from '@aws-sdk/client-ecr';
+import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
+import type { SageMakerClient, SageMakerClientConfig } from '@aws-sdk/client-sagemaker';
+import type { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import type { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { DEFAULT_CLIENT_TIMEOUT_MS } from '../rules';
 import { silenceSdkNodeSupportWarning } from './node-support-warning';
 import { nameFailedCalls, s3PathStyle } from './call-context';
+import { autoscalingSdk, ecrSdk, logsSdk, quotasSdk, runtimeSdk, s3Sdk, sagemakerSdk } from './sdk';
 
 silenceSdkNodeSupportWarning();
 
@@ -51,25 +52,25 @@ export function createAwsClients(config: AwsClientsConfig = {}): AwsClients {
   // One retry layer per call: the control plane's is withRetry (retry.ts), so the SDK's is off there.
   const once = { ...common, maxAttempts: 1 };
   return {
-    sagemaker: given.sagemaker ?? nameFailedCalls(new SageMakerClient(once)),
+    sagemaker: given.sagemaker ?? nameFailedCalls(new (sagemakerSdk().SageMakerClient)(once)),
     runtime:
       given.runtime ??
       nameFailedCalls(
-        new SageMakerRuntimeClient({
+        new (runtimeSdk().SageMakerRuntimeClient)({
           ...common,
           requestHandler: { requestTimeout: config.invokeTimeoutMs ?? DEFAULT_CLIENT_TIMEOUT_MS, throwOnRequestTimeout: true },
         }),
       ),
     s3: given.s3 ?? createS3Client({ region: config.region, credentials: config.credentials, endpoint: config.s3Endpoint, maxAttempts: config.maxAttempts }),
-    ecr: given.ecr ?? nameFailedCalls(new ECRClient(common)),
-    autoscaling: given.autoscaling ?? nameFailedCalls(new ApplicationAutoScalingClient(common)),
-    quotas: given.quotas ?? nameFailedCalls(new ServiceQuotasClient(common)),
-    logs: given.logs ?? nameFailedCalls(new CloudWatchLogsClient(once)),
+    ecr: given.ecr ?? nameFailedCalls(new (ecrSdk().ECRClient)(common)),
+    autoscaling: given.autoscaling ?? nameFailedCalls(new (autoscalingSdk().ApplicationAutoScalingClient)(common)),
+    quotas: given.quotas ?? nameFailedCalls(new (quotasSdk().ServiceQuotasClient)(common)),
+    logs: given.logs ?? nameFailedCalls(new (logsSdk().CloudWatchLogsClient)(once)),
   };
 }
 
 export function createS3Client(o: { region?: string; credentials?: S3ClientConfig['credentials']; endpoint?: string; maxAttempts?: number } = {}): S3Client {
-  return nameFailedCalls(new S3Client({
+  return nameFailedCalls(new (s3Sdk().S3Client)({
     region: o.region,
     credentials: o.credentials,
     maxAttempts: o.maxAttempts,

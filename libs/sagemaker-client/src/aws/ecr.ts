@@ -1,12 +1,7 @@
-import {
-  CreateRepositoryCommand,
-  DescribeImagesCommand,
-  DescribeRepositoriesCommand,
-  GetAuthorizationTokenCommand,
-  type ECRClient,
-} from '@aws-sdk/client-ecr';
+import type { ECRClient } from '@aws-sdk/client-ecr';
 import { NotFoundError, UnsupportedManifestError, ValidationError } from '../errors';
 import { mapAwsError } from './map-error';
+import { ecrSdk } from './sdk';
 
 /** The manifest types CreateModel accepts (OCI manifests and indexes are rejected, notes §1.1). */
 export const DOCKER_V2_MANIFEST = 'application/vnd.docker.distribution.manifest.v2+json';
@@ -22,7 +17,7 @@ export interface EcrRepository {
 export async function ensureRepository(ecr: ECRClient, repositoryName: string, tags: Record<string, string> = {}): Promise<EcrRepository> {
   try {
     const o = await ecr.send(
-      new CreateRepositoryCommand({
+      new (ecrSdk().CreateRepositoryCommand)({
         repositoryName,
         imageTagMutability: 'IMMUTABLE',
         imageScanningConfiguration: { scanOnPush: true },
@@ -34,7 +29,7 @@ export async function ensureRepository(ecr: ECRClient, repositoryName: string, t
     if ((e as Error).name !== 'RepositoryAlreadyExistsException') throw mapAwsError(e, { resourceKind: 'ecr-repository', resourceName: repositoryName });
   }
   try {
-    const d = await ecr.send(new DescribeRepositoriesCommand({ repositoryNames: [repositoryName] }));
+    const d = await ecr.send(new (ecrSdk().DescribeRepositoriesCommand)({ repositoryNames: [repositoryName] }));
     const r = d.repositories?.[0];
     return { repositoryName, repositoryUri: r?.repositoryUri ?? '', repositoryArn: r?.repositoryArn ?? '', created: false };
   } catch (e) {
@@ -54,7 +49,7 @@ export interface EcrLogin {
 export async function ecrLogin(ecr: ECRClient): Promise<EcrLogin> {
   let o;
   try {
-    o = await ecr.send(new GetAuthorizationTokenCommand({}));
+    o = await ecr.send(new (ecrSdk().GetAuthorizationTokenCommand)({}));
   } catch (e) {
     throw mapAwsError(e);
   }
@@ -84,7 +79,7 @@ export async function pinImage(ecr: ECRClient, repositoryUri: string, ref: strin
   const named = `${repositoryUri}${byDigest ? '@' : ':'}${ref}`;
   let o;
   try {
-    o = await ecr.send(new DescribeImagesCommand({ repositoryName, imageIds: [byDigest ? { imageDigest: ref } : { imageTag: ref }] }));
+    o = await ecr.send(new (ecrSdk().DescribeImagesCommand)({ repositoryName, imageIds: [byDigest ? { imageDigest: ref } : { imageTag: ref }] }));
   } catch (e) {
     throw mapAwsError(e, { resourceKind: 'ecr-image', resourceName: named });
   }

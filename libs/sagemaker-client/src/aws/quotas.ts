@@ -1,6 +1,7 @@
-import { ListServiceQuotasCommand, type ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
+import type { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { ResourceLimitError } from '../errors';
 import { mapAwsError } from './map-error';
+import { quotasSdk } from './sdk';
 
 export interface QuotaCheck {
   quotaName: string;
@@ -24,7 +25,7 @@ async function findQuota(client: ServiceQuotasClient, quotaName: string): Promis
   do {
     let o;
     try {
-      o = await client.send(new ListServiceQuotasCommand({ ServiceCode: 'sagemaker', NextToken, MaxResults: 100 }));
+      o = await client.send(new (quotasSdk().ListServiceQuotasCommand)({ ServiceCode: 'sagemaker', NextToken, MaxResults: 100 }));
     } catch (e) {
       throw mapAwsError(e, { resourceKind: 'service-quota', resourceName: quotaName });
     }

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { NotFoundError, ValidationError } from '../errors';
 import { mapAwsError } from './map-error';
+import { s3Sdk, storageSdk } from './sdk';
 
 export interface UploadProgress {
   loaded: number;
@@ -65,7 +65,7 @@ export async function uploadArtifact(o: UploadArtifactOptions): Promise<UploadAr
   const uri = `s3://${o.bucket}/${key}`;
 
   try {
-    const head = await o.client.send(new HeadObjectCommand({ Bucket: o.bucket, Key: key }));
+    const head = await o.client.send(new (s3Sdk().HeadObjectCommand)({ Bucket: o.bucket, Key: key }));
     if (head.ContentLength === bytes && (head.Metadata?.['sha256'] ?? sha256) === sha256) {
       o.onProgress?.({ loaded: bytes, total: bytes });
       return { bucket: o.bucket, key, uri, sha256, bytes, skipped: true };
@@ -75,7 +75,7 @@ export async function uploadArtifact(o: UploadArtifactOptions): Promise<UploadAr
     if (!(mapped instanceof NotFoundError)) throw mapped;
   }
 
-  const upload = new Upload({
+  const upload = new (storageSdk().Upload)({
     client: o.client,
     params: {
       Bucket: o.bucket,
