@@ -96,3 +96,30 @@ describe('deployer AWS target through a fault-injecting proxy in front of moto_s
     await destroyAll('moto-throttled');
   });
 });
+
+describe('blue/green update against moto_server (moto 5.2.1 has no UpdateEndpoint)', () => {
+  // moto answers UpdateEndpoint with an HTML 500 page ("not yet implemented"): what an update does
+  // on AWS is covered by src/aws-target-deploy.spec.ts and src/deploy.spec.ts (aws-sdk-client-mock).
+  // Here: the failure is clean — named, bounded, the endpoint keeps serving the old config, and
+  // what the update created carries our tags (destroy finds it).
+  it('an update that AWS would run fails against moto naming UpdateEndpoint, after 6 attempts, leaving the old config serving', async () => {
+    expect((await cli(['deploy', ...deployArgs('moto-upd')], { AWS_ENDPOINT_URL: moto.endpoint }, home)).code).toBe(0);
+    const before = (await sagemakerResources(moto.endpoint)).find((r) => r.kind === 'endpoint')!;
+    const oldConfig = (await sagemakerResources(moto.endpoint)).find((r) => r.kind === 'endpoint-config')!.name;
+    const proxy = await faultProxy(moto.port);
+    try {
+      const r = await cli(['deploy', ...deployArgs('moto-upd'), '--instance-count', '2'], { AWS_ENDPOINT_URL: proxy.endpoint, ...FAST_RETRY }, home);
+      expect(r.code).not.toBe(0);
+      expect(r.out).toMatch(/update endpoint moto-upd/);
+      expect(r.out).toMatch(/error\[service_unavailable\]: UpdateEndpoint: HTTP 500, body not JSON\/XML/);
+      expect(proxy.counts.get('UpdateEndpoint')).toBe(6);
+    } finally {
+      await proxy.close();
+    }
+    const left = await sagemakerResources(moto.endpoint);
+    expect(left.find((r) => r.kind === 'endpoint')).toEqual(before);
+    expect(left.filter((r) => r.kind === 'endpoint-config').map((r) => r.name)).toContain(oldConfig);
+    for (const r of left) expect(r.tags[DEPLOY_TAGS.managed]).toBe('true');
+    await destroyAll('moto-upd');
+  });
+});
