@@ -1,11 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { ApplicationAutoScalingClient, DescribeScalableTargetsCommand, DescribeScalingPoliciesCommand } from '@aws-sdk/client-application-auto-scaling';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DescribeTransformJobCommand, ListTagsCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { DEPLOY_TAGS } from '@vad/contracts';
-import { BUCKET, cli, clientConfig, deployArgs, sagemakerResources, startMoto, type Moto } from './moto';
+import { BUCKET, cli, clientConfig, deployArgs, sagemakerResources, useMoto, type Moto } from './moto';
 
 /**
  * Autoscale and batch over the wire, against moto_server (moto 5.2.1). moto implements Application
@@ -18,15 +15,10 @@ let moto: Moto;
 let home: string;
 let env: Record<string, string>;
 
-beforeAll(async () => {
-  home = mkdtempSync(join(tmpdir(), 'home-issue10-moto-scale-'));
-  moto = await startMoto();
+useMoto('home-issue10-moto-scale-', (m, h) => {
+  moto = m;
+  home = h;
   env = { AWS_ENDPOINT_URL: moto.endpoint };
-}, 60_000);
-
-afterAll(async () => {
-  await moto?.stop();
-  if (home) rmSync(home, { recursive: true, force: true });
 });
 
 async function scaling(): Promise<{ targets: Array<{ id?: string; min?: number; max?: number }>; policies: Array<{ type?: string; value?: number; metric?: string }> }> {

@@ -1,8 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { DEPLOY_TAGS } from '@vad/contracts';
-import { cli, deployArgs, faultProxy, sagemakerResources, startMoto, type FaultRule, type Moto } from './moto';
+import { cli, deployArgs, faultProxy, sagemakerResources, useMoto, type FaultRule, type Moto } from './moto';
 
 /**
  * Faults over the wire: the deployer CLI against moto_server (moto 5.2.1) through a loopback proxy
@@ -16,14 +13,9 @@ let moto: Moto;
 let home: string;
 const FAST_RETRY = { VAD_AWS_RETRY_BASE_MS: '20' };
 
-beforeAll(async () => {
-  home = mkdtempSync(join(tmpdir(), 'home-issue10-moto-faults-'));
-  moto = await startMoto();
-}, 60_000);
-
-afterAll(async () => {
-  await moto?.stop();
-  if (home) rmSync(home, { recursive: true, force: true });
+useMoto('home-issue10-moto-faults-', (m, h) => {
+  moto = m;
+  home = h;
 });
 
 /** Every resource moto holds is one of this endpoint's, tagged as ours: one endpoint, one config, one model. */

@@ -1,10 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DescribeRepositoriesCommand, ECRClient } from '@aws-sdk/client-ecr';
 import { HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { BUCKET, cli, clientConfig, deployArgs, faultProxy, REPO, sagemakerResources, startMoto, type Moto } from './moto';
+import { BUCKET, cli, clientConfig, deployArgs, faultProxy, REPO, sagemakerResources, useMoto, type Moto } from './moto';
 
 /**
  * `plan` and the model upload over the wire, against moto_server (moto 5.2.1) through a counting
@@ -16,14 +15,9 @@ import { BUCKET, cli, clientConfig, deployArgs, faultProxy, REPO, sagemakerResou
 let moto: Moto;
 let home: string;
 
-beforeAll(async () => {
-  home = mkdtempSync(join(tmpdir(), 'home-issue10-moto-plan-'));
-  moto = await startMoto();
-}, 60_000);
-
-afterAll(async () => {
-  await moto?.stop();
-  if (home) rmSync(home, { recursive: true, force: true });
+useMoto('home-issue10-moto-plan-', (m, h) => {
+  moto = m;
+  home = h;
 });
 
 async function resourceCounts(endpoint: string): Promise<{ sagemaker: number; s3Objects: number; repositories: number }> {

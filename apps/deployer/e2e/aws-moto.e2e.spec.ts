@@ -1,8 +1,7 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ListEndpointConfigsCommand, ListEndpointsCommand, ListModelsCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
-import { cli, clientConfig, deployArgs as argsFor, faultProxy, REGION, startMoto, type Moto } from './moto';
+import { cli, clientConfig, deployArgs as argsFor, faultProxy, REGION, useMoto, type Moto } from './moto';
 
 /**
  * The deployer's AWS target over the wire: the CLI as a user runs it, the real SDK clients,
@@ -16,15 +15,10 @@ let moto: Moto;
 let endpoint: string;
 let home: string;
 
-beforeAll(async () => {
-  home = mkdtempSync(join(tmpdir(), 'home-issue10-moto-'));
-  moto = await startMoto();
+useMoto('home-issue10-moto-', (m, h) => {
+  moto = m;
+  home = h;
   endpoint = moto.endpoint;
-}, 60_000);
-
-afterAll(async () => {
-  await moto?.stop();
-  if (home) rmSync(home, { recursive: true, force: true });
 });
 
 const deployArgs = argsFor('moto-ep');

@@ -1,4 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer, request, type IncomingMessage, type Server } from 'node:http';
 import { join } from 'node:path';
 import { CreateRepositoryCommand, ECRClient, PutImageCommand } from '@aws-sdk/client-ecr';
@@ -74,6 +76,24 @@ export async function startMoto(): Promise<Moto> {
       await exited;
     },
   };
+}
+
+/**
+ * A spec's moto and HOME: started before its tests (a fresh moto per spec file, so resource
+ * counts are the spec's own), stopped and removed after them.
+ */
+export function useMoto(homePrefix: string, ready: (moto: Moto, home: string) => void): void {
+  let moto: Moto | undefined;
+  let home: string | undefined;
+  beforeAll(async () => {
+    home = mkdtempSync(join(tmpdir(), homePrefix));
+    moto = await startMoto();
+    ready(moto, home);
+  }, 60_000);
+  afterAll(async () => {
+    await moto?.stop();
+    if (home) rmSync(home, { recursive: true, force: true });
+  });
 }
 
 /**
