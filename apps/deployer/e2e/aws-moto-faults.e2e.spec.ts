@@ -31,13 +31,16 @@ async function destroyAll(name: string): Promise<void> {
 }
 
 describe('deployer AWS target through a fault-injecting proxy in front of moto_server', () => {
-  it('rides out throttling, 5xx, slow answers and a lost CreateEndpoint answer, with bounded retries', async () => {
+  it('rides out throttling, 5xx, slow answers, a dropped connection and a lost CreateEndpoint answer, with bounded retries', async () => {
     const rules: FaultRule[] = [
       { call: 'CreateModel', fault: 'throttle', times: 2 },
       { call: 'CreateEndpointConfig', fault: 'unavailable', times: 2 },
       { call: 'DescribeEndpoint', fault: 'slow', times: 2 },
       { call: 's3:HEAD', fault: 'unavailable', times: 1 },
       { call: 'CreateEndpoint', fault: 'drop', afterForward: true, times: 1 },
+      { call: 'DescribeEndpointConfig', fault: 'drop', times: 1 },
+      // ECR goes through the SDK's standard retry (3 attempts), its one layer
+      { call: 'DescribeImages', fault: 'throttle', times: 1 },
     ];
     const proxy = await faultProxy(moto.port, rules);
     let r: { code: number | null; out: string };
@@ -48,6 +51,8 @@ describe('deployer AWS target through a fault-injecting proxy in front of moto_s
       expect(proxy.counts.get('CreateModel')).toBe(3);
       expect(proxy.counts.get('CreateEndpointConfig')).toBe(3);
       expect(proxy.counts.get('s3:HEAD')).toBe(2);
+      expect(proxy.counts.get('DescribeImages')).toBe(2);
+      expect(proxy.faulted.get('DescribeEndpointConfig')).toBe(1);
       // the lost answer: tried again, moto says it exists, the deploy carries on with it
       expect([proxy.faulted.get('CreateEndpoint'), proxy.counts.get('CreateEndpoint')]).toEqual([1, 2]);
       for (const n of proxy.counts.values()) expect(n).toBeLessThanOrEqual(60);
