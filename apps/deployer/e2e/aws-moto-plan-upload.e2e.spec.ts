@@ -67,16 +67,17 @@ describe('deployer plan and upload against moto_server', () => {
     expect(await resourceCounts(moto.endpoint)).toEqual(before);
   });
 
-  it('uploads an archive larger than one part as a multipart upload; the same archive is not uploaded again', async () => {
+  it('uploads an archive larger than one part as a multipart upload (a 503 on a part retried once); the same archive is not uploaded again', async () => {
     const model = bigModelDir(6 * 1024 * 1024);
-    const first = await faultProxy(moto.port);
+    // one part answered 503 once: the S3 client's own retry (its one layer) sends that part again
+    const first = await faultProxy(moto.port, [{ call: 's3:PUT?partNumber&uploadId', fault: 'unavailable', times: 1 }]);
     let key: string;
     try {
       const r = await cli(['deploy', ...deployArgs('moto-big'), '-m', model], { AWS_ENDPOINT_URL: first.endpoint }, home);
       expect([r.code, r.out]).toEqual([0, expect.stringMatching(/InService/)]);
       key = /s3:\/\/vad-models\/(vad-serve\/models\/[0-9a-f]{64}\/model\.tar\.gz)/.exec(r.out)![1]!;
       expect(first.counts.get('s3:POST?uploads')).toBe(1); // CreateMultipartUpload
-      expect(first.counts.get('s3:PUT?partNumber&uploadId')).toBe(2); // UploadPart ×2 (5 MiB + the rest)
+      expect(first.counts.get('s3:PUT?partNumber&uploadId')).toBe(3); // UploadPart ×2 (5 MiB + the rest), one of them twice
       expect(first.counts.get('s3:POST?uploadId')).toBe(1); // CompleteMultipartUpload
       expect(first.counts.get('s3:PUT')).toBeUndefined(); // no single-request PutObject
     } finally {
