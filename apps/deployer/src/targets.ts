@@ -24,5 +24,19 @@ export async function createTargets(config: DeployConfig): Promise<Targets> {
   const region = config.aws.region;
   if (!region) throw new VadError('config_invalid', 'aws.region: required for target aws (or set AWS_REGION)');
   const clients = createAwsClients({ region });
-  return { target: new AwsTarget({ region, clients, pollSeconds: pollInterval(config), maxWaitSeconds: config.maxWaitMinutes * 60 }), aws: createAwsServices({ region, clients }) };
+  const retry = retryFromEnv(process.env);
+  return { target: new AwsTarget({ region, clients, ...(retry ? { retry } : {}), pollSeconds: pollInterval(config), maxWaitSeconds: config.maxWaitMinutes * 60 }), aws: createAwsServices({ region, clients }) };
+}
+
+/**
+ * VAD_AWS_RETRY_BASE_MS: the first backoff of the control plane's one retry layer (default
+ * 1000 ms, doubling, 6 attempts). Against a loopback server (moto) a smaller base keeps a
+ * throttled run short; the attempt count does not change.
+ */
+export function retryFromEnv(env: NodeJS.ProcessEnv): { baseDelayMs: number } | undefined {
+  const raw = env['VAD_AWS_RETRY_BASE_MS']?.trim();
+  if (!raw) return undefined;
+  const ms = Number(raw);
+  if (!Number.isInteger(ms) || ms < 0) throw new VadError('config_invalid', `VAD_AWS_RETRY_BASE_MS: expected a whole number of milliseconds ≥ 0, got ${JSON.stringify(raw)}`);
+  return { baseDelayMs: ms };
 }

@@ -32,6 +32,7 @@ import {
   NotFoundError,
   PayloadTooLargeError,
   ResourceLimitError,
+  ServiceUnavailableError,
   SilentRollbackError,
   StreamError,
   ThrottlingError,
@@ -247,6 +248,13 @@ describe('AwsTarget invocation (aws-sdk-client-mock)', () => {
     const started = Date.now();
     await expect(target().invoke('ep', '{}', { timeoutMs: 50 })).rejects.toBeInstanceOf(InvocationTimeoutError);
     expect(Date.now() - started).toBeLessThan(2000);
+  });
+
+  it('a dropped connection (the SDK calls ECONNRESET "TimeoutError") is ServiceUnavailable, not a client timeout', async () => {
+    rt.on(InvokeEndpointCommand).rejects(Object.assign(new Error('socket hang up'), { name: 'TimeoutError', code: 'ECONNRESET', $metadata: { attempts: 1 } }));
+    const err = await target().invoke('ep', '{}').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ServiceUnavailableError);
+    expect((err as Error).message).toMatch(/connection lost before an answer \(ECONNRESET: socket hang up\)/);
   });
 
   it('streams payload parts and turns a ModelStreamError into StreamError', async () => {

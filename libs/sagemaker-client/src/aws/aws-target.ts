@@ -32,7 +32,7 @@ import type {
 } from '../target';
 import { pollUntilDeleted, pollUntilInService, sleep } from '../waiters';
 import { createAwsClients, type AwsClients, type AwsClientsConfig } from './clients';
-import { mapAwsError, type ErrorContext } from './map-error';
+import { CONNECTION_LOST, mapAwsError, type ErrorContext } from './map-error';
 import { withRetry, type RetryOptions } from './retry';
 import { logsSdk, runtimeSdk, sagemakerSdk } from './sdk';
 
@@ -527,7 +527,8 @@ export class AwsTarget implements EndpointTarget {
     try {
       return await Promise.race([run(ctrl.signal), aborted]);
     } catch (e) {
-      if (timedOut || (e as Error)?.name === 'TimeoutError') {
+      // The SDK names a dropped connection (ECONNRESET/EPIPE) "TimeoutError" too: that is no deadline.
+      if (timedOut || ((e as Error)?.name === 'TimeoutError' && !CONNECTION_LOST.has((e as { code?: string }).code ?? ''))) {
         throw new InvocationTimeoutError(`invocation of ${endpointName} did not complete within the client timeout of ${timeoutMs} ms`, timeoutMs, { cause: e });
       }
       throw mapAwsError(e, { endpointName, resourceKind: 'endpoint', resourceName: endpointName });

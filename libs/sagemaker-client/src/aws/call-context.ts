@@ -1,3 +1,4 @@
+import { CONNECTION_LOST } from './map-error';
 /**
  * Names the call and the HTTP status on errors whose body the SDK could not parse. A proxy, a
  * load balancer or an emulator answering HTML (`<html>…502…`) otherwise surfaces as
@@ -25,7 +26,10 @@ export function nameFailedCalls<C extends MiddlewareClient>(client: C): C {
         const status = err?.$response?.statusCode ?? err?.$metadata?.httpStatusCode;
         const unparsed = err?.$responseBodyText !== undefined || err?.name === 'SyntaxError' || /Deserialization error|is not valid JSON|Unexpected token/.test(err?.message ?? '');
         const call = context.commandName?.replace(/Command$/, '');
-        if (err instanceof Error && unparsed && call && !err.message.startsWith(call)) {
+        const lost = (err as { code?: string })?.code;
+        if (err instanceof Error && lost && CONNECTION_LOST.has(lost) && call && !err.message.startsWith(call)) {
+          err.message = `${call}: connection lost before an answer (${lost}: ${err.message.split('\n')[0]})`;
+        } else if (err instanceof Error && unparsed && call && !err.message.startsWith(call)) {
           const body = (err.$responseBodyText ?? '').replace(/\s+/g, ' ').trim().slice(0, 120);
           err.message = `${call}: HTTP ${status ?? '?'}, body not JSON/XML${body ? ` (${body})` : ''}: ${err.message.split('\n')[0]}`;
           if (status !== undefined) err.$metadata = { ...err.$metadata, httpStatusCode: status };

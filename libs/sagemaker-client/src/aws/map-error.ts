@@ -28,6 +28,8 @@ interface AwsErrorLike {
   OriginalMessage?: string;
   LogStreamArn?: string;
   ErrorCode?: string;
+  /** Node's socket error code (ECONNRESET, EPIPE, …), kept by the SDK's HTTP handler. */
+  code?: string;
 }
 
 export interface ErrorContext {
@@ -59,6 +61,7 @@ const NOT_FOUND = new Set([
   'ObjectNotDeployedException',
 ]);
 const IN_USE = new Set(['ResourceInUse', 'ConflictException', 'ConcurrentUpdateException']);
+export const CONNECTION_LOST = new Set(['ECONNRESET', 'EPIPE', 'ECONNREFUSED']);
 const UNAVAILABLE = new Set(['ServiceUnavailable', 'InternalFailure', 'InternalDependencyException', 'InternalServerError', 'InternalServiceException', 'ServiceException']);
 
 /** `arn:aws:logs:<region>:<acct>:log-group:<group>:log-stream:<stream>` → the console's log viewer. */
@@ -105,6 +108,9 @@ export function mapAwsError(e: unknown, ctx: ErrorContext = {}): Error {
     }
     return new ValidationError(message, details);
   }
+  // The SDK's Node handler names ECONNRESET/EPIPE "TimeoutError": the connection was lost (a
+  // proxy or load balancer dropped it), which is transient and worth another attempt, not a timeout.
+  if (a.code !== undefined && CONNECTION_LOST.has(a.code)) return new ServiceUnavailableError(/connection lost/.test(message) ? message : `connection lost before an answer (${a.code}: ${message})`, details);
   if (name === 'TimeoutError' || name === 'RequestTimeout' || name === 'AbortError') {
     return new InvocationTimeoutError(message, 0, details);
   }
