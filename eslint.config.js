@@ -30,7 +30,10 @@ module.exports = [
               bannedExternalImports: ['onnxruntime-node', 'sharp', 'fastify', '@aws-sdk/*', '@techstark/opencv-js'],
             },
             { sourceTag: 'type:core', bannedExternalImports: ['fastify', '@aws-sdk/*', 'piscina'] },
-            { sourceTag: 'scope:serve', bannedExternalImports: ['@aws-sdk/client-sagemaker', '@aws-sdk/client-ecr', '@aws-sdk/client-application-auto-scaling'] },
+            {
+              sourceTag: 'scope:serve',
+              bannedExternalImports: ['@aws-sdk/client-sagemaker', '@aws-sdk/client-ecr', '@aws-sdk/client-application-auto-scaling'],
+            },
           ],
         },
       ],
@@ -48,8 +51,16 @@ module.exports = [
         'error',
         {
           paths: [
-            { name: '@vad/core', message: 'load vad-core lazily (await import) in the step that needs it: it pulls in onnxruntime-node and sharp', allowTypeImports: true },
-            { name: '@vad/artifacts', message: 'load @vad/artifacts lazily (await import) in the step that needs it: it pulls in vad-core', allowTypeImports: true },
+            {
+              name: '@vad/core',
+              message: 'load vad-core lazily (await import) in the step that needs it: it pulls in onnxruntime-node and sharp',
+              allowTypeImports: true,
+            },
+            {
+              name: '@vad/artifacts',
+              message: 'load @vad/artifacts lazily (await import) in the step that needs it: it pulls in vad-core',
+              allowTypeImports: true,
+            },
           ],
         },
       ],

@@ -21,7 +21,10 @@ useMoto('home-issue10-moto-scale-', (m, h) => {
   env = { AWS_ENDPOINT_URL: moto.endpoint };
 });
 
-async function scaling(): Promise<{ targets: Array<{ id?: string; min?: number; max?: number }>; policies: Array<{ type?: string; value?: number; metric?: string }> }> {
+async function scaling(): Promise<{
+  targets: Array<{ id?: string; min?: number; max?: number }>;
+  policies: Array<{ type?: string; value?: number; metric?: string }>;
+}> {
   const c = new ApplicationAutoScalingClient(clientConfig(moto.endpoint));
   try {
     const t = await c.send(new DescribeScalableTargetsCommand({ ServiceNamespace: 'sagemaker' }));
@@ -52,16 +55,39 @@ describe('deployer autoscale and batch against moto_server', () => {
     expect([off.code, off.out]).toEqual([0, expect.stringContaining('autoscaling removed from moto-scale/AllTraffic')]);
     expect(await scaling()).toEqual({ targets: [], policies: [] });
 
-    const on = await cli(['autoscale', '-t', 'aws', '--name', 'moto-scale', '--autoscale-min', '2', '--autoscale-max', '4', '--autoscale-target', '50'], env, home);
+    const on = await cli(
+      ['autoscale', '-t', 'aws', '--name', 'moto-scale', '--autoscale-min', '2', '--autoscale-max', '4', '--autoscale-target', '50'],
+      env,
+      home,
+    );
     expect([on.code, on.out]).toEqual([0, expect.stringContaining('moto-scale/AllTraffic: 2–4 instances, target 50')]);
     expect((await scaling()).targets).toEqual([{ id: 'endpoint/moto-scale/variant/AllTraffic', min: 2, max: 4 }]);
   });
 
-  it('batch starts a transform job on the deployed model with the records\' content type and our tags', async () => {
+  it("batch starts a transform job on the deployed model with the records' content type and our tags", async () => {
     const s3 = new S3Client({ ...clientConfig(moto.endpoint), forcePathStyle: true });
-    for (const k of ['batch-in/a.mp4', 'batch-in/b.mp4']) await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: k, Body: Buffer.from('not decoded by moto') }));
+    for (const k of ['batch-in/a.mp4', 'batch-in/b.mp4'])
+      await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: k, Body: Buffer.from('not decoded by moto') }));
     s3.destroy();
-    const r = await cli(['batch', '-t', 'aws', '--name', 'moto-scale', '--instance-type', 'ml.m5.large', '--input', `s3://${BUCKET}/batch-in/`, '--output', `s3://${BUCKET}/batch-out/`, '--poll', '1'], env, home);
+    const r = await cli(
+      [
+        'batch',
+        '-t',
+        'aws',
+        '--name',
+        'moto-scale',
+        '--instance-type',
+        'ml.m5.large',
+        '--input',
+        `s3://${BUCKET}/batch-in/`,
+        '--output',
+        `s3://${BUCKET}/batch-out/`,
+        '--poll',
+        '1',
+      ],
+      env,
+      home,
+    );
     expect([r.code, r.out]).toEqual([0, expect.stringMatching(/completed moto-scale-batch-\d{14}: results under s3:\/\/vad-models\/batch-out\//)]);
     const jobName = /completed (moto-scale-batch-\d{14})/.exec(r.out)![1]!;
 

@@ -56,7 +56,8 @@ describe('deployer plan and upload against moto_server', () => {
     try {
       const r = await cli(['plan', ...deployArgs('moto-plan').filter((a) => a !== '--no-smoke')], { AWS_ENDPOINT_URL: proxy.endpoint }, home);
       expect([r.code, r.out]).toEqual([0, expect.stringMatching(/plan: create endpoint moto-plan on aws/)]);
-      for (const call of ['s3:HeadObject', 'sagemaker:CreateModel', 'sagemaker:CreateEndpointConfig', 'sagemaker:CreateEndpoint']) expect(r.out).toContain(call);
+      for (const call of ['s3:HeadObject', 'sagemaker:CreateModel', 'sagemaker:CreateEndpointConfig', 'sagemaker:CreateEndpoint'])
+        expect(r.out).toContain(call);
       const calls = [...proxy.counts.keys()];
       // it did ask moto something (the endpoint's state), and nothing that writes
       expect(calls).toContain('DescribeEndpoint');
@@ -98,7 +99,8 @@ describe('deployer plan and upload against moto_server', () => {
     } finally {
       await again.close();
     }
-    for (const name of ['moto-big', 'moto-big-2']) expect((await cli(['destroy', '-t', 'aws', '--name', name], { AWS_ENDPOINT_URL: moto.endpoint }, home)).code).toBe(0);
+    for (const name of ['moto-big', 'moto-big-2'])
+      expect((await cli(['destroy', '-t', 'aws', '--name', name], { AWS_ENDPOINT_URL: moto.endpoint }, home)).code).toBe(0);
     expect(await sagemakerResources(moto.endpoint)).toEqual([]);
   });
 });

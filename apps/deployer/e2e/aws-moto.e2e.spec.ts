@@ -59,10 +59,24 @@ describe('deployer AWS target against moto_server', () => {
 
   it('the smoke test saves only a PNG as the annotated frame (moto answers what is queued through its endpoint-results hook)', async () => {
     const env = { AWS_ENDPOINT_URL: endpoint };
-    const scored = { model: { name: 'm', sha256: 'a'.repeat(64) }, imageSize: [360, 240], results: [{ frame: 1, score: 0.5, regions: [] }], pred_boxes: [[]], box_scores: [[]], pred_scores: [0.5], timingsMs: {} };
+    const scored = {
+      model: { name: 'm', sha256: 'a'.repeat(64) },
+      imageSize: [360, 240],
+      results: [{ frame: 1, score: 0.5, regions: [] }],
+      pred_boxes: [[]],
+      box_scores: [[]],
+      pred_scores: [0.5],
+      timingsMs: {},
+    };
     const queued = await fetch(`${endpoint}/moto-api/static/sagemaker/endpoint-results`, {
       method: 'POST',
-      body: JSON.stringify({ region: REGION, results: [{ Body: JSON.stringify(scored), ContentType: 'application/json' }, { Body: 'not a picture', ContentType: 'text/plain' }] }),
+      body: JSON.stringify({
+        region: REGION,
+        results: [
+          { Body: JSON.stringify(scored), ContentType: 'application/json' },
+          { Body: 'not a picture', ContentType: 'text/plain' },
+        ],
+      }),
     });
     expect(queued.status).toBe(201);
     const png = join(home, 'smoke.png');

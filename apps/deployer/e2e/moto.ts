@@ -22,7 +22,23 @@ const CREDS = { AWS_ACCESS_KEY_ID: 'moto', AWS_SECRET_ACCESS_KEY: 'moto', AWS_RE
 export const clientConfig = (endpoint: string) => ({ region: REGION, endpoint, credentials: { accessKeyId: 'moto', secretAccessKey: 'moto' } });
 
 /** `deploy`'s flags for an endpoint `name` on the seeded image, bucket and a CPU type moto lists. */
-export const deployArgs = (name: string): string[] => ['-t', 'aws', '--name', name, '--bucket', BUCKET, '--image', `${IMAGE_REPO}:v1`, '--role-arn', `arn:aws:iam::${ACCOUNT}:role/vad`, '--instance-type', 'ml.m5.large', '--poll', '1', '--no-smoke'];
+export const deployArgs = (name: string): string[] => [
+  '-t',
+  'aws',
+  '--name',
+  name,
+  '--bucket',
+  BUCKET,
+  '--image',
+  `${IMAGE_REPO}:v1`,
+  '--role-arn',
+  `arn:aws:iam::${ACCOUNT}:role/vad`,
+  '--instance-type',
+  'ml.m5.large',
+  '--poll',
+  '1',
+  '--no-smoke',
+];
 
 export function cli(args: string[], env: Record<string, string>, home: string): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {
@@ -53,7 +69,10 @@ export async function startMoto(): Promise<Moto> {
   const child: ChildProcess = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
   const endpoint = `http://localhost:${port}`;
   for (let i = 0; i < 200; i++) {
-    const ok = await fetch(`${endpoint}/moto-api/`).then((r) => r.ok, () => false);
+    const ok = await fetch(`${endpoint}/moto-api/`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) break;
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -63,8 +82,15 @@ export async function startMoto(): Promise<Moto> {
   const ecr = new ECRClient(clientConfig(endpoint));
   await ecr.send(new CreateRepositoryCommand({ repositoryName: 'vad-serve' }));
   // moto's ECR stores manifests but runs no registry: a Docker v2 manifest is enough for DescribeImages.
-  const manifest = { schemaVersion: 2, mediaType: 'application/vnd.docker.distribution.manifest.v2+json', config: { mediaType: 'application/vnd.docker.container.image.v1+json', digest: `sha256:${'a'.repeat(64)}`, size: 2 }, layers: [] };
-  await ecr.send(new PutImageCommand({ repositoryName: 'vad-serve', imageManifest: JSON.stringify(manifest), imageManifestMediaType: manifest.mediaType, imageTag: 'v1' }));
+  const manifest = {
+    schemaVersion: 2,
+    mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
+    config: { mediaType: 'application/vnd.docker.container.image.v1+json', digest: `sha256:${'a'.repeat(64)}`, size: 2 },
+    layers: [],
+  };
+  await ecr.send(
+    new PutImageCommand({ repositoryName: 'vad-serve', imageManifest: JSON.stringify(manifest), imageManifestMediaType: manifest.mediaType, imageTag: 'v1' }),
+  );
   ecr.destroy();
   return {
     port,
@@ -196,11 +222,15 @@ export interface LeftResource {
 export async function sagemakerResources(endpoint: string): Promise<LeftResource[]> {
   const sm = new SageMakerClient(clientConfig(endpoint));
   try {
-    const tagsOf = async (arn: string | undefined) => Object.fromEntries(((await sm.send(new ListTagsCommand({ ResourceArn: arn }))).Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
+    const tagsOf = async (arn: string | undefined) =>
+      Object.fromEntries(((await sm.send(new ListTagsCommand({ ResourceArn: arn }))).Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
     const out: LeftResource[] = [];
-    for (const e of (await sm.send(new ListEndpointsCommand({}))).Endpoints ?? []) out.push({ kind: 'endpoint', name: e.EndpointName ?? '', status: e.EndpointStatus, tags: await tagsOf(e.EndpointArn) });
-    for (const c of (await sm.send(new ListEndpointConfigsCommand({}))).EndpointConfigs ?? []) out.push({ kind: 'endpoint-config', name: c.EndpointConfigName ?? '', tags: await tagsOf(c.EndpointConfigArn) });
-    for (const m of (await sm.send(new ListModelsCommand({}))).Models ?? []) out.push({ kind: 'model', name: m.ModelName ?? '', tags: await tagsOf(m.ModelArn) });
+    for (const e of (await sm.send(new ListEndpointsCommand({}))).Endpoints ?? [])
+      out.push({ kind: 'endpoint', name: e.EndpointName ?? '', status: e.EndpointStatus, tags: await tagsOf(e.EndpointArn) });
+    for (const c of (await sm.send(new ListEndpointConfigsCommand({}))).EndpointConfigs ?? [])
+      out.push({ kind: 'endpoint-config', name: c.EndpointConfigName ?? '', tags: await tagsOf(c.EndpointConfigArn) });
+    for (const m of (await sm.send(new ListModelsCommand({}))).Models ?? [])
+      out.push({ kind: 'model', name: m.ModelName ?? '', tags: await tagsOf(m.ModelArn) });
     return out;
   } finally {
     sm.destroy();

@@ -32,14 +32,26 @@ function config(extra: Record<string, unknown> = {}): DeployConfig {
   return DeployConfigSchema.parse({
     target: 'aws',
     name: 'vad-sdk',
-    aws: { region: 'us-east-1', bucket: 'models-bucket', roleArn: 'arn:aws:iam::123456789012:role/sm-exec', image: { uri: '123456789012.dkr.ecr.us-east-1.amazonaws.com/vad-serve:v2' }, ...extra },
+    aws: {
+      region: 'us-east-1',
+      bucket: 'models-bucket',
+      roleArn: 'arn:aws:iam::123456789012:role/sm-exec',
+      image: { uri: '123456789012.dkr.ecr.us-east-1.amazonaws.com/vad-serve:v2' },
+      ...extra,
+    },
     smoke: { skip: true },
     stateFile: join(dir, 'state.json'),
   });
 }
 
 function deps() {
-  const clients = { sagemaker: new SageMakerClient({ region: 'us-east-1' }), s3: new S3Client({ region: 'us-east-1' }), ecr: new ECRClient({ region: 'us-east-1' }), quotas: new ServiceQuotasClient({ region: 'us-east-1' }), logs: new CloudWatchLogsClient({ region: 'us-east-1' }) };
+  const clients = {
+    sagemaker: new SageMakerClient({ region: 'us-east-1' }),
+    s3: new S3Client({ region: 'us-east-1' }),
+    ecr: new ECRClient({ region: 'us-east-1' }),
+    quotas: new ServiceQuotasClient({ region: 'us-east-1' }),
+    logs: new CloudWatchLogsClient({ region: 'us-east-1' }),
+  };
   return {
     target: new AwsTarget({ region: 'us-east-1', clients, retry: { baseDelayMs: 1, maxDelayMs: 2 }, configVisibilityDelayMs: 1 }),
     aws: createAwsServices({ region: 'us-east-1', clients }),
@@ -62,7 +74,9 @@ beforeEach(async () => {
     stored.set(i.Key, { size: i.ContentLength ?? 0, sha: i.Metadata?.['sha256'] });
     return { ETag: '"e"' };
   });
-  ecr.on(DescribeImagesCommand).resolves({ imageDetails: [{ imageDigest: DIGEST, imageManifestMediaType: 'application/vnd.docker.distribution.manifest.v2+json' }] });
+  ecr
+    .on(DescribeImagesCommand)
+    .resolves({ imageDetails: [{ imageDigest: DIGEST, imageManifestMediaType: 'application/vnd.docker.distribution.manifest.v2+json' }] });
   quotas.on(ListServiceQuotasCommand).resolves({ Quotas: [{ QuotaName: 'ml.g5.xlarge for endpoint usage', Value: 1 }] });
   logs.on(DescribeLogStreamsCommand).resolves({ logStreams: [{ logStreamName: 'AllTraffic/i-0abc' }] });
   logs.on(GetLogEventsCommand).resolves({ events: [{ message: 'vad-serve failed to start: density.safetensors digest mismatch' }] });
@@ -78,14 +92,33 @@ describe('deploy through AwsTarget (aws-sdk-client-mock)', () => {
     expect(model).toMatchObject({
       ModelName: out.names.modelName,
       ExecutionRoleArn: 'arn:aws:iam::123456789012:role/sm-exec',
-      PrimaryContainer: { Image: `123456789012.dkr.ecr.us-east-1.amazonaws.com/vad-serve@${DIGEST}`, ModelDataUrl: `s3://models-bucket/vad-serve/models/${out.plan.modelSha256}/model.tar.gz` },
+      PrimaryContainer: {
+        Image: `123456789012.dkr.ecr.us-east-1.amazonaws.com/vad-serve@${DIGEST}`,
+        ModelDataUrl: `s3://models-bucket/vad-serve/models/${out.plan.modelSha256}/model.tar.gz`,
+      },
     });
-    expect(model.Tags).toEqual(expect.arrayContaining([{ Key: 'vad-serve:managed', Value: 'true' }, { Key: 'vad-serve:endpoint', Value: 'vad-sdk' }]));
+    expect(model.Tags).toEqual(
+      expect.arrayContaining([
+        { Key: 'vad-serve:managed', Value: 'true' },
+        { Key: 'vad-serve:endpoint', Value: 'vad-sdk' },
+      ]),
+    );
     expect(sm.commandCalls(CreateEndpointConfigCommand)[0]!.args[0].input).toMatchObject({
       EndpointConfigName: out.names.endpointConfigName,
-      ProductionVariants: [{ VariantName: 'AllTraffic', ModelName: out.names.modelName, InstanceType: 'ml.g5.xlarge', InitialInstanceCount: 1, ContainerStartupHealthCheckTimeoutInSeconds: 600 }],
+      ProductionVariants: [
+        {
+          VariantName: 'AllTraffic',
+          ModelName: out.names.modelName,
+          InstanceType: 'ml.g5.xlarge',
+          InitialInstanceCount: 1,
+          ContainerStartupHealthCheckTimeoutInSeconds: 600,
+        },
+      ],
     });
-    expect(sm.commandCalls(CreateEndpointCommand)[0]!.args[0].input).toMatchObject({ EndpointName: 'vad-sdk', EndpointConfigName: out.names.endpointConfigName });
+    expect(sm.commandCalls(CreateEndpointCommand)[0]!.args[0].input).toMatchObject({
+      EndpointName: 'vad-sdk',
+      EndpointConfigName: out.names.endpointConfigName,
+    });
     expect(fake.endpoints.get('vad-sdk')!.status).toBe('InService');
   });
 
@@ -98,7 +131,14 @@ describe('deploy through AwsTarget (aws-sdk-client-mock)', () => {
   });
 
   it.each(DEPLOY_STEPS.filter((s): s is DeployStepId => !['smoke-test', 'autoscale'].includes(s)))('resumes after a crash following %s', async (crashAfter) => {
-    await expect(runDeploy(config(), { ...deps(), afterStep: (id) => { if (id === crashAfter) throw new Error('crash'); } })).rejects.toThrow('crash');
+    await expect(
+      runDeploy(config(), {
+        ...deps(),
+        afterStep: (id) => {
+          if (id === crashAfter) throw new Error('crash');
+        },
+      }),
+    ).rejects.toThrow('crash');
     const out = await runDeploy(config(), deps());
     expect(out.action).toBe('create');
     expect(fake.mutations()).toEqual(['CreateModel', 'CreateEndpointConfig', 'CreateEndpoint']);

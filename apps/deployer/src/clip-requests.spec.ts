@@ -8,7 +8,10 @@ describe('planClipRequests', () => {
 
   it('splits by frame count: each request within the limit, consecutive requests share one frame', () => {
     const plan = planClipRequests(Array(80).fill(10), { maxFrames: 64, maxBodyBytes: 1e9 });
-    expect(plan).toEqual([{ start: 0, end: 63 }, { start: 63, end: 79 }]);
+    expect(plan).toEqual([
+      { start: 0, end: 63 },
+      { start: 63, end: 79 },
+    ]);
   });
 
   it('splits by body size, and every frame but the first is scored exactly once', () => {

@@ -33,9 +33,13 @@ export function planClipRequests(b64Lengths: readonly number[], limits: RequestL
   while (start < b64Lengths.length - 1) {
     let end = start + 1;
     if (framesBodyBytes(b64Lengths.slice(start, end + 1)) > limits.maxBodyBytes) {
-      throw new VadError('payload_too_large', `frames ${start} and ${end} alone make a ${framesBodyBytes(b64Lengths.slice(start, end + 1))}-byte request, over the ${limits.maxBodyBytes}-byte limit: send smaller frames`);
+      throw new VadError(
+        'payload_too_large',
+        `frames ${start} and ${end} alone make a ${framesBodyBytes(b64Lengths.slice(start, end + 1))}-byte request, over the ${limits.maxBodyBytes}-byte limit: send smaller frames`,
+      );
     }
-    while (end + 1 < b64Lengths.length && end + 1 - start + 1 <= limits.maxFrames && framesBodyBytes(b64Lengths.slice(start, end + 2)) <= limits.maxBodyBytes) end++;
+    while (end + 1 < b64Lengths.length && end + 1 - start + 1 <= limits.maxFrames && framesBodyBytes(b64Lengths.slice(start, end + 2)) <= limits.maxBodyBytes)
+      end++;
     requests.push({ start, end });
     start = end;
   }

@@ -58,7 +58,13 @@ describe('deploy configuration', () => {
     expect((err as Error).message).toMatch(/aws\.roleArn: required/);
     expect((err as Error).message).toMatch(/aws\.image: required/);
     const cross = await loadDeployConfig(
-      { target: 'aws', region: 'us-east-1', bucket: 'my-bucket', roleArn: 'arn:aws:iam::123456789012:role/sm', image: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/vad-serve:1' },
+      {
+        target: 'aws',
+        region: 'us-east-1',
+        bucket: 'my-bucket',
+        roleArn: 'arn:aws:iam::123456789012:role/sm',
+        image: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/vad-serve:1',
+      },
       {},
     ).catch((e: Error) => e);
     expect((cross as Error).message).toMatch(/aws\.image\.uri: the image is in eu-west-1 but the endpoint in us-east-1/);
@@ -73,7 +79,10 @@ describe('deploy configuration', () => {
     const file = await yaml('model.yaml', 'model: ./m\n');
     expect((await loadDeployConfig({ config: file }, {})).config.model).toEqual({ kind: 'dir', path: modelDir });
     expect((await loadDeployConfig({ model: [join(dir, 'x.tar.gz')] }, {})).config.model).toEqual({ kind: 'tar', path: join(dir, 'x.tar.gz') });
-    expect((await loadDeployConfig({ model: ['/a/w.pth', '/a/b.joblib', '/a/c.yaml'] }, {})).config.model).toEqual({ kind: 'anomalib', files: ['/a/w.pth', '/a/b.joblib', '/a/c.yaml'] });
+    expect((await loadDeployConfig({ model: ['/a/w.pth', '/a/b.joblib', '/a/c.yaml'] }, {})).config.model).toEqual({
+      kind: 'anomalib',
+      files: ['/a/w.pth', '/a/b.joblib', '/a/c.yaml'],
+    });
     expect((await loadDeployConfig({ model: ['default'] }, {})).config.model).toEqual({ kind: 'default' });
   });
 
@@ -85,7 +94,14 @@ describe('deploy configuration', () => {
   it('autoscale min must not exceed max; canary rollouts need an alarm', async () => {
     await expect(loadDeployConfig({ autoscaleMin: '3', autoscaleMax: '2' }, {})).rejects.toThrow(/autoscale\.min must not exceed autoscale\.max/);
     const err = await loadDeployConfig(
-      { target: 'aws', region: 'us-east-1', bucket: 'my-bucket', roleArn: 'arn:aws:iam::123456789012:role/sm', image: '123456789012.dkr.ecr.us-east-1.amazonaws.com/vad-serve:1', rollout: 'canary' },
+      {
+        target: 'aws',
+        region: 'us-east-1',
+        bucket: 'my-bucket',
+        roleArn: 'arn:aws:iam::123456789012:role/sm',
+        image: '123456789012.dkr.ecr.us-east-1.amazonaws.com/vad-serve:1',
+        rollout: 'canary',
+      },
       {},
     ).catch((e: Error) => e);
     expect((err as Error).message).toMatch(/aws\.rollout\.alarms/);

@@ -215,7 +215,11 @@ export interface LoadedConfig {
  * Loads and validates. Throws one VadError('config_invalid') whose message lists every bad
  * field as `path: problem`, one per line.
  */
-export async function loadDeployConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.env, command: 'deploy' | 'plan' | 'other' = 'deploy'): Promise<LoadedConfig> {
+export async function loadDeployConfig(
+  flags: ConfigFlags,
+  env: NodeJS.ProcessEnv = process.env,
+  command: 'deploy' | 'plan' | 'other' = 'deploy',
+): Promise<LoadedConfig> {
   const { layer, file } = await fromFile(flags.config);
   const merged = mergeLayers(layer, fromEnv(env), fromFlags(flags));
   const parsed = DeployConfigSchema.safeParse(merged);

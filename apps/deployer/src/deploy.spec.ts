@@ -4,7 +4,14 @@ import { join } from 'node:path';
 import { mockClient } from 'aws-sdk-client-mock';
 import { ApplicationAutoScalingClient, PutScalingPolicyCommand, RegisterScalableTargetCommand } from '@aws-sdk/client-application-auto-scaling';
 import { DescribeImagesCommand, ECRClient } from '@aws-sdk/client-ecr';
-import { CompleteMultipartUploadCommand, CreateMultipartUploadCommand, HeadObjectCommand, PutObjectCommand, S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
+import {
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { ListServiceQuotasCommand, ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { DEPLOY_STEPS, DeployConfigSchema, type DeployConfig, type DeployStepId } from '@vad/contracts';
@@ -35,7 +42,14 @@ function awsConfig(extra: Record<string, unknown> = {}): DeployConfig {
   return DeployConfigSchema.parse({
     target: 'aws',
     name: 'vad-test',
-    aws: { region: 'us-east-1', bucket: 'models-bucket', roleArn: 'arn:aws:iam::123456789012:role/sm-exec', image: { uri: IMAGE }, instanceType: 'ml.g5.xlarge', ...extra },
+    aws: {
+      region: 'us-east-1',
+      bucket: 'models-bucket',
+      roleArn: 'arn:aws:iam::123456789012:role/sm-exec',
+      image: { uri: IMAGE },
+      instanceType: 'ml.g5.xlarge',
+      ...extra,
+    },
     smoke: { skip: true },
     stateFile: join(dir, 'state.json'),
     pollSeconds: 15,
@@ -44,7 +58,16 @@ function awsConfig(extra: Record<string, unknown> = {}): DeployConfig {
 
 function world() {
   const target = new MemoryTarget();
-  const aws = createAwsServices({ region: 'us-east-1', clients: { s3: new S3Client({ region: 'us-east-1' }), ecr: new ECRClient({ region: 'us-east-1' }), quotas: new ServiceQuotasClient({ region: 'us-east-1' }), autoscaling: new ApplicationAutoScalingClient({ region: 'us-east-1' }), sagemaker: new SageMakerClient({ region: 'us-east-1' }) } });
+  const aws = createAwsServices({
+    region: 'us-east-1',
+    clients: {
+      s3: new S3Client({ region: 'us-east-1' }),
+      ecr: new ECRClient({ region: 'us-east-1' }),
+      quotas: new ServiceQuotasClient({ region: 'us-east-1' }),
+      autoscaling: new ApplicationAutoScalingClient({ region: 'us-east-1' }),
+      sagemaker: new SageMakerClient({ region: 'us-east-1' }),
+    },
+  });
   const store = new StateStore(join(dir, 'state.json'));
   return { target, aws, store };
 }
@@ -69,7 +92,9 @@ beforeEach(async () => {
   s3.on(CreateMultipartUploadCommand).resolves({ UploadId: 'u' });
   s3.on(UploadPartCommand).resolves({ ETag: '"p"' });
   s3.on(CompleteMultipartUploadCommand).resolves({});
-  ecr.on(DescribeImagesCommand).resolves({ imageDetails: [{ imageDigest: DIGEST, imageManifestMediaType: 'application/vnd.docker.distribution.manifest.v2+json' }] });
+  ecr
+    .on(DescribeImagesCommand)
+    .resolves({ imageDetails: [{ imageDigest: DIGEST, imageManifestMediaType: 'application/vnd.docker.distribution.manifest.v2+json' }] });
   quotas.on(ListServiceQuotasCommand).resolves({ Quotas: [{ QuotaName: 'ml.g5.xlarge for endpoint usage', Value: 2 }] });
   autoscaling.on(RegisterScalableTargetCommand).resolves({});
   autoscaling.on(PutScalingPolicyCommand).resolves({ PolicyARN: 'arn:aws:autoscaling:policy/x' });
@@ -94,10 +119,24 @@ describe('deploy on aws (mocked control plane)', () => {
     for (const tags of [model.tags, w.target.configs.get(out.names.endpointConfigName)!.tags, w.target.endpoints.get('vad-test')!.tags]) {
       expect(tags).toMatchObject({ 'vad-serve:managed': 'true', 'vad-serve:endpoint': 'vad-test', 'vad-serve:model-sha256': sha });
     }
-    expect(s3.commandCalls(PutObjectCommand)[0]!.args[0].input).toMatchObject({ Bucket: 'models-bucket', Key: `vad-serve/models/${sha}/model.tar.gz`, Metadata: { sha256: sha } });
+    expect(s3.commandCalls(PutObjectCommand)[0]!.args[0].input).toMatchObject({
+      Bucket: 'models-bucket',
+      Key: `vad-serve/models/${sha}/model.tar.gz`,
+      Metadata: { sha256: sha },
+    });
     expect(ecr.commandCalls(DescribeImagesCommand)[0]!.args[0].input).toEqual({ repositoryName: 'vad-serve', imageIds: [{ imageTag: 'v1' }] });
     expect(out.names.modelName).toMatch(new RegExp(`^vad-test-${out.plan.fingerprint}-\\d{14}$`));
-    expect(reporter.events.filter((e) => e.endsWith(' done')).map((e) => e.split(' ')[0])).toEqual(['pack', 'preflight', 'upload', 'image', 'create-model', 'create-endpoint-config', 'roll-out', 'wait', 'verify']);
+    expect(reporter.events.filter((e) => e.endsWith(' done')).map((e) => e.split(' ')[0])).toEqual([
+      'pack',
+      'preflight',
+      'upload',
+      'image',
+      'create-model',
+      'create-endpoint-config',
+      'roll-out',
+      'wait',
+      'verify',
+    ]);
     const state = JSON.parse(await readFile(w.store.path, 'utf8'));
     expect(state.current.endpointConfigName).toBe(out.names.endpointConfigName);
     expect(state.attempt).toBeUndefined();
@@ -132,7 +171,14 @@ describe('deploy on aws (mocked control plane)', () => {
   const resumable = DEPLOY_STEPS.filter((s): s is DeployStepId => !['smoke-test', 'autoscale'].includes(s));
   it.each(resumable)('resumes after a crash following step %s without redoing finished steps', async (crashAfter) => {
     const w = world();
-    await expect(runDeploy(awsConfig(), { ...w, afterStep: (id) => { if (id === crashAfter) throw new Error('crash'); } })).rejects.toThrow('crash');
+    await expect(
+      runDeploy(awsConfig(), {
+        ...w,
+        afterStep: (id) => {
+          if (id === crashAfter) throw new Error('crash');
+        },
+      }),
+    ).rejects.toThrow('crash');
     const first = w.target.mutations();
     const resumed = await runDeploy(awsConfig(), w);
     const next = DEPLOY_STEPS[DEPLOY_STEPS.indexOf(crashAfter) + 1];
@@ -195,7 +241,11 @@ describe('deploy on aws (mocked control plane)', () => {
   it('updates blue/green with traffic shifting and rollback alarms, then collects the old version', async () => {
     const w = world();
     const first = await runDeploy(awsConfig(), w);
-    const cfg = awsConfig({ env: { VAD_MAX_FRAMES: '32' }, rollout: { strategy: 'canary', stepPercent: 10, waitSeconds: 300, alarms: ['vad-test-5xx'] }, autoscale: { min: 1, max: 4 } });
+    const cfg = awsConfig({
+      env: { VAD_MAX_FRAMES: '32' },
+      rollout: { strategy: 'canary', stepPercent: 10, waitSeconds: 300, alarms: ['vad-test-5xx'] },
+      autoscale: { min: 1, max: 4 },
+    });
     const calls: unknown[] = [];
     const update = w.target.updateEndpoint.bind(w.target);
     w.target.updateEndpoint = (spec) => {
@@ -208,11 +258,18 @@ describe('deploy on aws (mocked control plane)', () => {
       endpointName: 'vad-test',
       endpointConfigName: out.names.endpointConfigName,
       retainAllVariantProperties: true,
-      deployment: { trafficRouting: { type: 'CANARY', waitIntervalInSeconds: 300, canarySize: { type: 'CAPACITY_PERCENT', value: 10 } }, autoRollbackAlarms: ['vad-test-5xx'] },
+      deployment: {
+        trafficRouting: { type: 'CANARY', waitIntervalInSeconds: 300, canarySize: { type: 'CAPACITY_PERCENT', value: 10 } },
+        autoRollbackAlarms: ['vad-test-5xx'],
+      },
     });
     expect(w.target.mutations().slice(3)).toEqual(['CreateModel', 'CreateEndpointConfig', 'UpdateEndpoint', 'DeleteEndpointConfig', 'DeleteModel']);
     expect(w.target.configs.has(first.names.endpointConfigName)).toBe(false);
-    expect(autoscaling.commandCalls(RegisterScalableTargetCommand)[0]!.args[0].input).toMatchObject({ ResourceId: 'endpoint/vad-test/variant/AllTraffic', MinCapacity: 1, MaxCapacity: 4 });
+    expect(autoscaling.commandCalls(RegisterScalableTargetCommand)[0]!.args[0].input).toMatchObject({
+      ResourceId: 'endpoint/vad-test/variant/AllTraffic',
+      MinCapacity: 1,
+      MaxCapacity: 4,
+    });
     expect(autoscaling.commandCalls(PutScalingPolicyCommand)[0]!.args[0].input).toMatchObject({
       PolicyType: 'TargetTrackingScaling',
       TargetTrackingScalingPolicyConfiguration: { PredefinedMetricSpecification: { PredefinedMetricType: 'SageMakerVariantInvocationsPerInstance' } },
@@ -241,7 +298,10 @@ describe('destroy', () => {
     await runDeploy(awsConfig(), w);
     // someone else's resources in the same account, one of them even sharing a name prefix
     await w.target.createModel({ modelName: 'vad-test-handmade', modelDataUrl: 's3://x/y', tags: { team: 'other' } });
-    await w.target.createEndpointConfig({ endpointConfigName: 'vad-test-handmade', variants: [{ modelName: 'vad-test-handmade', instanceType: 'ml.m5.large' }] });
+    await w.target.createEndpointConfig({
+      endpointConfigName: 'vad-test-handmade',
+      variants: [{ modelName: 'vad-test-handmade', instanceType: 'ml.m5.large' }],
+    });
     await w.target.createEndpoint({ endpointName: 'other-endpoint', endpointConfigName: 'vad-test-handmade', tags: { 'vad-serve:endpoint': 'vad-test' } });
     const before = w.target.calls.length;
     const out = await runDestroy(awsConfig(), w, w.store);

@@ -1,6 +1,24 @@
 import { resolve } from 'node:path';
-import { VadError, type DeployAction, type DeployAttempt, type DeployConfig, type DeployPlan, type Deployed, type DeployState, type DeployStepId, type PlanStep, type StepOutputs } from '@vad/contracts';
-import { assertLocalOwner, EndpointFailedError, SilentRollbackError, type AwsServices, type EndpointDescription, type EndpointTarget } from '@vad/sagemaker-client';
+import {
+  VadError,
+  type DeployAction,
+  type DeployAttempt,
+  type DeployConfig,
+  type DeployPlan,
+  type Deployed,
+  type DeployState,
+  type DeployStepId,
+  type PlanStep,
+  type StepOutputs,
+} from '@vad/contracts';
+import {
+  assertLocalOwner,
+  EndpointFailedError,
+  SilentRollbackError,
+  type AwsServices,
+  type EndpointDescription,
+  type EndpointTarget,
+} from '@vad/sagemaker-client';
 import { resolveModelArtifact, type ModelArtifact } from './artifact';
 import { collectSuperseded, deleteCreatedEndpoint, deleteVersion } from './cleanup';
 import { describeOrUndefined } from './endpoint';
@@ -70,7 +88,11 @@ export interface DeployOutcome {
   readonly resumedFrom?: DeployStepId;
 }
 
-function planContext(config: DeployConfig, deps: DeployDeps, c: { names: ResourceNames; artifact: ModelArtifact; fingerprint: string; action: DeployAction; endpoint?: EndpointDescription }): PlanContext {
+function planContext(
+  config: DeployConfig,
+  deps: DeployDeps,
+  c: { names: ResourceNames; artifact: ModelArtifact; fingerprint: string; action: DeployAction; endpoint?: EndpointDescription },
+): PlanContext {
   const aws = config.target === 'aws';
   return {
     config,
@@ -130,12 +152,23 @@ export async function planDeploy(config: DeployConfig, deps: DeployDeps, options
   const steps: PlanStep[] = modules.map((m) => {
     const s = m.plan(ctx);
     let skip = s.skip;
-    if (action === 'none' && !m.duringPlan && !m.whenUnchanged) skip = `endpoint ${config.name} already serves ${endpoint!.endpointConfigName} (same model and settings)`;
+    if (action === 'none' && !m.duringPlan && !m.whenUnchanged)
+      skip = `endpoint ${config.name} already serves ${endpoint!.endpointConfigName} (same model and settings)`;
     else if (done.has(m.id) && !m.duringPlan) skip = 'done in the interrupted attempt (state file)';
     return { id: m.id, title: s.title, calls: s.calls, ...(skip ? { skip } : {}) };
   });
   const resumeFrom = attempt ? modules.find((m) => !done.has(m.id) && !m.duringPlan)?.id : undefined;
-  const plan: DeployPlan = { target: config.target, action, endpointName: names.endpointName, modelName: names.modelName, endpointConfigName: names.endpointConfigName, fingerprint, modelSha256: artifact.sha256, ...(resumeFrom ? { resumeFrom } : {}), steps };
+  const plan: DeployPlan = {
+    target: config.target,
+    action,
+    endpointName: names.endpointName,
+    modelName: names.modelName,
+    endpointConfigName: names.endpointConfigName,
+    fingerprint,
+    modelSha256: artifact.sha256,
+    ...(resumeFrom ? { resumeFrom } : {}),
+    steps,
+  };
   if (!attempt && action !== 'none') {
     attempt = { fingerprint, stamp, action, startedAt: (deps.now?.() ?? new Date()).toISOString(), done: [], outputs: {} };
   }
@@ -179,7 +212,20 @@ export async function runDeploy(config: DeployConfig, deps: DeployDeps): Promise
   // A different deploy was interrupted: its model/config are no longer wanted (GC'd after success).
   if (state.attempt && state.attempt.fingerprint !== fingerprint) {
     const o = state.attempt.outputs;
-    if (o.modelName) state = { ...state, superseded: [...state.superseded, { fingerprint: state.attempt.fingerprint, modelSha256: o.modelSha256 ?? '', modelName: o.modelName, endpointConfigName: o.endpointConfigName ?? o.modelName, at: state.attempt.startedAt }] };
+    if (o.modelName)
+      state = {
+        ...state,
+        superseded: [
+          ...state.superseded,
+          {
+            fingerprint: state.attempt.fingerprint,
+            modelSha256: o.modelSha256 ?? '',
+            modelName: o.modelName,
+            endpointConfigName: o.endpointConfigName ?? o.modelName,
+            at: state.attempt.startedAt,
+          },
+        ],
+      };
     state = { ...state, attempt: undefined };
   }
 
@@ -187,7 +233,17 @@ export async function runDeploy(config: DeployConfig, deps: DeployDeps): Promise
     const serving = ctx.endpoint!;
     reporter.info(`endpoint ${names.endpointName} already serves ${serving.endpointConfigName} (same model and settings): nothing to change`);
     if (!state.current || state.current.endpointConfigName !== serving.endpointConfigName) {
-      state = { ...state, current: { fingerprint, modelSha256: artifact.sha256, modelName: names.modelName, endpointConfigName: serving.endpointConfigName, at: new Date().toISOString(), ...(serving.endpointArn ? { endpointArn: serving.endpointArn } : {}) } };
+      state = {
+        ...state,
+        current: {
+          fingerprint,
+          modelSha256: artifact.sha256,
+          modelName: names.modelName,
+          endpointConfigName: serving.endpointConfigName,
+          at: new Date().toISOString(),
+          ...(serving.endpointArn ? { endpointArn: serving.endpointArn } : {}),
+        },
+      };
       await deps.store.save(state);
     }
     // Only what still runs on an unchanged endpoint (the smoke test), and nothing is recorded.
@@ -221,10 +277,20 @@ export async function runDeploy(config: DeployConfig, deps: DeployDeps): Promise
   /** Undo a failed create (delete what this attempt made) or a failed update (keep the old config serving). */
   const abandon = async (error: unknown): Promise<never> => {
     const created = record.action === 'create';
-    reporter.info(created ? `deploy failed: removing the endpoint, config and model this deploy created` : `update failed: ${outputs.previousConfigName ?? 'the previous config'} keeps serving; removing the new config and model`);
+    reporter.info(
+      created
+        ? `deploy failed: removing the endpoint, config and model this deploy created`
+        : `update failed: ${outputs.previousConfigName ?? 'the previous config'} keeps serving; removing the new config and model`,
+    );
     if (created) await deleteCreatedEndpoint(target, names.endpointName, { pollSeconds, maxWaitSeconds }, reporter);
     const now = await describeOrUndefined(target, names.endpointName).catch(() => undefined);
-    await deleteVersion(target, outputs.modelName ?? names.modelName, outputs.endpointConfigName ?? names.endpointConfigName, now?.endpointConfigName, reporter);
+    await deleteVersion(
+      target,
+      outputs.modelName ?? names.modelName,
+      outputs.endpointConfigName ?? names.endpointConfigName,
+      now?.endpointConfigName,
+      reporter,
+    );
     state = { ...state, attempt: undefined };
     await deps.store.save(state);
     throw error;
@@ -246,8 +312,18 @@ export async function runDeploy(config: DeployConfig, deps: DeployDeps): Promise
     };
     const superseded = [...state.superseded];
     if (previous && previous.endpointConfigName !== names.endpointConfigName) superseded.push(previous);
-    if (outputs.previousConfigName && !superseded.some((s) => s.endpointConfigName === outputs.previousConfigName) && outputs.previousConfigName !== previous?.endpointConfigName) {
-      superseded.push({ fingerprint: '', modelSha256: '', modelName: outputs.previousConfigName, endpointConfigName: outputs.previousConfigName, at: new Date().toISOString() });
+    if (
+      outputs.previousConfigName &&
+      !superseded.some((s) => s.endpointConfigName === outputs.previousConfigName) &&
+      outputs.previousConfigName !== previous?.endpointConfigName
+    ) {
+      superseded.push({
+        fingerprint: '',
+        modelSha256: '',
+        modelName: outputs.previousConfigName,
+        endpointConfigName: outputs.previousConfigName,
+        at: new Date().toISOString(),
+      });
     }
     state = { ...state, current: deployed, superseded };
     await save();
@@ -291,5 +367,13 @@ export async function runDeploy(config: DeployConfig, deps: DeployDeps): Promise
 
   state = { ...state, attempt: undefined };
   await deps.store.save(state);
-  return { plan, action: record.action, names, endpoint: record.endpoint, outputs, ...(record.smoke ? { smoke: record.smoke } : {}), ...(plan.resumeFrom ? { resumedFrom: plan.resumeFrom } : {}) };
+  return {
+    plan,
+    action: record.action,
+    names,
+    endpoint: record.endpoint,
+    outputs,
+    ...(record.smoke ? { smoke: record.smoke } : {}),
+    ...(plan.resumeFrom ? { resumedFrom: plan.resumeFrom } : {}),
+  };
 }

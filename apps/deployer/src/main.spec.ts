@@ -47,7 +47,8 @@ describe('deployer CLI exit codes', () => {
 
 describe('bin/vad-deploy (the entry point the README gives for scripts that branch on exit codes)', () => {
   const ROOT = resolve(__dirname, '../../..');
-  const run = (...args: string[]) => spawnSync(process.execPath, ['bin/vad-deploy', ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, HOME: tmpdir() } });
+  const run = (...args: string[]) =>
+    spawnSync(process.execPath, ['bin/vad-deploy', ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, HOME: tmpdir() } });
 
   it('keeps the documented exit code of a refused model path (npx nx run would report 1)', () => {
     const r = run('plan', '--model', '/nonexistent-vad-model', '--state-file', join(tmpdir(), `vad-bin-${process.pid}.json`));
@@ -71,12 +72,16 @@ describe('bin/vad-deploy (the entry point the README gives for scripts that bran
 });
 
 describe('each command lists only the flags it reads', () => {
-  const flagsOf = (name: string) => buildCli().commands.find((c) => c.name() === name)!.options.map((o) => o.long!);
+  const flagsOf = (name: string) =>
+    buildCli()
+      .commands.find((c) => c.name() === name)!
+      .options.map((o) => o.long!);
   const endpoint = ['--config', '--target', '--name', '--region', '--state-file', '--state-dir'];
 
   it('status reads which endpoint and nothing else; deploy and plan read everything', () => {
     expect(flagsOf('status').sort()).toEqual([...endpoint].sort());
-    for (const c of ['deploy', 'plan']) for (const f of ['--model', '--rollout', '--autoscale-max', '--clip', '--instance-type', '--poll']) expect(flagsOf(c)).toContain(f);
+    for (const c of ['deploy', 'plan'])
+      for (const f of ['--model', '--rollout', '--autoscale-max', '--clip', '--instance-type', '--poll']) expect(flagsOf(c)).toContain(f);
   });
 
   it('no command but deploy/plan offers rollout flags, and invoke offers the clip but not the model', () => {
@@ -87,7 +92,7 @@ describe('each command lists only the flags it reads', () => {
     expect(flagsOf('batch')).toEqual(expect.arrayContaining(['--input', '--instance-type', '--max-wait']));
   });
 
-  it("a flag another command reads is a usage error here (not silently ignored)", async () => {
+  it('a flag another command reads is a usage error here (not silently ignored)', async () => {
     expect(await main(['node', 'deployer', 'status', '--rollout', 'canary'])).toBe(ERRORS.bad_argument.exit);
   });
 });

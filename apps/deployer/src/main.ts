@@ -38,7 +38,10 @@ const resourceOptions: OptionGroup = (cmd) =>
     .option('--bucket <bucket>', 'S3 bucket for model.tar.gz (env VAD_DEPLOY_BUCKET)')
     .option('--prefix <prefix>', 'S3 key prefix (default vad-serve)')
     .option('--image <uri>', 'ECR image URI of apps/server (env VAD_DEPLOY_IMAGE)')
-    .option('--build-image [repository]', 'build the apps/server image (Docker, or daemonless without an engine) and push it to this ECR repository (default vad-serve)')
+    .option(
+      '--build-image [repository]',
+      'build the apps/server image (Docker, or daemonless without an engine) and push it to this ECR repository (default vad-serve)',
+    )
     .option('--role-arn <arn>', 'endpoint execution role (env VAD_DEPLOY_ROLE_ARN)')
     .option('--async-output <s3uri>', 'async inference: results are written under this S3 prefix')
     .option('--data-capture <s3uri>', 'capture requests and responses under this S3 prefix');
@@ -94,14 +97,21 @@ async function load(flags: ConfigFlags, command: 'deploy' | 'plan' | 'other'): P
 }
 
 export function buildCli(): Command {
-  const program = new Command('deployer').description('vad-serve deployer: model → live endpoint, locally (default) or on SageMaker').exitOverride().showHelpAfterError();
+  const program = new Command('deployer')
+    .description('vad-serve deployer: model → live endpoint, locally (default) or on SageMaker')
+    .exitOverride()
+    .showHelpAfterError();
 
   withOptions(program.command('deploy'), DEPLOY_GROUPS)
     .description('deploy (create, or blue/green update) the endpoint, wait until InService, smoke-test it')
     .option('--no-smoke', 'skip the smoke invocation')
     .action(async (o: ConfigFlags) => {
       const { config, store } = await load(o, 'deploy');
-      const [{ runDeploy }, { renderScores }, { renderSummary }] = [loadModule<typeof import('./deploy')>('./deploy'), loadModule<typeof import('./smoke')>('./smoke'), loadModule<typeof import('./summary')>('./summary')];
+      const [{ runDeploy }, { renderScores }, { renderSummary }] = [
+        loadModule<typeof import('./deploy')>('./deploy'),
+        loadModule<typeof import('./smoke')>('./smoke'),
+        loadModule<typeof import('./summary')>('./summary'),
+      ];
       const out = await runDeploy(config, { ...(await targetsFor(config)), store, reporter: consoleReporter() });
       if (out.smoke) process.stdout.write(renderScores(out.smoke) + '\n');
       process.stdout.write(renderSummary(config, out, store.path) + '\n');
@@ -114,7 +124,8 @@ export function buildCli(): Command {
       const { config, store } = await load(o, 'plan');
       const { planDeploy, renderPlan } = loadModule<typeof import('./deploy')>('./deploy');
       const ctx = await planDeploy(config, { ...(await targetsFor(config)), store }, { dryRun: true });
-      if (ctx.endpointUnknown) process.stderr.write(`note: could not read endpoint ${config.name} (${ctx.endpointUnknown}); the plan assumes it does not exist\n`);
+      if (ctx.endpointUnknown)
+        process.stderr.write(`note: could not read endpoint ${config.name} (${ctx.endpointUnknown}); the plan assumes it does not exist\n`);
       process.stdout.write((o.json ? JSON.stringify(ctx.plan, null, 2) : renderPlan(ctx.plan)) + '\n');
     });
 
@@ -130,7 +141,10 @@ export function buildCli(): Command {
     .description('score a folder of frames on the endpoint; print the scores and write the annotated PNG')
     .action(async (o: ConfigFlags) => {
       const { config } = await load(o, 'other');
-      const [{ runInvoke }, { renderScores }] = [loadModule<typeof import('./commands/invoke')>('./commands/invoke'), loadModule<typeof import('./smoke')>('./smoke')];
+      const [{ runInvoke }, { renderScores }] = [
+        loadModule<typeof import('./commands/invoke')>('./commands/invoke'),
+        loadModule<typeof import('./smoke')>('./smoke'),
+      ];
       process.stdout.write(renderScores(await runInvoke(config, await targetsFor(config))) + '\n');
     });
 
@@ -156,7 +170,10 @@ export function buildCli(): Command {
     .description('Batch Transform over an S3 prefix of frames/videos with the deployed model (same image)')
     .requiredOption('--input <s3uri>', 'S3 prefix of inputs (one object = one request)')
     .requiredOption('--output <s3uri>', 'S3 prefix for the <input>.out results')
-    .option('--content-type <type>', 'Content-Type of every record: video/mp4, video/webm, video/x-msvideo or application/json (default: from the objects\' extensions, which must agree)')
+    .option(
+      '--content-type <type>',
+      "Content-Type of every record: video/mp4, video/webm, video/x-msvideo or application/json (default: from the objects' extensions, which must agree)",
+    )
     .option('--accept <type>', 'application/json (default) or image/png', 'application/json')
     .option('--no-wait', 'return once the job is started')
     .action(async (o: ConfigFlags & { input: string; output: string; contentType?: string; accept: string; wait: boolean }) => {

@@ -23,7 +23,8 @@ const response = (frames: number): InvocationResponse => ({
 
 function scriptedTarget(pngAnswer: InvokeResult): EndpointTarget {
   let calls = 0;
-  const invoke = async (): Promise<InvokeResult> => (calls++ === 0 ? { body: Buffer.from(JSON.stringify(response(clipFrames))), contentType: 'application/json' } : pngAnswer);
+  const invoke = async (): Promise<InvokeResult> =>
+    calls++ === 0 ? { body: Buffer.from(JSON.stringify(response(clipFrames))), contentType: 'application/json' } : pngAnswer;
   return { invoke } as unknown as EndpointTarget;
 }
 let clipFrames = 0;
@@ -85,10 +86,15 @@ describe('invoke --clip: a clip over the request limits', () => {
       },
     } as unknown as EndpointTarget;
     const progress: string[] = [];
-    const r = await invokeClip(target, 'ep', clip, undefined, { limits: { maxFrames: 4, maxBodyBytes: 1e6 }, onProgress: (s, t, q) => progress.push(`${s}/${t}/${q}`) });
+    const r = await invokeClip(target, 'ep', clip, undefined, {
+      limits: { maxFrames: 4, maxBodyBytes: 1e6 },
+      onProgress: (s, t, q) => progress.push(`${s}/${t}/${q}`),
+    });
     expect(requests.map((q) => q.length)).toEqual([4, 4, 3]);
     for (let k = 1; k < requests.length; k++) expect(requests[k]![0]).toBe(requests[k - 1]!.at(-1));
-    expect(r.scores.map((x) => [x.frame, x.score, x.file])).toEqual(Array.from({ length: n - 1 }, (_, i) => [i + 1, i + 1, `f_${String(i + 1).padStart(2, '0')}.png`]));
+    expect(r.scores.map((x) => [x.frame, x.score, x.file])).toEqual(
+      Array.from({ length: n - 1 }, (_, i) => [i + 1, i + 1, `f_${String(i + 1).padStart(2, '0')}.png`]),
+    );
     expect(progress).toEqual(['3/8/3', '6/8/3', '8/8/3']);
     expect(r.worst.frame).toBe(8);
   });

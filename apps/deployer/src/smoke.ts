@@ -26,7 +26,8 @@ export async function readClip(folder?: string): Promise<ClipFrames> {
   } catch {
     throw new VadError('file_not_found', `${dir} is not a folder of frames`, { file: dir });
   }
-  if (names.length < 2) throw new VadError('needs_clip', `${dir} has ${names.length} frame(s); scoring needs at least two (each frame is scored against the one before it)`);
+  if (names.length < 2)
+    throw new VadError('needs_clip', `${dir} has ${names.length} frame(s); scoring needs at least two (each frame is scored against the one before it)`);
   const bytes = await Promise.all(names.map((n) => readFile(join(dir, n))));
   return { dir, files: names, bytes };
 }
@@ -47,7 +48,10 @@ const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0
 export function notAPng(body: Uint8Array, contentType: string | undefined): string | undefined {
   const bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
   if (bytes.length >= PNG_SIGNATURE.length && bytes.subarray(0, PNG_SIGNATURE.length).equals(PNG_SIGNATURE)) return undefined;
-  const head = bytes.subarray(0, 60).toString('utf8').replace(/[^\x20-\x7e]+/g, '.');
+  const head = bytes
+    .subarray(0, 60)
+    .toString('utf8')
+    .replace(/[^\x20-\x7e]+/g, '.');
   return `the endpoint answered Accept: image/png with ${contentType ?? 'no content type'}, ${bytes.length} bytes that are not a PNG (start: ${JSON.stringify(head)})`;
 }
 
@@ -63,7 +67,10 @@ async function scoreRequest(predictor: Predictor, frames: Uint8Array[]): Promise
     return await predictor.scoreFrames(frames);
   } catch (e) {
     if (e instanceof SageMakerClientError) throw e;
-    throw new VadError('deploy_failed', `endpoint ${predictor.endpointName} answered something that is not an api.md response: ${(e as Error).message.split('\n')[0]}`);
+    throw new VadError(
+      'deploy_failed',
+      `endpoint ${predictor.endpointName} answered something that is not an api.md response: ${(e as Error).message.split('\n')[0]}`,
+    );
   }
 }
 
@@ -85,10 +92,19 @@ function mergeResponses(parts: readonly { start: number; response: InvocationRes
 /** base64 length of n bytes: what a frame takes in a JSON request. */
 const b64Length = (n: number) => Math.ceil(n / 3) * 4;
 
-export async function invokeClip(target: EndpointTarget, endpointName: string, clip: ClipFrames, png?: string, options: InvokeClipOptions = {}): Promise<SmokeResult> {
+export async function invokeClip(
+  target: EndpointTarget,
+  endpointName: string,
+  clip: ClipFrames,
+  png?: string,
+  options: InvokeClipOptions = {},
+): Promise<SmokeResult> {
   const predictor = new Predictor(target, endpointName);
   const t0 = Date.now();
-  const plan = planClipRequests(clip.bytes.map((b) => b64Length(b.byteLength)), options.limits);
+  const plan = planClipRequests(
+    clip.bytes.map((b) => b64Length(b.byteLength)),
+    options.limits,
+  );
   const parts: { start: number; response: InvocationResponse }[] = [];
   for (const r of plan) {
     parts.push({ start: r.start, response: await scoreRequest(predictor, clip.bytes.slice(r.start, r.end + 1)) });
@@ -116,7 +132,9 @@ export async function invokeClip(target: EndpointTarget, endpointName: string, c
 
 export function renderScores(r: SmokeResult): string {
   const max = Math.max(1e-9, ...r.scores.map((s) => s.score));
-  const lines = [`model ${r.response.model.name} (manifest sha256 ${r.response.model.sha256.slice(0, 12)}…), ${r.scores.length} frames scored in ${r.latencyMs} ms`];
+  const lines = [
+    `model ${r.response.model.name} (manifest sha256 ${r.response.model.sha256.slice(0, 12)}…), ${r.scores.length} frames scored in ${r.latencyMs} ms`,
+  ];
   lines.push('frame  file              score    regions');
   for (const s of r.scores) {
     const bar = '█'.repeat(Math.round((s.score / max) * 30));

@@ -29,7 +29,13 @@ export function containerEnvironment(config: DeployConfig): Record<string, strin
   return { ...config.aws.env };
 }
 
-export function modelSpec(config: DeployConfig, names: ResourceNames, modelDataUrl: string, imageUri: string | undefined, tags: Record<string, string>): ModelSpec {
+export function modelSpec(
+  config: DeployConfig,
+  names: ResourceNames,
+  modelDataUrl: string,
+  imageUri: string | undefined,
+  tags: Record<string, string>,
+): ModelSpec {
   return {
     modelName: names.modelName,
     ...(imageUri ? { image: imageUri } : {}),
@@ -56,7 +62,15 @@ export function endpointConfigSpec(config: DeployConfig, names: ResourceNames, t
       },
     ],
     ...(!local && a.asyncOutput ? { asyncInference: { s3OutputPath: a.asyncOutput } } : {}),
-    ...(!local && a.dataCapture ? { dataCapture: { destinationS3Uri: a.dataCapture.destination, initialSamplingPercentage: a.dataCapture.samplingPercentage, captureModes: ['Input', 'Output'] } } : {}),
+    ...(!local && a.dataCapture
+      ? {
+          dataCapture: {
+            destinationS3Uri: a.dataCapture.destination,
+            initialSamplingPercentage: a.dataCapture.samplingPercentage,
+            captureModes: ['Input', 'Output'],
+          },
+        }
+      : {}),
     tags,
   };
 }

@@ -29,18 +29,26 @@ async function loadedModules(args: string[]): Promise<{ status: number | null; m
 const LOCAL = ['--state-dir', '<dir>/local', '--state-file', '<dir>/state.json'];
 
 describe('deployer start-up', () => {
-  it.each([['--help'], ['status', ...LOCAL], ['destroy', ...LOCAL]].map((a) => [a[0]!, a] as const))('%s loads neither onnxruntime-node nor sharp', async (_name, args) => {
-    const { status, modules } = await loadedModules(args.map((a) => a.replace('<dir>', dir)));
-    expect(status).toBe(0);
-    // the hook saw the CLI itself (the record is real, not empty)
-    expect(modules.some((m) => m.endsWith(join('apps', 'deployer', 'src', 'main.ts')))).toBe(true);
-    expect(modules.filter((m) => /[\\/]node_modules[\\/](onnxruntime-node|onnxruntime-common|sharp)[\\/]/.test(m))).toEqual([]);
-    expect(modules.filter((m) => m.includes(join('libs', 'vad-core', 'src')))).toEqual([]);
-  });
+  it.each([['--help'], ['status', ...LOCAL], ['destroy', ...LOCAL]].map((a) => [a[0]!, a] as const))(
+    '%s loads neither onnxruntime-node nor sharp',
+    async (_name, args) => {
+      const { status, modules } = await loadedModules(args.map((a) => a.replace('<dir>', dir)));
+      expect(status).toBe(0);
+      // the hook saw the CLI itself (the record is real, not empty)
+      expect(modules.some((m) => m.endsWith(join('apps', 'deployer', 'src', 'main.ts')))).toBe(true);
+      expect(modules.filter((m) => /[\\/]node_modules[\\/](onnxruntime-node|onnxruntime-common|sharp)[\\/]/.test(m))).toEqual([]);
+      expect(modules.filter((m) => m.includes(join('libs', 'vad-core', 'src')))).toEqual([]);
+    },
+  );
 
   // The local target shares @vad/sagemaker-client's index with the AWS one: the SDK packages load
   // on the first AWS call (aws/sdk.ts), never for endpoints on loopback.
-  it.each([['status', ...LOCAL], ['destroy', ...LOCAL]].map((a) => [a[0]!, a] as const))('%s on the local target loads no AWS SDK client', async (_name, args) => {
+  it.each(
+    [
+      ['status', ...LOCAL],
+      ['destroy', ...LOCAL],
+    ].map((a) => [a[0]!, a] as const),
+  )('%s on the local target loads no AWS SDK client', async (_name, args) => {
     const { status, modules } = await loadedModules(args.map((a) => a.replace('<dir>', dir)));
     expect(status).toBe(0);
     // the lib itself was loaded (LocalTarget comes from its index), so the absence below means something

@@ -54,5 +54,11 @@ export class StateStore {
 }
 
 export function emptyState(config: DeployConfig): DeployState {
-  return { version: 1, target: config.target, endpointName: config.name, ...(config.target === 'aws' && config.aws.region ? { region: config.aws.region } : {}), superseded: [] };
+  return {
+    version: 1,
+    target: config.target,
+    endpointName: config.name,
+    ...(config.target === 'aws' && config.aws.region ? { region: config.aws.region } : {}),
+    superseded: [],
+  };
 }

@@ -12,7 +12,13 @@ async function configOf(flags: ConfigFlags) {
 function flagsOf(hint: string): ConfigFlags {
   const [, tail = ''] = hint.split(' -- ');
   const words = tail.split(' ').filter(Boolean);
-  const keys: Record<string, keyof ConfigFlags> = { '--target': 'target', '--name': 'name', '--region': 'region', '--state-file': 'stateFile', '--state-dir': 'stateDir' };
+  const keys: Record<string, keyof ConfigFlags> = {
+    '--target': 'target',
+    '--name': 'name',
+    '--region': 'region',
+    '--state-file': 'stateFile',
+    '--state-dir': 'stateDir',
+  };
   const flags: Record<string, string> = {};
   for (let i = 0; i < words.length; i += 2) {
     const key = keys[words[i]!];
@@ -51,7 +57,12 @@ describe('commandHint', () => {
 describe('renderSummary', () => {
   it("names the archive's digest as such (the endpoint reports the manifest's, another digest)", async () => {
     const config = await configOf({});
-    const outcome = { action: 'create', names: { endpointName: 'e', modelName: 'm', endpointConfigName: 'c' }, outputs: {}, plan: { modelSha256: 'b'.repeat(64) } } as unknown as DeployOutcome;
+    const outcome = {
+      action: 'create',
+      names: { endpointName: 'e', modelName: 'm', endpointConfigName: 'c' },
+      outputs: {},
+      plan: { modelSha256: 'b'.repeat(64) },
+    } as unknown as DeployOutcome;
     const text = renderSummary(config, outcome, '/tmp/s.json');
     expect(text).toMatch(new RegExp(`^  archive sha256  ${'b'.repeat(64)}$`, 'm'));
     expect(text).not.toMatch(/model sha256/);

@@ -37,9 +37,13 @@ export function renderSummary(config: DeployConfig, out: DeployOutcome, stateFil
   lines.push('invoke it:');
   lines.push(`  ${commandHint('invoke', config, stateFile)}   # the sample clip, scores + PNG`);
   if (config.target === 'local' && e?.url) {
-    lines.push(`  curl -s -X POST ${e.url}/invocations -F f=@libs/vad-core/assets/sample-clip/frame_0000.jpg -F f=@libs/vad-core/assets/sample-clip/frame_0001.jpg`);
+    lines.push(
+      `  curl -s -X POST ${e.url}/invocations -F f=@libs/vad-core/assets/sample-clip/frame_0000.jpg -F f=@libs/vad-core/assets/sample-clip/frame_0001.jpg`,
+    );
   } else if (config.target === 'aws') {
-    lines.push(`  aws sagemaker-runtime invoke-endpoint --region ${config.aws.region} --endpoint-name ${out.names.endpointName} --content-type application/json --body fileb://request.json response.json`);
+    lines.push(
+      `  aws sagemaker-runtime invoke-endpoint --region ${config.aws.region} --endpoint-name ${out.names.endpointName} --content-type application/json --body fileb://request.json response.json`,
+    );
   }
   lines.push(`remove it: ${commandHint('destroy', config, stateFile)}`);
   return lines.join('\n');

@@ -19,13 +19,18 @@ export async function createTargets(config: DeployConfig): Promise<Targets> {
     // Local endpoints belong to the deploy state file that created them, and live by default in
     // a state dir of that file's folder: another checkout neither replaces nor stops them.
     const stateFile = defaultStateFile(config);
-    return { target: new LocalTarget({ stateDir: config.local.stateDir ?? workspaceStateDir(dirname(stateFile)), owner: stateFile, workers: config.local.workers }) };
+    return {
+      target: new LocalTarget({ stateDir: config.local.stateDir ?? workspaceStateDir(dirname(stateFile)), owner: stateFile, workers: config.local.workers }),
+    };
   }
   const region = config.aws.region;
   if (!region) throw new VadError('config_invalid', 'aws.region: required for target aws (or set AWS_REGION)');
   const clients = createAwsClients({ region });
   const retry = retryFromEnv(process.env);
-  return { target: new AwsTarget({ region, clients, ...(retry ? { retry } : {}), pollSeconds: pollInterval(config), maxWaitSeconds: config.maxWaitMinutes * 60 }), aws: createAwsServices({ region, clients }) };
+  return {
+    target: new AwsTarget({ region, clients, ...(retry ? { retry } : {}), pollSeconds: pollInterval(config), maxWaitSeconds: config.maxWaitMinutes * 60 }),
+    aws: createAwsServices({ region, clients }),
+  };
 }
 
 /**
@@ -37,6 +42,7 @@ export function retryFromEnv(env: NodeJS.ProcessEnv): { baseDelayMs: number } | 
   const raw = env['VAD_AWS_RETRY_BASE_MS']?.trim();
   if (!raw) return undefined;
   const ms = Number(raw);
-  if (!Number.isInteger(ms) || ms < 0) throw new VadError('config_invalid', `VAD_AWS_RETRY_BASE_MS: expected a whole number of milliseconds ≥ 0, got ${JSON.stringify(raw)}`);
+  if (!Number.isInteger(ms) || ms < 0)
+    throw new VadError('config_invalid', `VAD_AWS_RETRY_BASE_MS: expected a whole number of milliseconds ≥ 0, got ${JSON.stringify(raw)}`);
   return { baseDelayMs: ms };
 }

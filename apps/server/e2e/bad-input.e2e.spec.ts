@@ -88,17 +88,42 @@ const a = frame(0);
 const b = frame(1);
 const cases: Case[] = [
   { name: 'truncated JPEG', send: () => jsonFrames([a.subarray(0, a.length / 3).toString('base64'), b.toString('base64')]), status: 400, code: 'bad_image' },
-  { name: 'random bytes as an image', send: () => post(Buffer.from('\x89PNG\r\n\x1a\nthis is not a png'), { 'content-type': 'image/png', 'x-amzn-sagemaker-custom-attributes': 'stream=bad' }), status: 400, code: 'bad_image' },
-  { name: 'PNG header claiming 100000×100000', send: () => jsonFrames([hugePngHeader().toString('base64'), b.toString('base64')]), status: 400, code: 'bad_image' },
-  { name: 'JPEG header claiming 65000×65000', send: () => jsonFrames([hugeJpegHeader(a).toString('base64'), b.toString('base64')]), status: 400, code: 'bad_image' },
+  {
+    name: 'random bytes as an image',
+    send: () => post(Buffer.from('\x89PNG\r\n\x1a\nthis is not a png'), { 'content-type': 'image/png', 'x-amzn-sagemaker-custom-attributes': 'stream=bad' }),
+    status: 400,
+    code: 'bad_image',
+  },
+  {
+    name: 'PNG header claiming 100000×100000',
+    send: () => jsonFrames([hugePngHeader().toString('base64'), b.toString('base64')]),
+    status: 400,
+    code: 'bad_image',
+  },
+  {
+    name: 'JPEG header claiming 65000×65000',
+    send: () => jsonFrames([hugeJpegHeader(a).toString('base64'), b.toString('base64')]),
+    status: 400,
+    code: 'bad_image',
+  },
   { name: 'PNG bomb as a multipart part', send: () => multipart([hugePngHeader(), b]), status: 400, code: 'bad_image' },
   { name: 'text that is neither base64 nor s3', send: () => jsonFrames(['not base64 at all!', b.toString('base64')]), status: 400, code: 'bad_image' },
   { name: 'wrong content type', send: () => post('a,b,c', { 'content-type': 'text/csv' }), status: 415, code: 'unsupported_media_type' },
   { name: 'missing content type', send: () => post(new Uint8Array(a), {}), status: 415, code: 'unsupported_media_type' },
   { name: 'invalid JSON', send: () => post('{"frames": [', { 'content-type': 'application/json' }), status: 400, code: 'bad_json' },
   { name: 'JSON of the wrong shape', send: () => post('{"frame": 1}', { 'content-type': 'application/json' }), status: 400, code: 'bad_json' },
-  { name: 'deeply nested JSON', send: () => post(`{"frames": ${'['.repeat(500_000)}${']'.repeat(500_000)}}`, { 'content-type': 'application/json' }), status: 400, code: 'bad_json' },
-  { name: 'body over VAD_MAX_BODY_MB', send: () => post(Buffer.alloc(7 * 1024 * 1024, 0x20), { 'content-type': 'application/json' }), status: 413, code: 'payload_too_large' },
+  {
+    name: 'deeply nested JSON',
+    send: () => post(`{"frames": ${'['.repeat(500_000)}${']'.repeat(500_000)}}`, { 'content-type': 'application/json' }),
+    status: 400,
+    code: 'bad_json',
+  },
+  {
+    name: 'body over VAD_MAX_BODY_MB',
+    send: () => post(Buffer.alloc(7 * 1024 * 1024, 0x20), { 'content-type': 'application/json' }),
+    status: 413,
+    code: 'payload_too_large',
+  },
   {
     name: 'chunked body over VAD_MAX_BODY_MB (no Content-Length)',
     send: () => postChunked(7 * 1024 * 1024, 'image/jpeg'),
@@ -115,14 +140,29 @@ const cases: Case[] = [
     code: 'frame_size_mismatch',
   },
   { name: 'a single frame with no session', send: () => post(a, { 'content-type': 'image/jpeg' }), status: 400, code: 'needs_clip' },
-  { name: 'one image with clip true', send: () => post(JSON.stringify({ images: [a.toString('base64')], clip: true }), { 'content-type': 'application/json' }), status: 400, code: 'needs_clip' },
+  {
+    name: 'one image with clip true',
+    send: () => post(JSON.stringify({ images: [a.toString('base64')], clip: true }), { 'content-type': 'application/json' }),
+    status: 400,
+    code: 'needs_clip',
+  },
   { name: 'a malformed s3 URI', send: () => jsonFrames(['s3://x/key', b.toString('base64')]), status: 400, code: 'bad_image' },
-  { name: 'an S3 bucket outside VAD_S3_ALLOWED_BUCKETS', send: () => jsonFrames(['s3://frames-private/clip/1.jpg', 's3://frames-ok/clip/0.jpg']), status: 400, code: 's3_forbidden' },
+  {
+    name: 'an S3 bucket outside VAD_S3_ALLOWED_BUCKETS',
+    send: () => jsonFrames(['s3://frames-private/clip/1.jpg', 's3://frames-ok/clip/0.jpg']),
+    status: 400,
+    code: 's3_forbidden',
+  },
   { name: 'a missing S3 object', send: () => jsonFrames(['s3://frames-ok/clip/0.jpg', 's3://frames-ok/clip/missing.jpg']), status: 422, code: 's3_not_found' },
   { name: 'a missing S3 bucket', send: () => jsonFrames(['s3://frames-ok/clip/0.jpg', 's3://frames-gone/clip/0.jpg']), status: 422, code: 's3_not_found' },
   { name: 'video without a decoder', send: () => post(makeVideo(3), { 'content-type': 'video/mp4' }), status: 501, code: 'video_decoder_missing' },
   { name: 'an empty video body', send: () => post(new Uint8Array(0), { 'content-type': 'video/mp4' }), status: 400, code: 'bad_video' },
-  { name: 'an unknown session', send: () => post(a, { 'content-type': 'image/jpeg', 'x-amzn-sagemaker-session-id': 'does-not-exist' }), status: 404, code: 'not_found' },
+  {
+    name: 'an unknown session',
+    send: () => post(a, { 'content-type': 'image/jpeg', 'x-amzn-sagemaker-session-id': 'does-not-exist' }),
+    status: 404,
+    code: 'not_found',
+  },
 ];
 
 describe('bad input gets its documented code and the process survives', () => {
@@ -142,7 +182,14 @@ describe('bad input gets its documented code and the process survives', () => {
 
   it('a full queue answers 429 overloaded while the worker is busy, and recovers', async () => {
     const body = JSON.stringify({ frames: [0, 1, 2, 3, 4, 5, 6, 7].map((i) => frame(i).toString('base64')) });
-    const results = await Promise.all(Array.from({ length: 6 }, () => post(body, { 'content-type': 'application/json' }).then(async (r) => ({ status: r.status, code: r.status === 200 ? 'ok' : ((await r.json()) as { error: { code: string } }).error.code }))));
+    const results = await Promise.all(
+      Array.from({ length: 6 }, () =>
+        post(body, { 'content-type': 'application/json' }).then(async (r) => ({
+          status: r.status,
+          code: r.status === 200 ? 'ok' : ((await r.json()) as { error: { code: string } }).error.code,
+        })),
+      ),
+    );
     expect(results.filter((r) => r.status === 200).length).toBeGreaterThanOrEqual(1);
     expect(results.filter((r) => r.status === 429).every((r) => r.code === 'overloaded')).toBe(true);
     expect(results.some((r) => r.status === 429)).toBe(true);

@@ -57,13 +57,17 @@ describe('process', () => {
     expect(params.MaxConcurrentTransforms * params.MaxPayloadInMB).toBeLessThanOrEqual(100);
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
     expect(metrics).toMatch(/^vad_model_ready 1$/m);
-    expect(await waitForLog(server, /model ready/)).toMatch(/model ready: .*; VAD_EXECUTION_PROVIDER=auto: regions=builtin flow=builtin pose=none appearance=none \(no ONNX stage: everything runs on the CPU\)/);
+    expect(await waitForLog(server, /model ready/)).toMatch(
+      /model ready: .*; VAD_EXECUTION_PROVIDER=auto: regions=builtin flow=builtin pose=none appearance=none \(no ONNX stage: everything runs on the CPU\)/,
+    );
   });
 });
 
 describe('request forms', () => {
   it('{"frames": [...]}: N frames → N−1 results with per-region breakdown', async () => {
-    const r = await ok(await invoke(JSON.stringify({ frames: [{ b64: b64(0) }, b64(1), { b64: b64(2) }] }), { 'content-type': 'application/json; charset=utf-8' }));
+    const r = await ok(
+      await invoke(JSON.stringify({ frames: [{ b64: b64(0) }, b64(1), { b64: b64(2) }] }), { 'content-type': 'application/json; charset=utf-8' }),
+    );
     expect(r.results.map((x) => x.frame)).toEqual([1, 2]);
     expect(r.model.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(r.imageSize).toEqual([240, 360]);
@@ -80,7 +84,17 @@ describe('request forms', () => {
   });
 
   it('{"clips": [[F, F], …]}: one result per clip', async () => {
-    const r = await ok(await invoke(JSON.stringify({ clips: [[b64(0), b64(1)], [b64(1), b64(2)]] }), { 'content-type': 'application/json' }));
+    const r = await ok(
+      await invoke(
+        JSON.stringify({
+          clips: [
+            [b64(0), b64(1)],
+            [b64(1), b64(2)],
+          ],
+        }),
+        { 'content-type': 'application/json' },
+      ),
+    );
     expect(r.results.map((x) => x.frame)).toEqual([1, 3]);
   });
 
@@ -146,7 +160,11 @@ describe('single frames: sessions and streams', () => {
   });
 
   it('custom attribute stream=<id> chains frames; custom attributes and inference id are echoed', async () => {
-    const headers = { 'content-type': 'image/jpeg', 'x-amzn-sagemaker-custom-attributes': 'stream=cam-e2e;trace=42', 'x-amzn-sagemaker-inference-id': 'e2e-inf-1' };
+    const headers = {
+      'content-type': 'image/jpeg',
+      'x-amzn-sagemaker-custom-attributes': 'stream=cam-e2e;trace=42',
+      'x-amzn-sagemaker-inference-id': 'e2e-inf-1',
+    };
     const r1 = await invoke(frame(0), headers);
     expect(r1.headers.get('x-amzn-sagemaker-custom-attributes')).toBe('stream=cam-e2e;trace=42');
     expect(r1.headers.get('x-amzn-sagemaker-inference-id')).toBe('e2e-inf-1');
@@ -157,7 +175,7 @@ describe('single frames: sessions and streams', () => {
 });
 
 describe('Accept', () => {
-  it('image/png and image/jpeg render the single result at the frame\'s size', async () => {
+  it("image/png and image/jpeg render the single result at the frame's size", async () => {
     for (const [accept, format] of [
       ['image/png', 'png'],
       ['image/jpeg', 'jpeg'],
@@ -170,17 +188,36 @@ describe('Accept', () => {
   });
 
   it('q-values pick the best acceptable type; nothing acceptable is 406', async () => {
-    const res = await invoke(JSON.stringify({ frames: [b64(0), b64(1)] }), { 'content-type': 'application/json', accept: 'image/jpeg;q=0.4, application/json;q=0.9' });
+    const res = await invoke(JSON.stringify({ frames: [b64(0), b64(1)] }), {
+      'content-type': 'application/json',
+      accept: 'image/jpeg;q=0.4, application/json;q=0.9',
+    });
     expect(res.headers.get('content-type')).toMatch(/^application\/json/);
     await res.arrayBuffer();
-    await expectError(await invoke(JSON.stringify({ frames: [b64(0), b64(1)] }), { 'content-type': 'application/json', accept: 'text/csv' }), 406, 'unsupported_accept');
-    await expectError(await invoke(JSON.stringify({ frames: [b64(0), b64(1), b64(2)] }), { 'content-type': 'application/json', accept: 'image/png' }), 406, 'unsupported_accept');
+    await expectError(
+      await invoke(JSON.stringify({ frames: [b64(0), b64(1)] }), { 'content-type': 'application/json', accept: 'text/csv' }),
+      406,
+      'unsupported_accept',
+    );
+    await expectError(
+      await invoke(JSON.stringify({ frames: [b64(0), b64(1), b64(2)] }), { 'content-type': 'application/json', accept: 'image/png' }),
+      406,
+      'unsupported_accept',
+    );
   });
 });
 
 describe('S3 errors', () => {
   it('a bucket outside VAD_S3_ALLOWED_BUCKETS is s3_forbidden; a missing object is s3_not_found', async () => {
-    await expectError(await invoke(JSON.stringify({ images: ['s3://frames-private/clip/0.jpg', 's3://frames-ok/clip/1.jpg'] }), { 'content-type': 'application/json' }), 400, 's3_forbidden');
-    await expectError(await invoke(JSON.stringify({ images: ['s3://frames-ok/clip/0.jpg', 's3://frames-ok/nope.jpg'] }), { 'content-type': 'application/json' }), 422, 's3_not_found');
+    await expectError(
+      await invoke(JSON.stringify({ images: ['s3://frames-private/clip/0.jpg', 's3://frames-ok/clip/1.jpg'] }), { 'content-type': 'application/json' }),
+      400,
+      's3_forbidden',
+    );
+    await expectError(
+      await invoke(JSON.stringify({ images: ['s3://frames-ok/clip/0.jpg', 's3://frames-ok/nope.jpg'] }), { 'content-type': 'application/json' }),
+      422,
+      's3_not_found',
+    );
   });
 });

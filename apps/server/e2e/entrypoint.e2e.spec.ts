@@ -27,7 +27,9 @@ describe('bin/serve (the image entrypoint)', () => {
       expect(ErrorBodySchema.parse(JSON.parse(first.body)).error).toMatchObject({ code: 'model_not_ready', message: expect.stringMatching(/loading/) });
       const ready = await waitForPing(server, 200, 90_000);
       // Ready means warmed, and the one start-up line names each stage's provider.
-      expect(await waitForLog(server, /model ready/)).toMatch(/model ready: vad-default-synthetic-walkway \[velocity\]; VAD_EXECUTION_PROVIDER=auto: regions=builtin flow=builtin pose=none appearance=none/);
+      expect(await waitForLog(server, /model ready/)).toMatch(
+        /model ready: vad-default-synthetic-walkway \[velocity\]; VAD_EXECUTION_PROVIDER=auto: regions=builtin flow=builtin pose=none appearance=none/,
+      );
       process.stdout.write(`bin/serve: healthy ${ready.ms} ms after the first ping attempt\n`);
       const body = JSON.stringify({ frames: [0, 1, 2, 3, 4, 5].map(frameB64) });
       const inflight = fetch(`${server.url}/invocations`, { method: 'POST', body, headers: { 'content-type': 'application/json' } });

@@ -30,7 +30,10 @@ export async function startServer(env: Record<string, string> = {}, how: 'source
   const fullEnv = { ...process.env, VAD_HOST: '127.0.0.1', SAGEMAKER_BIND_TO_PORT: String(port), VAD_LOG_LEVEL: 'info', VAD_WORKERS: '1', ...env };
   const child =
     how === 'source'
-      ? spawn(process.execPath, ['-r', join(REPO, 'tools/ts-register.js'), join(REPO, 'apps/server/src/main.ts'), 'serve'], { env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] })
+      ? spawn(process.execPath, ['-r', join(REPO, 'tools/ts-register.js'), join(REPO, 'apps/server/src/main.ts'), 'serve'], {
+          env: fullEnv,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        })
       : spawn(join(REPO, 'dist/apps/server/bin/serve'), ['serve'], { env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'], cwd: '/' });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-200_000)));
@@ -81,7 +84,10 @@ export async function rss(server: RunningServer): Promise<number> {
 export async function waitForLog(server: RunningServer, re: RegExp, timeoutMs = 5_000): Promise<string> {
   const t0 = Date.now();
   for (;;) {
-    const line = server.logs().split('\n').find((l) => re.test(l));
+    const line = server
+      .logs()
+      .split('\n')
+      .find((l) => re.test(l));
     if (line !== undefined) return line;
     if (Date.now() - t0 > timeoutMs) throw new Error(`no log line matching ${re} in ${timeoutMs} ms:\n${server.logs()}`);
     await new Promise((r) => setTimeout(r, 50));
@@ -109,7 +115,14 @@ export async function startLocalS3(buckets: string[], objects: Record<string, Ui
   const { port } = await s3.run();
   const endpoint = `http://127.0.0.1:${port}`;
   const credentials = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
-  const put = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
+  const put = new S3Client({
+    endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
   try {
     for (const [path, body] of Object.entries(objects)) {
       const slash = path.indexOf('/');
@@ -119,7 +132,12 @@ export async function startLocalS3(buckets: string[], objects: Record<string, Ui
     put.destroy();
   }
   return {
-    env: { AWS_ENDPOINT_URL_S3: endpoint, AWS_ACCESS_KEY_ID: credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey, AWS_REGION: 'us-east-1' },
+    env: {
+      AWS_ENDPOINT_URL_S3: endpoint,
+      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+      AWS_REGION: 'us-east-1',
+    },
     close: async () => {
       await s3.close();
       rmSync(dir, { recursive: true, force: true });

@@ -26,7 +26,11 @@ async function modelCopy(name: string): Promise<string> {
 
 describe('server start-up checks the model folder', () => {
   it.each([
-    ['a symbolic link', (dir: string) => symlink('/etc/passwd', join(dir, 'onnx-link')), /file "onnx-link" is a symbolic link \(to "\/etc\/passwd"\); refusing to load the model/],
+    [
+      'a symbolic link',
+      (dir: string) => symlink('/etc/passwd', join(dir, 'onnx-link')),
+      /file "onnx-link" is a symbolic link \(to "\/etc\/passwd"\); refusing to load the model/,
+    ],
     ['a pickle', (dir: string) => writeFile(join(dir, 'ai_vad_weights.pth'), Buffer.from([0x80, 0x04, 0x4e, 0x2e])), /ai_vad_weights\.pth is a pickle/],
     ['a file the manifest does not list', (dir: string) => writeFile(join(dir, 'payload.bin'), 'x'), /"payload\.bin" is not listed in manifest\.json/],
   ])('%s: /ping 503 model_not_ready with the reason, promptly, and again', async (_what, plant, reason) => {

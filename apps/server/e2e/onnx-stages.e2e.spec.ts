@@ -23,7 +23,13 @@ beforeAll(async () => {
   modelDir = join(root, 'model');
   await fitOnnxRecipeModel(modelDir);
   const scene = generateScene({ seed: 5, frames: 3, kind: 'test', ...SCENE });
-  frames = await Promise.all(scene.frames.map((rgb) => sharp(rgb, { raw: { ...SCENE, channels: 3 } }).png().toBuffer()));
+  frames = await Promise.all(
+    scene.frames.map((rgb) =>
+      sharp(rgb, { raw: { ...SCENE, channels: 3 } })
+        .png()
+        .toBuffer(),
+    ),
+  );
   server = await startServer({ VAD_MODEL_DIR: modelDir });
   await waitForPing(server);
 }, 120_000);

@@ -14,7 +14,9 @@ import { REPO, SAMPLE_CLIP, startServer, waitForLog, waitForPing } from './helpe
  * so `auto` must fall back to the CPU and say why, and `cuda` must keep /ping at 503 with a reason
  * that names the setting. Where the CUDA provider is installed the expectations flip to `cuda`.
  */
-const cudaProviderInstalled = existsSync(join(dirname(require.resolve('onnxruntime-node/package.json')), 'bin/napi-v6/linux/x64/libonnxruntime_providers_cuda.so'));
+const cudaProviderInstalled = existsSync(
+  join(dirname(require.resolve('onnxruntime-node/package.json')), 'bin/napi-v6/linux/x64/libonnxruntime_providers_cuda.so'),
+);
 const DEFAULT_MODEL = join(REPO, 'libs/vad-core/assets/default-model');
 const b64 = (i: number): string => readFileSync(join(SAMPLE_CLIP, `frame_${String(i).padStart(4, '0')}.jpg`)).toString('base64');
 
@@ -58,8 +60,15 @@ describe('VAD_EXECUTION_PROVIDER', () => {
       await waitForPing(server);
       const line = await waitForLog(server, /model ready/);
       if (cudaProviderInstalled) expect(line).toMatch(/VAD_EXECUTION_PROVIDER=auto: regions=cuda /);
-      else expect(line).toMatch(/VAD_EXECUTION_PROVIDER=auto: regions=cpu flow=builtin pose=none appearance=none \(regions\.onnx: cpu \(auto: CUDA unavailable: [^)]+\), flow: builtin\)/);
-      const res = await fetch(`${server.url}/invocations`, { method: 'POST', body: JSON.stringify({ frames: [b64(0), b64(1)] }), headers: { 'content-type': 'application/json' } });
+      else
+        expect(line).toMatch(
+          /VAD_EXECUTION_PROVIDER=auto: regions=cpu flow=builtin pose=none appearance=none \(regions\.onnx: cpu \(auto: CUDA unavailable: [^)]+\), flow: builtin\)/,
+        );
+      const res = await fetch(`${server.url}/invocations`, {
+        method: 'POST',
+        body: JSON.stringify({ frames: [b64(0), b64(1)] }),
+        headers: { 'content-type': 'application/json' },
+      });
       expect(res.status).toBe(200);
       const body = InvocationResponseSchema.parse(await res.json());
       expect(body.model.name).toBe('onnx-regions');

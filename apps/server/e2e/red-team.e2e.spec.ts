@@ -88,8 +88,14 @@ function rawStatus(text: string): { status: number; code: string } {
 describe('S3 URIs', () => {
   it('a ".." key cannot reach a bucket outside VAD_S3_ALLOWED_BUCKETS', async () => {
     expect(await apiError(await json({ frames: [{ s3: 's3://frames-other/x.jpg' }, b64(1)] }))).toMatchObject({ status: 400, code: 's3_forbidden' });
-    expect(await apiError(await json({ frames: [{ s3: 's3://frames-ok/../frames-other/x.jpg' }, b64(1)] }))).toMatchObject({ status: 400, code: 'bad_request' });
-    expect(await apiError(await json({ frames: [{ s3: 's3://frames-ok/..%2Fframes-other/x.jpg' }, b64(1)] }))).toMatchObject({ status: 400, code: 'bad_request' });
+    expect(await apiError(await json({ frames: [{ s3: 's3://frames-ok/../frames-other/x.jpg' }, b64(1)] }))).toMatchObject({
+      status: 400,
+      code: 'bad_request',
+    });
+    expect(await apiError(await json({ frames: [{ s3: 's3://frames-ok/..%2Fframes-other/x.jpg' }, b64(1)] }))).toMatchObject({
+      status: 400,
+      code: 'bad_request',
+    });
   });
 
   it('a 5000-character key is a 4xx, not 500', async () => {
@@ -97,7 +103,10 @@ describe('S3 URIs', () => {
   });
 
   it('an object over VAD_S3_MAX_OBJECT_MB is 413, and frames in the allowed bucket still score', async () => {
-    expect(await apiError(await json({ frames: [{ s3: 's3://frames-ok/big.jpg' }, { s3: 's3://frames-ok/big.jpg' }] }))).toMatchObject({ status: 413, code: 'payload_too_large' });
+    expect(await apiError(await json({ frames: [{ s3: 's3://frames-ok/big.jpg' }, { s3: 's3://frames-ok/big.jpg' }] }))).toMatchObject({
+      status: 413,
+      code: 'payload_too_large',
+    });
     expect((await json({ frames: [{ s3: 's3://frames-ok/clip/0.jpg' }, { s3: 's3://frames-ok/clip/1.jpg' }] })).status).toBe(200);
   });
 });
@@ -132,7 +141,9 @@ describe('client input that used to be 500', () => {
   });
 
   it('a JSON body with a UTF-8 byte-order mark is accepted', async () => {
-    const res = await post(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify({ frames: [b64(0), b64(1)] }))]), { 'content-type': 'application/json' });
+    const res = await post(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify({ frames: [b64(0), b64(1)] }))]), {
+      'content-type': 'application/json',
+    });
     expect(res.status).toBe(200);
   });
 
@@ -140,7 +151,22 @@ describe('client input that used to be 500', () => {
     const dir = mkdtempSync(join(tmpdir(), 'vad-red-video-'));
     try {
       const out = join(dir, 'big.mp4');
-      execFileSync('ffmpeg', ['-nostdin', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc=size=1600x1200:rate=5', '-frames:v', '3', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', out]);
+      execFileSync('ffmpeg', [
+        '-nostdin',
+        '-loglevel',
+        'error',
+        '-f',
+        'lavfi',
+        '-i',
+        'testsrc=size=1600x1200:rate=5',
+        '-frames:v',
+        '3',
+        '-c:v',
+        'libx264',
+        '-pix_fmt',
+        'yuv420p',
+        out,
+      ]);
       const e = await apiError(await post(readFileSync(out), { 'content-type': 'video/mp4' }));
       // The worker would say bad_image after decoding; the probe says bad_video with the size.
       expect(e).toMatchObject({ status: 400, code: 'bad_video' });
@@ -211,7 +237,12 @@ describe('refusals stay cheap and say what to do', () => {
     for (const r of refused) expect(r.headers.get('retry-after')).toMatch(/^\d+$/);
     await Promise.all(answers.map((r) => r.arrayBuffer()));
     await waitForLog(server, /"msg":"invocation"/);
-    expect(server.logs().split('\n').filter((l) => /"status":429|"code":"overloaded"/.test(l))).toEqual([]);
+    expect(
+      server
+        .logs()
+        .split('\n')
+        .filter((l) => /"status":429|"code":"overloaded"/.test(l)),
+    ).toEqual([]);
   });
 
   it('a rejected request logs one msg, with the reason under its own key', async () => {

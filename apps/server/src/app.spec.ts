@@ -52,14 +52,21 @@ describe('/ping', () => {
   it('invocations answer 503 model_not_ready before readiness, without parsing the body', async () => {
     fake.state = { state: 'loading', reason: 'model loading' };
     expectError(await json({ frames: [a.toString('base64'), b.toString('base64')] }), 503, 'model_not_ready');
-    expectError(await app.inject({ method: 'POST', url: '/invocations', headers: { 'content-type': 'application/json' }, payload: '{"frames": [' }), 503, 'model_not_ready');
+    expectError(
+      await app.inject({ method: 'POST', url: '/invocations', headers: { 'content-type': 'application/json' }, payload: '{"frames": [' }),
+      503,
+      'model_not_ready',
+    );
   });
 });
 
 describe('POST /invocations request forms', () => {
   it('frames: N frames give N−1 results, valid against the contract', async () => {
     const c = await squareFrame({ x: 30 });
-    const res = await json({ frames: [{ b64: a.toString('base64') }, b.toString('base64'), { b64: c.toString('base64') }] }, { 'content-type': 'application/json; charset=utf-8' });
+    const res = await json(
+      { frames: [{ b64: a.toString('base64') }, b.toString('base64'), { b64: c.toString('base64') }] },
+      { 'content-type': 'application/json; charset=utf-8' },
+    );
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toMatch(/^application\/json/);
     const body = InvocationResponseSchema.parse(JSON.parse(res.body));
@@ -74,8 +81,13 @@ describe('POST /invocations request forms', () => {
     expect(Object.keys(body.timingsMs)).toEqual(expect.arrayContaining(['decode', 'flow', 'total']));
   });
 
-  it('clips: one result per clip, frame = index of the clip\'s last frame in the request', async () => {
-    const res = await json({ clips: [[a.toString('base64'), b.toString('base64')], [b.toString('base64'), a.toString('base64'), b.toString('base64')]] });
+  it("clips: one result per clip, frame = index of the clip's last frame in the request", async () => {
+    const res = await json({
+      clips: [
+        [a.toString('base64'), b.toString('base64')],
+        [b.toString('base64'), a.toString('base64'), b.toString('base64')],
+      ],
+    });
     expect(res.statusCode).toBe(200);
     const body = InvocationResponseSchema.parse(JSON.parse(res.body));
     expect(body.results.map((r) => r.frame)).toEqual([1, 4]);
@@ -94,7 +106,11 @@ describe('POST /invocations request forms', () => {
   it('multipart: image parts in order form a sequence', async () => {
     const boundary = 'XbOuNdArY';
     const part = (name: string, buf: Buffer) =>
-      Buffer.concat([Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="f"; filename="${name}"\r\nContent-Type: image/png\r\n\r\n`), buf, Buffer.from('\r\n')]);
+      Buffer.concat([
+        Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="f"; filename="${name}"\r\nContent-Type: image/png\r\n\r\n`),
+        buf,
+        Buffer.from('\r\n'),
+      ]);
     const payload = Buffer.concat([part('a.png', a), part('b.png', b), Buffer.from(`--${boundary}--\r\n`)]);
     const res = await app.inject({ method: 'POST', url: '/invocations', headers: { 'content-type': `multipart/form-data; boundary=${boundary}` }, payload });
     expect(res.statusCode).toBe(200);
@@ -111,7 +127,12 @@ describe('POST /invocations request forms', () => {
 
   it('stream=<id>: the first frame is remembered, the next is scored against it; attributes echoed', async () => {
     const send = (buf: Buffer) =>
-      app.inject({ method: 'POST', url: '/invocations', headers: { 'content-type': 'image/png', 'x-amzn-sagemaker-custom-attributes': 'stream=cam-1, foo=bar' }, payload: buf });
+      app.inject({
+        method: 'POST',
+        url: '/invocations',
+        headers: { 'content-type': 'image/png', 'x-amzn-sagemaker-custom-attributes': 'stream=cam-1, foo=bar' },
+        payload: buf,
+      });
     const r1 = await send(a);
     expect(r1.statusCode).toBe(200);
     expect(r1.headers['x-amzn-sagemaker-custom-attributes']).toBe('stream=cam-1, foo=bar');
@@ -183,20 +204,36 @@ describe('negotiation and errors', () => {
 
   it('Accept with no supported type is 406; q=0 excludes', async () => {
     expectError(await json({ frames: [a.toString('base64'), b.toString('base64')] }, { accept: 'text/csv' }), 406, 'unsupported_accept');
-    expectError(await json({ frames: [a.toString('base64'), b.toString('base64')] }, { accept: 'application/json;q=0, image/*;q=0' }), 406, 'unsupported_accept');
+    expectError(
+      await json({ frames: [a.toString('base64'), b.toString('base64')] }, { accept: 'application/json;q=0, image/*;q=0' }),
+      406,
+      'unsupported_accept',
+    );
   });
 
   it('wrong or missing content types are 415', async () => {
-    expectError(await app.inject({ method: 'POST', url: '/invocations', headers: { 'content-type': 'text/csv' }, payload: 'a,b' }), 415, 'unsupported_media_type');
+    expectError(
+      await app.inject({ method: 'POST', url: '/invocations', headers: { 'content-type': 'text/csv' }, payload: 'a,b' }),
+      415,
+      'unsupported_media_type',
+    );
     expectError(await app.inject({ method: 'POST', url: '/invocations', payload: Buffer.from('xx') }), 415, 'unsupported_media_type');
   });
 
   it('bad JSON, wrong shapes, deep nesting are 400 bad_json; too many frames 400; oversize 413', async () => {
-    expectError(await app.inject({ method: 'POST', url: '/invocations', headers: { 'content-type': 'application/json' }, payload: '{"frames": [' }), 400, 'bad_json');
+    expectError(
+      await app.inject({ method: 'POST', url: '/invocations', headers: { 'content-type': 'application/json' }, payload: '{"frames": [' }),
+      400,
+      'bad_json',
+    );
     expectError(await json({ frames: 'nope' }), 400, 'bad_json');
     expectError(await json({ frames: [a.toString('base64'), b.toString('base64')], extra: 1 }), 400, 'bad_json');
     const deep = '['.repeat(100_000) + ']'.repeat(100_000);
-    expectError(await app.inject({ method: 'POST', url: '/invocations', headers: { 'content-type': 'application/json' }, payload: `{"frames": ${deep}}` }), 400, 'bad_json');
+    expectError(
+      await app.inject({ method: 'POST', url: '/invocations', headers: { 'content-type': 'application/json' }, payload: `{"frames": ${deep}}` }),
+      400,
+      'bad_json',
+    );
     expectError(await json({ frames: Array.from({ length: 65 }, () => 'aGVsbG8=') }), 400, 'too_many_frames');
     const big = Buffer.alloc(7 * 1024 * 1024, 0x41);
     expectError(await app.inject({ method: 'POST', url: '/invocations', headers: { 'content-type': 'image/png' }, payload: big }), 413, 'payload_too_large');
@@ -214,7 +251,12 @@ describe('negotiation and errors', () => {
     expectError(await json({ frames: [a.toString('base64'), b.toString('base64')] }), 429, 'overloaded');
     expect(fake.tasks).toHaveLength(0);
     // Refused before the body is parsed: broken JSON is not even looked at.
-    const res = await app.inject({ method: 'POST', url: '/invocations', headers: { 'content-type': 'application/json', 'x-amzn-sagemaker-inference-id': 'busy-1' }, payload: '{"frames": [' });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/invocations',
+      headers: { 'content-type': 'application/json', 'x-amzn-sagemaker-inference-id': 'busy-1' },
+      payload: '{"frames": [',
+    });
     expectError(res, 429, 'overloaded');
     expect(res.headers['x-amzn-sagemaker-inference-id']).toBe('busy-1');
   });
@@ -256,7 +298,7 @@ describe('negotiation and errors', () => {
 });
 
 describe('execution parameters and metrics', () => {
-  it('GET /execution-parameters matches the schema and SageMaker\'s product limit', async () => {
+  it("GET /execution-parameters matches the schema and SageMaker's product limit", async () => {
     const res = await app.inject('/execution-parameters');
     const p = ExecutionParametersSchema.parse(JSON.parse(res.body));
     expect(p.MaxPayloadInMB).toBe(6);

@@ -98,7 +98,14 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((req, reply) => {
     reply.errorCode = 'not_found';
-    return sendError(reply, { code: 'not_found', message: `${req.method} ${req.url} does not exist; the API is GET /ping, POST /invocations, GET /execution-parameters, GET /metrics` }, req.id);
+    return sendError(
+      reply,
+      {
+        code: 'not_found',
+        message: `${req.method} ${req.url} does not exist; the API is GET /ping, POST /invocations, GET /execution-parameters, GET /metrics`,
+      },
+      req.id,
+    );
   });
 
   app.addHook('onRequest', async (req) => {
@@ -143,7 +150,11 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
     url: '/invocations',
     handler: async (req, reply) => {
       reply.errorCode = 'method_not_allowed';
-      return sendError(reply.header('allow', 'POST'), { code: 'method_not_allowed', message: `${req.method} /invocations is not allowed; invocations are POST /invocations` }, req.id);
+      return sendError(
+        reply.header('allow', 'POST'),
+        { code: 'method_not_allowed', message: `${req.method} /invocations is not allowed; invocations are POST /invocations` },
+        req.id,
+      );
     },
   });
   executionParametersRoute(app, config);

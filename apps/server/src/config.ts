@@ -88,7 +88,9 @@ export function loadConfig(env: Env = process.env): ServerConfig {
   // (sagemaker-notes §2.6). On CPU, leave one core to the HTTP thread.
   const defaultWorkers = provider === 'cuda' ? gpuCount(env) : Math.max(1, Math.min(4, cores - 1));
   const workers = int(env, 'VAD_WORKERS', defaultWorkers, 1, 64);
-  const allowed = env.VAD_S3_ALLOWED_BUCKETS?.split(',').map((b) => b.trim()).filter(Boolean);
+  const allowed = env.VAD_S3_ALLOWED_BUCKETS?.split(',')
+    .map((b) => b.trim())
+    .filter(Boolean);
   return {
     // SAGEMAKER_BIND_TO_PORT is set by inference pipelines and multi-container endpoints.
     port: int(env, 'SAGEMAKER_BIND_TO_PORT', int(env, 'PORT', 8080, 0, 65535), 0, 65535),

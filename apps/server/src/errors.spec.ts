@@ -18,7 +18,12 @@ describe('errors', () => {
     expect([c.code, ERRORS[c.code].status]).toEqual(['payload_too_large', 413]);
   });
   it('VadErrors keep their code and details', () => {
-    expect(toCoded(new VadError('frame_size_mismatch', 'm', { index: 1 }))).toMatchObject({ code: 'frame_size_mismatch', message: 'm', details: { index: 1 }, internal: false });
+    expect(toCoded(new VadError('frame_size_mismatch', 'm', { index: 1 }))).toMatchObject({
+      code: 'frame_size_mismatch',
+      message: 'm',
+      details: { index: 1 },
+      internal: false,
+    });
   });
 });
 
@@ -38,7 +43,12 @@ describe('a task failure at the HTTP answer', () => {
     const app = await buildApp({ config: testConfig(), inference: new FakeInference({ model: failing }) });
     try {
       const frames = [(await squareFrame({ x: 10 })).toString('base64'), (await squareFrame({ x: 20 })).toString('base64')];
-      const res = await app.inject({ method: 'POST', url: '/invocations', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ frames }) });
+      const res = await app.inject({
+        method: 'POST',
+        url: '/invocations',
+        headers: { 'content-type': 'application/json' },
+        payload: JSON.stringify({ frames }),
+      });
       const body = JSON.parse(res.body);
       expect(ErrorBodySchema.safeParse(body).success).toBe(true);
       return { status: res.statusCode, body };

@@ -29,7 +29,10 @@ function fromFastify(e: FastifyError): CodedError | undefined {
   switch (e.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
     case 'FST_REQ_FILE_TOO_LARGE':
-      return { code: 'payload_too_large', message: `the request body is over the limit (VAD_MAX_BODY_MB); SageMaker real-time requests are capped at 6 MB: send frames as s3:// URIs instead` };
+      return {
+        code: 'payload_too_large',
+        message: `the request body is over the limit (VAD_MAX_BODY_MB); SageMaker real-time requests are capped at 6 MB: send frames as s3:// URIs instead`,
+      };
     case 'FST_FILES_LIMIT':
     case 'FST_PARTS_LIMIT':
     case 'FST_FIELDS_LIMIT':

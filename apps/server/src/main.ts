@@ -21,7 +21,14 @@ async function main(): Promise<void> {
   const app = await buildApp({ config });
   await app.listen({ port: config.port, host: config.host });
   app.log.info(
-    { port: config.port, workers: config.workers, provider: config.executionProvider, modelDirSource: config.modelDirSource, maxBodyBytes: config.maxBodyBytes, maxFrames: config.maxFrames },
+    {
+      port: config.port,
+      workers: config.workers,
+      provider: config.executionProvider,
+      modelDirSource: config.modelDirSource,
+      maxBodyBytes: config.maxBodyBytes,
+      maxFrames: config.maxFrames,
+    },
     `listening on ${config.host}:${config.port}; loading the model`,
   );
 

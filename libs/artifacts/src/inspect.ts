@@ -126,11 +126,18 @@ export function renderInspectReport(r: InspectReport): string {
   lines.push(`attributes: ${r.attributes.join(', ') || '(none)'}`);
   if (r.velocity) {
     const v = r.velocity;
-    lines.push(`  velocity   GMM K=${v.components} B=${v.bins}${v.bankRows !== undefined ? `, bank ${v.bankRows} rows` : ''}, norm [${fmt(v.norm[0])}, ${fmt(v.norm[1])}]`);
+    lines.push(
+      `  velocity   GMM K=${v.components} B=${v.bins}${v.bankRows !== undefined ? `, bank ${v.bankRows} rows` : ''}, norm [${fmt(v.norm[0])}, ${fmt(v.norm[1])}]`,
+    );
   }
   for (const k of r.knn) lines.push(`  ${k.attribute.padEnd(10)} kNN bank ${k.rows}×${k.dim}, k=${k.k}, norm [${fmt(k.norm[0])}, ${fmt(k.norm[1])}]`);
   lines.push(`groups (${r.groups.length}): ${r.groups.slice(0, 8).join(', ')}${r.groups.length > 8 ? ', …' : ''}`);
-  lines.push('config: ' + Object.entries(r.config).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' '));
+  lines.push(
+    'config: ' +
+      Object.entries(r.config)
+        .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+        .join(' '),
+  );
   lines.push('files:');
   for (const f of r.files) lines.push(`  ${f.path.padEnd(24)} ${String(f.bytes).padStart(12)}  ${f.sha256}`);
   lines.push(...renderSource(r.source));

@@ -19,13 +19,25 @@ afterEach(async () => {
 /** Members of an uncompressed tar as [path, type flag, mode, uid, gid, mtime, uname]. */
 function members(tar: Buffer): [string, string, string, number, number, number, string][] {
   const out: [string, string, string, number, number, number, string][] = [];
-  for (let at = 0; at + 512 <= tar.length; ) {
+  for (let at = 0; at + 512 <= tar.length;) {
     const h = tar.subarray(at, at + 512);
     if (h.every((b) => b === 0)) break;
-    const field = (o: number, n: number) => h.subarray(o, o + n).toString('utf8').replace(/\0.*$/s, '');
+    const field = (o: number, n: number) =>
+      h
+        .subarray(o, o + n)
+        .toString('utf8')
+        .replace(/\0.*$/s, '');
     const size = parseInt(field(124, 12), 8);
     const prefix = field(345, 155);
-    out.push([(prefix ? prefix + '/' : '') + field(0, 100), field(156, 1), field(100, 8), parseInt(field(108, 8), 8), parseInt(field(116, 8), 8), parseInt(field(136, 12), 8), field(265, 32)]);
+    out.push([
+      (prefix ? prefix + '/' : '') + field(0, 100),
+      field(156, 1),
+      field(100, 8),
+      parseInt(field(108, 8), 8),
+      parseInt(field(116, 8), 8),
+      parseInt(field(136, 12), 8),
+      field(265, 32),
+    ]);
     at += 512 + Math.ceil(size / 512) * 512;
   }
   return out;
@@ -99,7 +111,12 @@ describe('packModelDir', () => {
     await writeModelDir(tinyModelSpec(), dir);
     const seen: number[] = [];
     let total = 0;
-    await packModelDir(dir, join(root, 'p.tar.gz'), { onProgress: (p) => { seen.push(p.done); total = p.total; } });
+    await packModelDir(dir, join(root, 'p.tar.gz'), {
+      onProgress: (p) => {
+        seen.push(p.done);
+        total = p.total;
+      },
+    });
     expect(seen.length).toBeGreaterThan(0);
     expect(seen[seen.length - 1]).toBe(total);
   });

@@ -72,7 +72,8 @@ export async function packModelDir(dir: string, out: string, options: PackOption
         options.onProgress?.({ done, total, file: m.path });
         yield b;
       }
-      if (read !== m.size) throw new VadError('model_invalid', `${m.path} changed size while it was packed (${m.size} → ${read} bytes); pack again`, { file: m.path });
+      if (read !== m.size)
+        throw new VadError('model_invalid', `${m.path} changed size while it was packed (${m.size} → ${read} bytes); pack again`, { file: m.path });
       yield tarPadding(m.size);
     }
     yield tarEnd();

@@ -50,7 +50,8 @@ export function tarHeader(h: TarHeaderFields): Buffer {
   });
   // encode() returns true when the entry needs a PAX extended header (long path or huge size);
   // model paths are short, so refusing keeps the archive plain ustar that every tar reads.
-  if (header.encode() || !header.block) throw new VadError('bad_argument', `tar entry ${h.path} does not fit a plain ustar header (path over 255 bytes or size over 8 GiB)`);
+  if (header.encode() || !header.block)
+    throw new VadError('bad_argument', `tar entry ${h.path} does not fit a plain ustar header (path over 255 bytes or size over 8 GiB)`);
   return header.block;
 }
 

@@ -49,14 +49,28 @@ describe('unpackModel refuses unsafe archives', () => {
   it('a member with ..', () => expectRefused(tarGz([file('config.yaml'), file('../x')]), /"\.\.\/x" has a path with \.\./));
   it('a member with .. deeper in the path', () => expectRefused(tarGz([file('onnx/../../x')]), /has a path with \.\./));
   it('an absolute path', () => expectRefused(tarGz([file('/tmp/abs')]), /"\/tmp\/abs" has an absolute path/));
-  it('a symbolic link', () => expectRefused(tarGz([{ path: 'link', type: 'symlink', linkname: '/etc/passwd' }]), /"link" is a symbolic link \(to "\/etc\/passwd"\)/));
+  it('a symbolic link', () =>
+    expectRefused(tarGz([{ path: 'link', type: 'symlink', linkname: '/etc/passwd' }]), /"link" is a symbolic link \(to "\/etc\/passwd"\)/));
   it('a hard link', () => expectRefused(tarGz([file('config.yaml'), { path: 'b', type: 'hardlink', linkname: 'config.yaml' }]), /"b" is a hard link/));
   it('a character device', () => expectRefused(tarGz([{ path: 'dev', type: 'char-device' }]), /"dev" is a device file/));
   it('a block device', () => expectRefused(tarGz([{ path: 'blk', type: 'block-device' }]), /"blk" is a device file/));
   it('a FIFO', () => expectRefused(tarGz([{ path: 'pipe', type: 'fifo' }]), /"pipe" is a FIFO/));
-  it('an oversized member', () => expectRefused(tarGz([file('density.safetensors', 'x'.repeat(2000))]), /"density.safetensors" is 2000 bytes, more than the 1000 allowed/, { maxEntryBytes: 1000 }));
-  it('a total over the cap', () => expectRefused(tarGz([file('config.yaml', 'x'.repeat(600)), file('density.safetensors', 'y'.repeat(600))]), /"density.safetensors" brings the archive to 1200 bytes/, { maxTotalBytes: 1000 }));
-  it('too many members', () => expectRefused(tarGz(['config.yaml', 'density.safetensors', 'onnx/regions.onnx', 'onnx/flow.onnx', 'onnx/pose.onnx', 'onnx/appearance.onnx'].map((p) => file(p))), /"onnx\/appearance.onnx" is member number 6, more than the 5 allowed/, { maxEntries: 5 }));
+  it('an oversized member', () =>
+    expectRefused(tarGz([file('density.safetensors', 'x'.repeat(2000))]), /"density.safetensors" is 2000 bytes, more than the 1000 allowed/, {
+      maxEntryBytes: 1000,
+    }));
+  it('a total over the cap', () =>
+    expectRefused(
+      tarGz([file('config.yaml', 'x'.repeat(600)), file('density.safetensors', 'y'.repeat(600))]),
+      /"density.safetensors" brings the archive to 1200 bytes/,
+      { maxTotalBytes: 1000 },
+    ));
+  it('too many members', () =>
+    expectRefused(
+      tarGz(['config.yaml', 'density.safetensors', 'onnx/regions.onnx', 'onnx/flow.onnx', 'onnx/pose.onnx', 'onnx/appearance.onnx'].map((p) => file(p))),
+      /"onnx\/appearance.onnx" is member number 6, more than the 5 allowed/,
+      { maxEntries: 5 },
+    ));
   it('a member given twice', () => expectRefused(tarGz([file('config.yaml', '1'), file('config.yaml', '2')]), /"config.yaml" appears twice/));
   it('a gzip bomb: zeros after the end of the archive are refused, not inflated', () =>
     expectRefused(tarGz([file('config.yaml')], Buffer.alloc(4 * 1024 * 1024)), /has data after the tar end-of-archive marker/));
@@ -64,9 +78,16 @@ describe('unpackModel refuses unsafe archives', () => {
     expectRefused(tarGz([file('density.safetensors', '\0'.repeat(300_000))]), /inflates more than 100:1/, { ratioAfterBytes: 100_000 }));
   it('a member the model does not hold, before the manifest', () => expectRefused(tarGz([file('blob-0.bin')]), /"blob-0.bin" is not a model file/));
   it('a member the manifest does not list', () =>
-    expectRefused(tarGz([file('manifest.json', JSON.stringify({ files: { 'config.yaml': 'x' } })), file('onnx/pose.onnx')]), /"onnx\/pose.onnx" is not listed in manifest.json/));
+    expectRefused(
+      tarGz([file('manifest.json', JSON.stringify({ files: { 'config.yaml': 'x' } })), file('onnx/pose.onnx')]),
+      /"onnx\/pose.onnx" is not listed in manifest.json/,
+    ));
   it('an oversized manifest', () => expectRefused(tarGz([file('manifest.json', ' '.repeat(1024 * 1024 + 1))]), /more than the 1048576 a manifest.json needs/));
-  it('an archive cut short inside a member', () => expectRefused(tarGz([{ path: 'density.safetensors', type: 'file', size: 100_000, data: Buffer.alloc(1000) }], Buffer.alloc(0)), /truncated|cut short|end-of-archive/));
+  it('an archive cut short inside a member', () =>
+    expectRefused(
+      tarGz([{ path: 'density.safetensors', type: 'file', size: 100_000, data: Buffer.alloc(1000) }], Buffer.alloc(0)),
+      /truncated|cut short|end-of-archive/,
+    ));
   it('an archive without its end-of-archive marker', () => expectRefused(tarGz([file('config.yaml')], Buffer.alloc(0)), /no end-of-archive marker/));
   it('a member that would eat into the free-disk reserve (disk_full, before it is written)', async () => {
     const path = join(root, 'model.tar.gz');

@@ -74,7 +74,11 @@ export async function extractArchive(tarGz: string, into: string, limits: Unpack
       if (accepted.kind === 'file') {
         free -= entry.size;
         if (free < 0) {
-          throw new VadError('disk_full', `archive member ${JSON.stringify(entry.path)} (${entry.size} bytes) does not fit: ${dirname(into)} has too little free space (keeping VAD_UNPACK_RESERVE_MB=${limits.reserveBytes / 2 ** 20} free)`, { entry: entry.path });
+          throw new VadError(
+            'disk_full',
+            `archive member ${JSON.stringify(entry.path)} (${entry.size} bytes) does not fit: ${dirname(into)} has too little free space (keeping VAD_UNPACK_RESERVE_MB=${limits.reserveBytes / 2 ** 20} free)`,
+            { entry: entry.path },
+          );
         }
       }
     } catch (e) {
@@ -125,7 +129,10 @@ export async function extractArchive(tarGz: string, into: string, limits: Unpack
         outs.delete(out);
       })().catch((e: unknown) => {
         entry.resume();
-        fail(failure ?? new VadError('unsafe_archive', `archive member ${JSON.stringify(entry.path)} cannot be written: ${(e as Error).message}`, { entry: entry.path }));
+        fail(
+          failure ??
+            new VadError('unsafe_archive', `archive member ${JSON.stringify(entry.path)} cannot be written: ${(e as Error).message}`, { entry: entry.path }),
+        );
       }),
     );
   });
@@ -146,7 +153,10 @@ export async function extractArchive(tarGz: string, into: string, limits: Unpack
         if (failure) resolveDone();
       });
     }
-    source.pipe(gunzip).pipe(bounds).pipe(parser as unknown as NodeJS.WritableStream);
+    source
+      .pipe(gunzip)
+      .pipe(bounds)
+      .pipe(parser as unknown as NodeJS.WritableStream);
   });
   await Promise.allSettled(writes);
   if (failure) {
@@ -177,7 +187,8 @@ export async function unpackModel(tarGz: string, dir: string, options: UnpackOpt
     throw new VadError('file_not_found', `${tarGz} does not exist or is not a file`, { file: tarGz });
   }
   const empty = await isEmptyDir(target);
-  if (empty === false && !options.overwrite) throw new VadError('bad_argument', `${target} exists and is not empty; remove it or pass overwrite`, { dir: target });
+  if (empty === false && !options.overwrite)
+    throw new VadError('bad_argument', `${target} exists and is not empty; remove it or pass overwrite`, { dir: target });
 
   await sweepStale(dirname(target), stagingPrefix(target));
   const tmp = await makeTempDir(dirname(target), stagingPrefix(target));

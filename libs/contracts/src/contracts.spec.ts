@@ -61,13 +61,34 @@ describe('error table', () => {
     expect(isVadError(asVadError('text'))).toBe(true);
   });
 
-  it('runCli: an error becomes one line on stderr and its exit code; help and usage errors are commander\'s', async () => {
+  it("runCli: an error becomes one line on stderr and its exit code; help and usage errors are commander's", async () => {
     const lines: string[] = [];
     const stderr = { write: (t: string) => lines.push(t) };
     expect(await runCli(async () => undefined, { stderr })).toBe(0);
-    expect(await runCli(async () => { throw new VadError('file_not_found', 'no such file a.tar.gz'); }, { stderr })).toBe(66);
-    expect(await runCli(async () => { throw new Error('boom\nstack'); }, { stderr, fallback: 'deploy_failed', name: 'deployer' })).toBe(70);
-    expect(await runCli(async () => { throw Object.assign(new Error('unknown option'), { code: 'commander.unknownOption' }); }, { stderr })).toBe(ERRORS.bad_argument.exit);
+    expect(
+      await runCli(
+        async () => {
+          throw new VadError('file_not_found', 'no such file a.tar.gz');
+        },
+        { stderr },
+      ),
+    ).toBe(66);
+    expect(
+      await runCli(
+        async () => {
+          throw new Error('boom\nstack');
+        },
+        { stderr, fallback: 'deploy_failed', name: 'deployer' },
+      ),
+    ).toBe(70);
+    expect(
+      await runCli(
+        async () => {
+          throw Object.assign(new Error('unknown option'), { code: 'commander.unknownOption' });
+        },
+        { stderr },
+      ),
+    ).toBe(ERRORS.bad_argument.exit);
     expect(lines).toEqual(['error[file_not_found]: no such file a.tar.gz\n', 'deployer: deploy_failed: boom\nstack\n']);
   });
 

@@ -21,12 +21,18 @@ const mb = (b: number) => `${(b / 1e6).toFixed(1)} MB`;
     skopeo('copy', '--quiet', '--dest-tls-verify=false', testBaseLayout(), `docker://${base}`);
     const opts = { workspaceRoot: REPO, variant: 'cpu' as const, baseImage: base, dest: { registry: registry.host, repository: 'bench' } };
     const first = await buildAndPushImage({ ...opts, workDir: join(work, 'a') });
-    process.stdout.write(`cpu  build ${first.buildSeconds.toFixed(1)} s, push ${first.pushSeconds.toFixed(1)} s: image ${mb(first.imageBytes)} compressed, ours ${mb(first.ourBytes)}, pushed ${mb(first.bytesPushed)}\n`);
+    process.stdout.write(
+      `cpu  build ${first.buildSeconds.toFixed(1)} s, push ${first.pushSeconds.toFixed(1)} s: image ${mb(first.imageBytes)} compressed, ours ${mb(first.ourBytes)}, pushed ${mb(first.bytesPushed)}\n`,
+    );
     const again = await buildAndPushImage({ ...opts, workDir: join(work, 'b') });
-    process.stdout.write(`cpu  re-deploy (same sources): build ${again.buildSeconds.toFixed(1)} s, push ${again.pushSeconds.toFixed(1)} s, ${again.bytesPushed} bytes pushed, same digest: ${again.digest === first.digest}\n`);
+    process.stdout.write(
+      `cpu  re-deploy (same sources): build ${again.buildSeconds.toFixed(1)} s, push ${again.pushSeconds.toFixed(1)} s, ${again.bytesPushed} bytes pushed, same digest: ${again.digest === first.digest}\n`,
+    );
     const t0 = Date.now();
     const gpu = await buildLayers(imagePlan('gpu', REPO), { workspaceRoot: REPO, workDir: join(work, 'gpu'), installOrtCuda: () => {} });
-    process.stdout.write(`gpu  layers ${((Date.now() - t0) / 1000).toFixed(1)} s, ours ${mb(gpu.reduce((s, l) => s + l.size, 0))} (without the CUDA provider binaries and base: never fetched here)\n`);
+    process.stdout.write(
+      `gpu  layers ${((Date.now() - t0) / 1000).toFixed(1)} s, ours ${mb(gpu.reduce((s, l) => s + l.size, 0))} (without the CUDA provider binaries and base: never fetched here)\n`,
+    );
   } finally {
     await registry.close();
     rmSync(work, { recursive: true, force: true });

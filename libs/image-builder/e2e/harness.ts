@@ -52,13 +52,21 @@ export async function startRegistry(): Promise<LocalRegistry> {
   const dir = mkdtempSync(join(tmpdir(), 'vad-registry-'));
   const port = await freePort();
   const config = join(dir, 'config.yml');
-  writeFileSync(config, `version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: ${join(dir, 'data')}\nhttp:\n  addr: 127.0.0.1:${port}\n`);
+  writeFileSync(
+    config,
+    `version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: ${join(dir, 'data')}\nhttp:\n  addr: 127.0.0.1:${port}\n`,
+  );
   const child = spawn('docker-registry', ['serve', config], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out = (out + d).slice(-20_000)));
   child.stderr!.on('data', (d: Buffer) => (out = (out + d).slice(-20_000)));
   const host = `127.0.0.1:${port}`;
-  await waitFor('registry /v2/ = 200', async () => ((await fetch(`http://${host}/v2/`)).status === 200 ? true : undefined), 15_000, () => out);
+  await waitFor(
+    'registry /v2/ = 200',
+    async () => ((await fetch(`http://${host}/v2/`)).status === 200 ? true : undefined),
+    15_000,
+    () => out,
+  );
   return {
     host,
     close: async () => {
@@ -91,7 +99,15 @@ export function testBaseLayout(log: (l: string) => void = () => {}): string {
     const bundle = join(work, 'bundle');
     execFileSync('umoci', ['init', '--layout', oci]);
     execFileSync('umoci', ['new', '--image', `${oci}:base`]);
-    execFileSync('umoci', ['config', '--image', `${oci}:base`, '--config.env', 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', '--config.cmd', '/bin/sh']);
+    execFileSync('umoci', [
+      'config',
+      '--image',
+      `${oci}:base`,
+      '--config.env',
+      'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+      '--config.cmd',
+      '/bin/sh',
+    ]);
     execFileSync('umoci', ['unpack', '--image', `${oci}:base`, bundle]);
     rmSync(join(bundle, 'rootfs'), { recursive: true, force: true });
     renameSync(rootfs, join(bundle, 'rootfs'));
@@ -123,7 +139,9 @@ export function pullAndUnpack(ref: string, dir: string): UnpackedImage {
   skopeo('copy', '--quiet', '--src-tls-verify=false', `docker://${ref}`, `oci:${layout}:img`);
   const bundle = join(dir, 'bundle');
   execFileSync('umoci', ['unpack', '--image', `${layout}:img`, bundle]);
-  const spec = JSON.parse(execFileSync('cat', [join(bundle, 'config.json')], { encoding: 'utf8' })) as { process: { user: { uid: number; gid: number }; env: string[]; args: string[]; cwd: string } };
+  const spec = JSON.parse(execFileSync('cat', [join(bundle, 'config.json')], { encoding: 'utf8' })) as {
+    process: { user: { uid: number; gid: number }; env: string[]; args: string[]; cwd: string };
+  };
   return { rootfs: join(bundle, 'rootfs'), user: spec.process.user, env: spec.process.env, args: spec.process.args, cwd: spec.process.cwd };
 }
 

@@ -4,7 +4,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { list } from 'tar';
 import { assembleImage, buildAndPushImage, buildLayers, imagePlan, MEDIA, parseImageRef, RegistryClient, RegistryError } from '../src';
-import { checkPrerequisites, freePort, pullAndUnpack, REPO, runImage, skopeo, startRegistry, testBaseLayout, waitFor, type ImageProcess, type LocalRegistry, type UnpackedImage } from './harness';
+import {
+  checkPrerequisites,
+  freePort,
+  pullAndUnpack,
+  REPO,
+  runImage,
+  skopeo,
+  startRegistry,
+  testBaseLayout,
+  waitFor,
+  type ImageProcess,
+  type LocalRegistry,
+  type UnpackedImage,
+} from './harness';
 
 /**
  * The cpu image, built without Docker onto a Debian base pushed to a real registry on loopback,
@@ -30,7 +43,9 @@ async function answers(url: string): Promise<Answer[]> {
   ];
   const out: Answer[] = [];
   for (const [body, headers] of requests) out.push(await answer(fetch(`${url}/invocations`, { method: 'POST', body, headers })));
-  out.push(await answer(fetch(`${url}/invocations`, { method: 'POST', body: frame(0), headers: { 'content-type': 'application/x-image', accept: 'image/png' } })));
+  out.push(
+    await answer(fetch(`${url}/invocations`, { method: 'POST', body: frame(0), headers: { 'content-type': 'application/x-image', accept: 'image/png' } })),
+  );
   return out;
 }
 
@@ -73,7 +88,13 @@ describe('daemonless cpu image', () => {
   let img: UnpackedImage;
 
   it('builds onto the base and pushes a Docker v2 schema 2 manifest; a rebuild of the same sources pushes 0 bytes', async () => {
-    const opts = { workspaceRoot: REPO, variant: 'cpu' as const, baseImage: baseRef, dest: { registry: registry.host, repository: 'vad-serve' }, workDir: join(work, 'build') };
+    const opts = {
+      workspaceRoot: REPO,
+      variant: 'cpu' as const,
+      baseImage: baseRef,
+      dest: { registry: registry.host, repository: 'vad-serve' },
+      workDir: join(work, 'build'),
+    };
     const first = await buildAndPushImage(opts);
     expect(first.mediaType).toBe(MEDIA.dockerManifest);
     expect(first.bytesPushed).toBeGreaterThan(first.ourBytes);
@@ -82,11 +103,17 @@ describe('daemonless cpu image', () => {
     ref = `${registry.host}/vad-serve@${first.digest}`;
 
     // What the registry serves, read by skopeo (not by our client).
-    const raw = JSON.parse(skopeo('inspect', '--raw', '--tls-verify=false', `docker://${ref}`)) as { mediaType: string; config: { mediaType: string }; layers: { mediaType: string }[] };
+    const raw = JSON.parse(skopeo('inspect', '--raw', '--tls-verify=false', `docker://${ref}`)) as {
+      mediaType: string;
+      config: { mediaType: string };
+      layers: { mediaType: string }[];
+    };
     expect(raw.mediaType).toBe('application/vnd.docker.distribution.manifest.v2+json');
     expect(raw.config.mediaType).toBe('application/vnd.docker.container.image.v1+json');
     expect(new Set(raw.layers.map((l) => l.mediaType))).toEqual(new Set(['application/vnd.docker.image.rootfs.diff.tar.gzip']));
-    const config = JSON.parse(skopeo('inspect', '--config', '--tls-verify=false', `docker://${ref}`)) as { config: { Labels: Record<string, string>; User: string; Entrypoint: string[]; Cmd: string[] } };
+    const config = JSON.parse(skopeo('inspect', '--config', '--tls-verify=false', `docker://${ref}`)) as {
+      config: { Labels: Record<string, string>; User: string; Entrypoint: string[]; Cmd: string[] };
+    };
     expect(config.config.Labels['com.amazonaws.sagemaker.capabilities.accept-bind-to-port']).toBe('true');
     expect(config.config.User).toBe('10001:10001');
     expect([config.config.Entrypoint, config.config.Cmd]).toEqual([['/opt/vad/server/bin/serve'], ['serve']]);
@@ -97,7 +124,10 @@ describe('daemonless cpu image', () => {
   it('started from its own rootfs, answers /ping and /invocations exactly as the workspace server does, and drains on SIGTERM', async () => {
     expect(img).toBeDefined();
     const port = await freePort();
-    const workspace = spawn(join(REPO, 'dist/apps/server/bin/serve'), ['serve'], { env: { ...process.env, VAD_MODEL_DIR: MODEL, SAGEMAKER_BIND_TO_PORT: String(port), VAD_WORKERS: '1' }, stdio: 'ignore' });
+    const workspace = spawn(join(REPO, 'dist/apps/server/bin/serve'), ['serve'], {
+      env: { ...process.env, VAD_MODEL_DIR: MODEL, SAGEMAKER_BIND_TO_PORT: String(port), VAD_WORKERS: '1' },
+      stdio: 'ignore',
+    });
     const wsUrl = `http://127.0.0.1:${port}`;
     let image: ImageProcess | undefined;
     try {
@@ -181,7 +211,11 @@ describe('gpu variant (never pulled or run here: no CUDA base, no GPU)', () => {
     expect(layers.map((l) => l.id)).toEqual(['node', 'runtime-modules', 'server', 'entrypoint']);
     const ref = parseImageRef(baseRef);
     const image = await assembleImage(plan, { client: new RegistryClient(ref.registry), repository: ref.repository, reference: ref.reference }, layers);
-    const manifest = JSON.parse(image.manifest.toString()) as { mediaType: string; config: { mediaType: string }; layers: { digest: string; mediaType: string }[] };
+    const manifest = JSON.parse(image.manifest.toString()) as {
+      mediaType: string;
+      config: { mediaType: string };
+      layers: { digest: string; mediaType: string }[];
+    };
     expect([manifest.mediaType, manifest.config.mediaType]).toEqual([MEDIA.dockerManifest, MEDIA.dockerConfig]);
     expect(manifest.layers.slice(-4).map((l) => l.digest)).toEqual(layers.map((l) => l.digest));
     const config = JSON.parse(image.config.toString()) as { config: { Labels: Record<string, string>; User: string; Env: string[] } };

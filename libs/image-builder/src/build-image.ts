@@ -35,6 +35,12 @@ export async function buildAndPushImage(o: BuildAndPushOptions): Promise<BuildAn
   const image = await assembleImage(plan, { client: baseClient, repository: baseRef.repository, reference: baseRef.reference }, layers);
   const t1 = Date.now();
   const dest = new RegistryClient(o.dest.registry, { auth: o.dest.auth });
-  const pushed = await pushImage(image, layers, { client: baseClient, repository: baseRef.repository }, { client: dest, repository: o.dest.repository }, o.onNote);
+  const pushed = await pushImage(
+    image,
+    layers,
+    { client: baseClient, repository: baseRef.repository },
+    { client: dest, repository: o.dest.repository },
+    o.onNote,
+  );
   return { ...pushed, variant: o.variant, baseImage: plan.baseImage, buildSeconds: (t1 - t0) / 1000, pushSeconds: (Date.now() - t1) / 1000 };
 }

@@ -22,8 +22,15 @@ export interface BuildLayersOptions {
 
 /** onnxruntime-node's installer with ONNXRUNTIME_NODE_INSTALL=cuda12 (the variable wins over any .npmrc). */
 export function runOrtCudaInstaller(packageDir: string): void {
-  const r = spawnSync(process.execPath, ['script/install.js'], { cwd: packageDir, env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'cuda12' }, encoding: 'utf8' });
-  if (r.status !== 0) throw new ImageBuildError(`onnxruntime-node's CUDA installer failed (exit ${r.status}): ${(r.stderr || r.stdout || String(r.error)).trim().split('\n').slice(-2).join(' | ')}`);
+  const r = spawnSync(process.execPath, ['script/install.js'], {
+    cwd: packageDir,
+    env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'cuda12' },
+    encoding: 'utf8',
+  });
+  if (r.status !== 0)
+    throw new ImageBuildError(
+      `onnxruntime-node's CUDA installer failed (exit ${r.status}): ${(r.stderr || r.stdout || String(r.error)).trim().split('\n').slice(-2).join(' | ')}`,
+    );
 }
 
 function stageLayer(layer: PlannedLayer, plan: ImagePlan, o: BuildLayersOptions, root: string): void {
@@ -40,7 +47,11 @@ function stageLayer(layer: PlannedLayer, plan: ImagePlan, o: BuildLayersOptions,
         if (plan.ortInstall === 'cuda12' && pkg === 'onnxruntime-node') {
           // A real copy, never links: the installer writes into it and must not touch the workspace.
           const from = join(nodeModules, pkg);
-          cpSync(from, join(root, to), { recursive: true, verbatimSymlinks: true, filter: (src) => src === from || !otherPlatformBinary(src.slice(from.length + 1)) });
+          cpSync(from, join(root, to), {
+            recursive: true,
+            verbatimSymlinks: true,
+            filter: (src) => src === from || !otherPlatformBinary(src.slice(from.length + 1)),
+          });
           (o.installOrtCuda ?? runOrtCudaInstaller)(join(root, to));
         } else {
           stagePath(join(nodeModules, pkg), root, to, otherPlatformBinary);
@@ -50,7 +61,8 @@ function stageLayer(layer: PlannedLayer, plan: ImagePlan, o: BuildLayersOptions,
     }
     case 'server': {
       const dist = join(ws, 'dist/apps/server');
-      if (!existsSync(join(dist, 'main.js')) || !existsSync(join(dist, 'bin/serve'))) throw new ImageBuildError(`no server bundle at ${dist}: run \`npx nx build server\``);
+      if (!existsSync(join(dist, 'main.js')) || !existsSync(join(dist, 'bin/serve')))
+        throw new ImageBuildError(`no server bundle at ${dist}: run \`npx nx build server\``);
       // Source maps stay out: they are for debugging the workspace, not the endpoint.
       stagePath(dist, root, rel(layer.imagePath), (r) => r.endsWith('.map'));
       return;
@@ -65,7 +77,9 @@ function stageLayer(layer: PlannedLayer, plan: ImagePlan, o: BuildLayersOptions,
 /** Stages and tars every layer of the plan, in the plan's order. */
 export async function buildLayers(plan: ImagePlan, o: BuildLayersOptions): Promise<BuiltLayer[]> {
   if (process.platform !== 'linux' || process.arch !== 'x64') {
-    throw new ImageBuildError(`the daemonless build ships this machine's node binary and native prebuilds, so it needs linux x64 (this is ${process.platform} ${process.arch}); build with Docker instead`);
+    throw new ImageBuildError(
+      `the daemonless build ships this machine's node binary and native prebuilds, so it needs linux x64 (this is ${process.platform} ${process.arch}); build with Docker instead`,
+    );
   }
   const built: BuiltLayer[] = [];
   for (const layer of plan.layers) {

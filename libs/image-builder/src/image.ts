@@ -37,10 +37,15 @@ function mergeEnv(base: string[] | undefined, ours: Readonly<Record<string, stri
   return [...out.values()];
 }
 
-export async function assembleImage(plan: ImagePlan, base: { client: RegistryClient; repository: string; reference: string }, ours: readonly BuiltLayer[]): Promise<AssembledImage> {
+export async function assembleImage(
+  plan: ImagePlan,
+  base: { client: RegistryClient; repository: string; reference: string },
+  ours: readonly BuiltLayer[],
+): Promise<AssembledImage> {
   const { manifest: baseManifest } = await base.client.imageManifest(base.repository, base.reference);
   const baseConfig = (await (await base.client.getBlob(base.repository, baseManifest.config.digest)).json()) as BaseConfig;
-  if (baseConfig.rootfs.diff_ids.length !== baseManifest.layers.length) throw new RegistryError(`base ${plan.baseImage}: ${baseManifest.layers.length} layers but ${baseConfig.rootfs.diff_ids.length} diff_ids`);
+  if (baseConfig.rootfs.diff_ids.length !== baseManifest.layers.length)
+    throw new RegistryError(`base ${plan.baseImage}: ${baseManifest.layers.length} layers but ${baseConfig.rootfs.diff_ids.length} diff_ids`);
   const config = {
     architecture: 'amd64',
     os: 'linux',
@@ -74,7 +79,14 @@ export async function assembleImage(plan: ImagePlan, base: { client: RegistryCli
     layers: [...baseLayers, ...ours.map((l) => ({ mediaType: MEDIA.dockerLayer, digest: l.digest, size: l.size }))],
   };
   const manifestBytes = Buffer.from(JSON.stringify(manifest));
-  return { config: configBytes, configDigest, manifest: manifestBytes, manifestDigest: digestOf(manifestBytes), baseLayers, tag: `${plan.variant}-${configDigest.slice(7, 23)}` };
+  return {
+    config: configBytes,
+    configDigest,
+    manifest: manifestBytes,
+    manifestDigest: digestOf(manifestBytes),
+    baseLayers,
+    tag: `${plan.variant}-${configDigest.slice(7, 23)}`,
+  };
 }
 
 export interface PushResult {

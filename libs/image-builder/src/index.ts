@@ -1,4 +1,14 @@
-export { APP_DIR, BASE_IMAGES, imagePlan, runtimePackages, variantForInstanceType, type ImagePlan, type PlannedLayer, type RuntimePackage, type Variant } from './plan';
+export {
+  APP_DIR,
+  BASE_IMAGES,
+  imagePlan,
+  runtimePackages,
+  variantForInstanceType,
+  type ImagePlan,
+  type PlannedLayer,
+  type RuntimePackage,
+  type Variant,
+} from './plan';
 export { renderDockerfile } from './dockerfile';
 export { LAYER_MTIME, tarLayer, type BuiltLayer } from './layer';
 export { buildLayers, runOrtCudaInstaller, type BuildLayersOptions } from './build-layers';

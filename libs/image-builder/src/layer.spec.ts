@@ -18,7 +18,7 @@ describe('tarLayer', () => {
   beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'vad-layer-'))));
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('the same content gives the same digests whatever the files\' times and creation order', async () => {
+  it("the same content gives the same digests whatever the files' times and creation order", async () => {
     tree(join(dir, 'a'), new Date('2020-01-01'), ['x', 'y', 'z']);
     tree(join(dir, 'b'), new Date('2024-06-30'), ['z', 'x', 'y']);
     const a = await tarLayer('t', join(dir, 'a'), join(dir, 'a.tar.gz'));
@@ -34,7 +34,19 @@ describe('tarLayer', () => {
     tree(join(dir, 'a'), new Date('2020-01-01'), ['y', 'x']);
     const l = await tarLayer('t', join(dir, 'a'), join(dir, 'a.tar.gz'));
     const entries: { path: string; uid: number; gid: number; mtime: number; mode: number; type: string; linkpath: string }[] = [];
-    await list({ file: l.file, onReadEntry: (e) => entries.push({ path: e.path, uid: e.uid ?? 0, gid: e.gid ?? 0, mtime: e.mtime?.getTime() ?? -1, mode: e.mode ?? 0, type: e.type, linkpath: e.linkpath ?? '' }) });
+    await list({
+      file: l.file,
+      onReadEntry: (e) =>
+        entries.push({
+          path: e.path,
+          uid: e.uid ?? 0,
+          gid: e.gid ?? 0,
+          mtime: e.mtime?.getTime() ?? -1,
+          mode: e.mode ?? 0,
+          type: e.type,
+          linkpath: e.linkpath ?? '',
+        }),
+    });
     expect(entries.map((e) => e.path)).toEqual(['opt/', 'opt/app/', 'opt/app/link', 'opt/app/sub/', 'opt/app/sub/run', 'opt/app/x', 'opt/app/y']);
     // node-tar's portable mode records no mtime at all for directories (extractors read 1970).
     expect(entries.filter((e) => `${e.uid}:${e.gid}:${e.mtime}` !== (e.type === 'Directory' ? '0:0:-1' : '0:0:0')).map((e) => [e.path, e.mtime])).toEqual([]);

@@ -7,12 +7,25 @@ const ROOT = join(__dirname, '../../..');
 
 describe('layer plan', () => {
   it('GPU families get the CUDA image, everything else the CPU one', () => {
-    expect(['ml.g5.xlarge', 'ml.g4dn.2xlarge', 'ml.g6e.xlarge', 'ml.p3.2xlarge', 'ml.p4d.24xlarge'].map(variantForInstanceType)).toEqual(['gpu', 'gpu', 'gpu', 'gpu', 'gpu']);
-    expect(['ml.m5.large', 'ml.c5.xlarge', 'ml.t2.medium', 'ml.inf2.xlarge', 'ml.r6i.large'].map(variantForInstanceType)).toEqual(['cpu', 'cpu', 'cpu', 'cpu', 'cpu']);
+    expect(['ml.g5.xlarge', 'ml.g4dn.2xlarge', 'ml.g6e.xlarge', 'ml.p3.2xlarge', 'ml.p4d.24xlarge'].map(variantForInstanceType)).toEqual([
+      'gpu',
+      'gpu',
+      'gpu',
+      'gpu',
+      'gpu',
+    ]);
+    expect(['ml.m5.large', 'ml.c5.xlarge', 'ml.t2.medium', 'ml.inf2.xlarge', 'ml.r6i.large'].map(variantForInstanceType)).toEqual([
+      'cpu',
+      'cpu',
+      'cpu',
+      'cpu',
+      'cpu',
+    ]);
   });
 
   it('the runtime packages are exactly what the server bundle keeps external, at the pinned versions', () => {
-    const external = (JSON.parse(readFileSync(join(ROOT, 'apps/server/project.json'), 'utf8')) as { targets: { build: { options: { external: string[] } } } }).targets.build.options.external;
+    const external = (JSON.parse(readFileSync(join(ROOT, 'apps/server/project.json'), 'utf8')) as { targets: { build: { options: { external: string[] } } } })
+      .targets.build.options.external;
     const deps = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> }).dependencies;
     expect(runtimePackages(ROOT)).toEqual(external.map((name) => ({ name, version: deps[name] })));
   });

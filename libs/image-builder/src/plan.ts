@@ -58,7 +58,9 @@ export const SERVE_LINK = '/usr/local/bin/serve';
 
 /** The packages apps/server's esbuild target leaves external, pinned to the root package.json versions. */
 export function runtimePackages(workspaceRoot: string): RuntimePackage[] {
-  const project = JSON.parse(readFileSync(join(workspaceRoot, 'apps/server/project.json'), 'utf8')) as { targets: { build: { options: { external: string[] } } } };
+  const project = JSON.parse(readFileSync(join(workspaceRoot, 'apps/server/project.json'), 'utf8')) as {
+    targets: { build: { options: { external: string[] } } };
+  };
   const pkg = JSON.parse(readFileSync(join(workspaceRoot, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
   return project.targets.build.options.external.map((name) => {
     const version = pkg.dependencies[name];
@@ -75,7 +77,7 @@ export function imagePlan(variant: Variant, workspaceRoot: string, baseImage: st
     runtimePackages: runtimePackages(workspaceRoot),
     basePackages: ['ffmpeg', 'fontconfig', 'fonts-dejavu-core', 'ca-certificates'],
     layers: [
-      { id: 'node', imagePath: '/usr/local/bin/node', why: 'the Node.js runtime (the builder machine\'s own binary, linux x64)' },
+      { id: 'node', imagePath: '/usr/local/bin/node', why: "the Node.js runtime (the builder machine's own binary, linux x64)" },
       { id: 'runtime-modules', imagePath: `${APP_DIR}/node_modules`, why: 'the native/wasm packages the bundle keeps external' },
       { id: 'server', imagePath: `${APP_DIR}/server`, why: 'the esbuild server bundle (dist/apps/server)' },
       { id: 'entrypoint', imagePath: SERVE_LINK, why: '`serve` on PATH (SageMaker runs `docker run <image> serve`)' },

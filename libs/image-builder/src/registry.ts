@@ -97,7 +97,8 @@ export class RegistryClient {
       return b;
     }
     const params = Object.fromEntries([...challenge.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
-    if (!/^bearer/i.test(challenge) || !params.realm) throw new RegistryError(`${this.registry} sent an auth challenge this client does not speak: ${challenge}`, 401);
+    if (!/^bearer/i.test(challenge) || !params.realm)
+      throw new RegistryError(`${this.registry} sent an auth challenge this client does not speak: ${challenge}`, 401);
     const url = new URL(params.realm);
     if (params.service) url.searchParams.set('service', params.service);
     url.searchParams.set('scope', scope);
@@ -113,7 +114,13 @@ export class RegistryClient {
   }
 
   /** One call; on 401 authenticates for `scope` and retries once (bodies given here are buffers, so they can be resent). */
-  async request(call: string, method: string, path: string, scope: string, init: { headers?: Record<string, string>; body?: Buffer | ReadableStream; ok?: number[] } = {}): Promise<Response> {
+  async request(
+    call: string,
+    method: string,
+    path: string,
+    scope: string,
+    init: { headers?: Record<string, string>; body?: Buffer | ReadableStream; ok?: number[] } = {},
+  ): Promise<Response> {
     const url = path.startsWith('http') ? path : `${this.base}${path}`;
     const send = (authorization?: string) =>
       fetch(url, {
@@ -122,7 +129,9 @@ export class RegistryClient {
         ...(init.body ? { body: init.body, duplex: 'half' } : {}),
         redirect: 'follow',
       } as RequestInit).catch((e: Error) => {
-        throw new RegistryError(`registry ${call} (${method} ${this.registry}${new URL(url).pathname}) failed: ${e.message}${e.cause ? ` (${(e.cause as Error).message})` : ''}`);
+        throw new RegistryError(
+          `registry ${call} (${method} ${this.registry}${new URL(url).pathname}) failed: ${e.message}${e.cause ? ` (${(e.cause as Error).message})` : ''}`,
+        );
       });
     let res = await send(this.tokens.get(scope));
     if (res.status === 401 && !(init.body instanceof ReadableStream)) {
@@ -158,12 +167,16 @@ export class RegistryClient {
       if (!pick) throw new RegistryError(`${this.registry}/${repo}:${reference} has no linux/amd64 image`);
       return this.imageManifest(repo, pick.digest);
     }
-    if (m.mediaType !== MEDIA.dockerManifest && m.mediaType !== MEDIA.ociManifest) throw new RegistryError(`${this.registry}/${repo}:${reference}: unsupported manifest media type ${m.mediaType}`);
+    if (m.mediaType !== MEDIA.dockerManifest && m.mediaType !== MEDIA.ociManifest)
+      throw new RegistryError(`${this.registry}/${repo}:${reference}: unsupported manifest media type ${m.mediaType}`);
     return { manifest: JSON.parse(m.bytes.toString()) as ImageManifest, digest: m.digest };
   }
 
   async hasManifest(repo: string, reference: string): Promise<string | undefined> {
-    const res = await this.request('HeadManifest', 'HEAD', `/v2/${repo}/manifests/${reference}`, this.pull(repo), { headers: { accept: MEDIA.dockerManifest }, ok: [200, 404] });
+    const res = await this.request('HeadManifest', 'HEAD', `/v2/${repo}/manifests/${reference}`, this.pull(repo), {
+      headers: { accept: MEDIA.dockerManifest },
+      ok: [200, 404],
+    });
     return res.status === 200 ? (res.headers.get('docker-content-digest') ?? '') : undefined;
   }
 
@@ -183,12 +196,20 @@ export class RegistryClient {
     if (!location) throw new RegistryError(`registry StartUpload (${this.registry}/${repo}) answered 202 without a Location`, 202);
     const url = new URL(location, this.base);
     url.searchParams.set('digest', digest);
-    await this.request('PutBlob', 'PUT', url.toString(), this.push(repo), { body, ok: [201], headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) } });
+    await this.request('PutBlob', 'PUT', url.toString(), this.push(repo), {
+      body,
+      ok: [201],
+      headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) },
+    });
   }
 
   /** PUT a manifest under a tag; returns the registry's digest of it. */
   async putManifest(repo: string, tag: string, bytes: Buffer, mediaType: string): Promise<string> {
-    const res = await this.request('PutManifest', 'PUT', `/v2/${repo}/manifests/${tag}`, this.push(repo), { body: bytes, ok: [201], headers: { 'content-type': mediaType } });
+    const res = await this.request('PutManifest', 'PUT', `/v2/${repo}/manifests/${tag}`, this.push(repo), {
+      body: bytes,
+      ok: [201],
+      headers: { 'content-type': mediaType },
+    });
     return res.headers.get('docker-content-digest') ?? sha256(bytes);
   }
 }

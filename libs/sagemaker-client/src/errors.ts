@@ -68,7 +68,11 @@ export class PayloadTooLargeError extends ValidationError {
   readonly limitBytes: number;
   readonly actualBytes: number;
   constructor(actualBytes: number, limitBytes: number, details: ErrorDetails = {}) {
-    super(`request body is ${actualBytes} bytes; SageMaker real-time endpoints accept at most ${limitBytes} bytes (use S3 URIs or invokeAsync for larger inputs)`, details, 'payload_too_large');
+    super(
+      `request body is ${actualBytes} bytes; SageMaker real-time endpoints accept at most ${limitBytes} bytes (use S3 URIs or invokeAsync for larger inputs)`,
+      details,
+      'payload_too_large',
+    );
     this.name = 'PayloadTooLargeError';
     this.limitBytes = limitBytes;
     this.actualBytes = actualBytes;
@@ -237,7 +241,12 @@ export class WaitTimeoutError extends SageMakerClientError {
   readonly lastStatus?: string;
   readonly waitedSeconds: number;
   constructor(endpointName: string, waitedSeconds: number, lastStatus?: string) {
-    super('wait_timeout', `gave up waiting for endpoint ${endpointName} after ${Math.round(waitedSeconds)} s (last status: ${lastStatus ?? 'unknown'})`, {}, true);
+    super(
+      'wait_timeout',
+      `gave up waiting for endpoint ${endpointName} after ${Math.round(waitedSeconds)} s (last status: ${lastStatus ?? 'unknown'})`,
+      {},
+      true,
+    );
     this.name = 'WaitTimeoutError';
     this.endpointName = endpointName;
     this.lastStatus = lastStatus;

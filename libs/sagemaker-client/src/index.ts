@@ -9,7 +9,15 @@ export { defaultStateDir, workspaceStateDir } from './local/state';
 export { assertOwner as assertLocalOwner } from './local/owner';
 export { listening as isLoopbackPortOpen } from './local/front';
 export { resolveServerLaunch, isProcessRunning, type ServerLaunch } from './local/processes';
-export { AwsTarget, deployedImageMismatches, fromDescribeEndpoint, toDeploymentConfig, type AwsTargetOptions, type InvokeAsyncInput, type InvokeAsyncResult } from './aws/aws-target';
+export {
+  AwsTarget,
+  deployedImageMismatches,
+  fromDescribeEndpoint,
+  toDeploymentConfig,
+  type AwsTargetOptions,
+  type InvokeAsyncInput,
+  type InvokeAsyncResult,
+} from './aws/aws-target';
 export { createAwsClients, createS3Client, destroyAwsClients, type AwsClients, type AwsClientsConfig } from './aws/clients';
 export { mapAwsError, isAlreadyExists, logStreamConsoleUrl } from './aws/map-error';
 export { withRetry, type RetryOptions } from './aws/retry';

@@ -9,15 +9,7 @@
 
 /** SageMaker's EndpointStatus values (client-sagemaker enum). */
 export type EndpointStatus =
-  | 'Creating'
-  | 'Updating'
-  | 'SystemUpdating'
-  | 'RollingBack'
-  | 'InService'
-  | 'Deleting'
-  | 'Failed'
-  | 'OutOfService'
-  | 'UpdateRollbackFailed';
+  'Creating' | 'Updating' | 'SystemUpdating' | 'RollingBack' | 'InService' | 'Deleting' | 'Failed' | 'OutOfService' | 'UpdateRollbackFailed';
 
 export type Tags = Record<string, string>;
 

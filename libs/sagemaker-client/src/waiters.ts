@@ -55,7 +55,12 @@ async function excerpt(poller: EndpointPoller, d: EndpointDescription): Promise<
  * was given and the endpoint serves another one (a silent rollback, notes §4.2/§5.4). Failed →
  * EndpointFailedError with FailureReason and the container log's tail, at once.
  */
-export async function pollUntilInService(poller: EndpointPoller, endpointName: string, options: WaitOptions, defaults: PollDefaults): Promise<EndpointDescription> {
+export async function pollUntilInService(
+  poller: EndpointPoller,
+  endpointName: string,
+  options: WaitOptions,
+  defaults: PollDefaults,
+): Promise<EndpointDescription> {
   const pollMs = Math.max(0, (options.pollSeconds ?? defaults.pollSeconds) * 1000);
   const maxMs = (options.maxWaitSeconds ?? defaults.maxWaitSeconds) * 1000;
   const started = Date.now();
@@ -102,7 +107,14 @@ export async function pollUntilDeleted(poller: EndpointPoller, endpointName: str
       throw e;
     }
     lastStatus = d.status;
-    options.onProgress?.({ endpointName, status: d.status, elapsedSeconds: (Date.now() - started) / 1000, attempt, variants: d.variants, failureReason: d.failureReason });
+    options.onProgress?.({
+      endpointName,
+      status: d.status,
+      elapsedSeconds: (Date.now() - started) / 1000,
+      attempt,
+      variants: d.variants,
+      failureReason: d.failureReason,
+    });
     if (d.status === 'Failed' && attempt > 1) {
       throw new EndpointFailedError(endpointName, d.status, d.failureReason ?? 'deletion failed', await excerpt(poller, d));
     }

@@ -46,7 +46,8 @@ export function trainingSetWarnings(features: Partial<Record<AttributeName, Floa
   const out: string[] = [];
   for (const [a, x] of Object.entries(features) as [AttributeName, Float32Tensor][]) {
     const [rows, dim] = [x.shape[0] ?? 0, x.shape[1] ?? 0];
-    if (rows < MIN_TRAINING_REGIONS) out.push(`${a}: only ${rows} training regions (fewer than ${MIN_TRAINING_REGIONS}): too few to trust the density; fit on more or longer normal videos`);
+    if (rows < MIN_TRAINING_REGIONS)
+      out.push(`${a}: only ${rows} training regions (fewer than ${MIN_TRAINING_REGIONS}): too few to trust the density; fit on more or longer normal videos`);
     if (rows < 2 || dim === 0) continue;
     let constant = 0;
     for (let j = 0; j < dim; j++) {
@@ -60,9 +61,11 @@ export function trainingSetWarnings(features: Partial<Record<AttributeName, Floa
       const mean = s / rows;
       if (Math.sqrt(Math.max(0, s2 / rows - mean * mean)) < NEAR_ZERO_STD) constant++;
     }
-    if (constant === dim) out.push(`${a}: every training region has (nearly) the same features (std < ${NEAR_ZERO_STD}): the training set is too uniform to trust`);
+    if (constant === dim)
+      out.push(`${a}: every training region has (nearly) the same features (std < ${NEAR_ZERO_STD}): the training set is too uniform to trust`);
   }
-  if (videos < 2) out.push('one training video: kNN normalisation is leave-one-video-out and the threshold comes from the same frames; give two or more normal videos');
+  if (videos < 2)
+    out.push('one training video: kNN normalisation is leave-one-video-out and the threshold comes from the same frames; give two or more normal videos');
   return out;
 }
 

@@ -1,4 +1,12 @@
-import { type AiVadConfig, AiVadConfigSchema, type AttributeName, anomalibConfigSections, enabledAttributes, isAiVadClassPath, isConfigRecord } from '@vad/contracts';
+import {
+  type AiVadConfig,
+  AiVadConfigSchema,
+  type AttributeName,
+  anomalibConfigSections,
+  enabledAttributes,
+  isAiVadClassPath,
+  isConfigRecord,
+} from '@vad/contracts';
 import type { Threshold } from '@vad/contracts';
 import { type RegionFeatures, createDensityScorer } from './density/density-scorer';
 import { type DensityState, type TrainingFeatures, fitDensityState } from './density/density-state';
@@ -135,10 +143,14 @@ export function fitStageSources(stages: FitStages = {}): StageSources {
   const onnx = (m: string | Uint8Array | undefined): StageSource => (m === undefined ? null : { kind: 'onnx', model: m });
   return {
     regions:
-      stages.regions !== undefined || !stages.builtinRegions ? onnx(stages.regions) : { kind: 'builtin', name: BUILTIN_REGIONS_NAME, params: parseMotionRegionParams({ ...DEFAULT_MOTION_REGION_PARAMS, ...stages.builtinRegions }) },
-    flow: stages.flow !== undefined ? onnx(stages.flow) : // The manifest records every parameter (defaults filled in), so a later change of defaults
-        // can never pair this bank with another flow.
-        { kind: 'builtin', name: BUILTIN_FLOW_NAME, params: { ...parseBuiltinFlowParams(stages.builtinFlowParams ?? {}) } },
+      stages.regions !== undefined || !stages.builtinRegions
+        ? onnx(stages.regions)
+        : { kind: 'builtin', name: BUILTIN_REGIONS_NAME, params: parseMotionRegionParams({ ...DEFAULT_MOTION_REGION_PARAMS, ...stages.builtinRegions }) },
+    flow:
+      stages.flow !== undefined
+        ? onnx(stages.flow) // The manifest records every parameter (defaults filled in), so a later change of defaults
+        : // can never pair this bank with another flow.
+          { kind: 'builtin', name: BUILTIN_FLOW_NAME, params: { ...parseBuiltinFlowParams(stages.builtinFlowParams ?? {}) } },
     pose: onnx(stages.pose),
     appearance: onnx(stages.appearance),
   };
@@ -242,7 +254,12 @@ export async function fitModel(opts: FitOptions): Promise<FitResult> {
  * scores it (frame score, or the no-region score). In-sample, so a little optimistic: on later
  * normal footage expect somewhat more than 1 % of frames over it.
  */
-async function proposeThreshold(density: DensityState, clips: readonly { features: RegionFeatures; count: number; motionPixels?: number }[], attributes: number, opts: LoadOptions): Promise<Threshold> {
+async function proposeThreshold(
+  density: DensityState,
+  clips: readonly { features: RegionFeatures; count: number; motionPixels?: number }[],
+  attributes: number,
+  opts: LoadOptions,
+): Promise<Threshold> {
   const scorer = await createDensityScorer(density, { threads: opts.threads ?? 1, executionProvider: opts.executionProvider ?? 'cpu' });
   const scores: number[] = [];
   try {

@@ -16,10 +16,29 @@ export { prepareFrame, prepareFrameFromRgb, assertSameSize } from './frames/clip
 export { createObjectDetector, applyScoreThreshold, type Detections, type ObjectDetector, type ObjectDetectorOptions } from './regions/detector';
 export { foregroundDetections } from './regions/foreground';
 export { postprocessRegions } from './regions/postprocess';
-export { motionRegions, parseMotionRegionParams, MotionRegionParamsSchema, BUILTIN_REGIONS_NAME, DEFAULT_MOTION_REGION_PARAMS, type MotionRegionParams, type MotionRegions } from './regions/motion-regions';
+export {
+  motionRegions,
+  parseMotionRegionParams,
+  MotionRegionParamsSchema,
+  BUILTIN_REGIONS_NAME,
+  DEFAULT_MOTION_REGION_PARAMS,
+  type MotionRegionParams,
+  type MotionRegions,
+} from './regions/motion-regions';
 export { type Regions, REGION_SOURCE, emptyRegions, regionsFromDetections, concatRegions, selectRegions } from './regions/regions';
 export { createOnnxFlow, type OnnxFlow } from './flow/onnx-flow';
-export { loadBuiltinFlow, loadBuiltinFlowForStage, builtinFlowStage, parseBuiltinFlowParams, FarnebackParamsSchema, BUILTIN_FLOW_NAME, DEFAULT_BUILTIN_FLOW_PARAMS, type BuiltinFlow, type FarnebackParams, type FarnebackParamsInput } from './flow/builtin-flow';
+export {
+  loadBuiltinFlow,
+  loadBuiltinFlowForStage,
+  builtinFlowStage,
+  parseBuiltinFlowParams,
+  FarnebackParamsSchema,
+  BUILTIN_FLOW_NAME,
+  DEFAULT_BUILTIN_FLOW_PARAMS,
+  type BuiltinFlow,
+  type FarnebackParams,
+  type FarnebackParamsInput,
+} from './flow/builtin-flow';
 
 // ③ features
 export { roiAlign, type RoiAlignOptions } from './features/roi-align';
@@ -36,7 +55,15 @@ export { GroupedKnnEstimator, type KnnOptions } from './density/knn';
 export { type MinMax, minMaxNormalize, minMaxOf, gmmBankMinMax, leaveOneGroupOutMinMax, normalizeKnnDistances } from './density/normalize';
 export { combineAttributeScores, type CombinedScores } from './density/combined';
 export { createDensityScorer, type DensityScorer, type DensityScores, type RegionFeatures } from './density/density-scorer';
-export { fitDensityState, type DensityState, type VelocityDensity, type KnnDensity, type TrainingFeatures, type AttributeTrainingFeatures, type FitDensityOptions } from './density/density-state';
+export {
+  fitDensityState,
+  type DensityState,
+  type VelocityDensity,
+  type KnnDensity,
+  type TrainingFeatures,
+  type AttributeTrainingFeatures,
+  type FitDensityOptions,
+} from './density/density-state';
 
 // runtime
 export { createOnnxSession, type OnnxSession, type ExecutionProvider } from './runtime/onnx-session';
@@ -54,7 +81,26 @@ export { defaultModelDir, sampleClipDir } from './model/default-model';
 
 // the pipeline
 export type { PreparedFrame, RegionScore, ClipScore, Box, LoadOptions, StageProvider } from './pipeline-types';
-export { loadModel, noRegionScore, FeatureExtractor, manifestStageSources, type VadModel, type ClipFeatures, type StageSource, type StageSources } from './pipeline';
-export { fitModel, parseConfig, attributesForStages, fitStageSources, type FitOptions, type FitVideo, type FitStages, type FitResult, type FitProgress } from './fit';
+export {
+  loadModel,
+  noRegionScore,
+  FeatureExtractor,
+  manifestStageSources,
+  type VadModel,
+  type ClipFeatures,
+  type StageSource,
+  type StageSources,
+} from './pipeline';
+export {
+  fitModel,
+  parseConfig,
+  attributesForStages,
+  fitStageSources,
+  type FitOptions,
+  type FitVideo,
+  type FitStages,
+  type FitResult,
+  type FitProgress,
+} from './fit';
 export { builtinStageDefaults, trainingSetWarnings, quantile, BUILTIN_STAGE_FIT_DEFAULTS, MIN_TRAINING_REGIONS, THRESHOLD_QUANTILE } from './fit-report';
 export { smoothFrameScores } from './frame-smoothing';

@@ -9,7 +9,8 @@ import { join, resolve } from 'node:path';
  * run a consumer that loads the packaged default model and scores a clip.
  */
 const ROOT = resolve(__dirname, '../../..');
-const run = (cmd: string, args: string[], cwd: string) => execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NX_DAEMON: 'false' } });
+const run = (cmd: string, args: string[], cwd: string) =>
+  execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NX_DAEMON: 'false' } });
 
 describe('@vad/core as an installed package', () => {
   let work: string;
@@ -21,7 +22,9 @@ describe('@vad/core as an installed package', () => {
     // recursive-invocation check). Run directly with jest, the spec builds the packages itself.
     if (process.env['NX_TASK_TARGET_PROJECT'] !== 'vad-core') run('npx', ['nx', 'run', 'vad-core:build', '--output-style=static'], ROOT);
     for (const lib of ['contracts', 'vad-core']) run('npm', ['pack', '--pack-destination', work, join(ROOT, 'dist/libs', lib)], ROOT);
-    const tarballs = readdirSync(work).filter((f) => f.endsWith('.tgz')).map((f) => join(work, f));
+    const tarballs = readdirSync(work)
+      .filter((f) => f.endsWith('.tgz'))
+      .map((f) => join(work, f));
     const consumer = join(work, 'consumer');
     run('mkdir', ['-p', consumer], work);
     writeFileSync(join(consumer, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true }));
@@ -37,7 +40,21 @@ describe('@vad/core as an installed package', () => {
       join(consumer, 'use.ts'),
       `import { loadModel, defaultModelDir, type VadModel } from '@vad/core';\nimport { ERRORS } from '@vad/contracts';\nexport async function f(): Promise<VadModel> { void ERRORS.bad_image.status; return loadModel(defaultModelDir()); }\n`,
     );
-    writeFileSync(join(consumer, 'tsconfig.json'), JSON.stringify({ compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', strict: true, noEmit: true, skipLibCheck: false, types: [], typeRoots: [join(ROOT, 'node_modules/@types')] }, files: ['use.ts'] }));
+    writeFileSync(
+      join(consumer, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          module: 'nodenext',
+          moduleResolution: 'nodenext',
+          strict: true,
+          noEmit: true,
+          skipLibCheck: false,
+          types: [],
+          typeRoots: [join(ROOT, 'node_modules/@types')],
+        },
+        files: ['use.ts'],
+      }),
+    );
     expect(() => run(join(ROOT, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.json'], consumer)).not.toThrow();
   });
 

@@ -6,7 +6,13 @@ import { parse as parseYaml } from 'yaml';
 import { attributesForStages, fitModel } from './fit';
 import { loadModel } from './pipeline';
 import { sceneVideo } from './testing/default-model-recipe';
-import { ONNX_RECIPE_IMAGE as IMAGE, ONNX_RECIPE_MODEL as MODEL, ONNX_RECIPE_SCENE as SCENE, fitOnnxRecipeModel, onnxRecipeVideos as videos } from './testing/onnx-stage-recipe';
+import {
+  ONNX_RECIPE_IMAGE as IMAGE,
+  ONNX_RECIPE_MODEL as MODEL,
+  ONNX_RECIPE_SCENE as SCENE,
+  fitOnnxRecipeModel,
+  onnxRecipeVideos as videos,
+} from './testing/onnx-stage-recipe';
 import { generateScene } from './testing/synthetic-scene';
 import { rejection } from './testing/vad-errors';
 
@@ -47,7 +53,10 @@ describe('fit and score through four ONNX stages', () => {
         expect(detected.length).toBeGreaterThan(0);
         for (const g of r.regions) {
           for (const a of ATTRIBUTES) expect(Number.isFinite(g.attributes[a])).toBe(true);
-          expect(g.score).toBeCloseTo(ATTRIBUTES.reduce((s, a) => s + g.attributes[a]!, 0), 5);
+          expect(g.score).toBeCloseTo(
+            ATTRIBUTES.reduce((s, a) => s + g.attributes[a]!, 0),
+            5,
+          );
           expect(g.velocityBins).toHaveLength(2);
         }
         // Frame score: per attribute the max over regions, summed (ai-vad-spec.md).
@@ -84,14 +93,21 @@ describe('anomalib config layouts', () => {
   });
 
   it('refuses a config for another anomalib model', async () => {
-    const e = await rejection(fitModel({ config: { model: { class_path: 'anomalib.models.Padim', init_args: {} } }, videos: videos(), name: 'm', outDir: join(root, 'padim') }));
+    const e = await rejection(
+      fitModel({ config: { model: { class_path: 'anomalib.models.Padim', init_args: {} } }, videos: videos(), name: 'm', outDir: join(root, 'padim') }),
+    );
     expect(e.code).toBe('unsupported_format');
     expect(e.message).toContain('anomalib.models.Padim');
   });
 
   it('refuses pose features switched on without a pose network, and says both ways out', async () => {
     const e = await rejection(
-      fitModel({ config: { dataset: { image_size: IMAGE }, model: { ...velocityOnly, use_pose_features: true } }, videos: videos(), name: 'm', outDir: join(root, 'nopose') }),
+      fitModel({
+        config: { dataset: { image_size: IMAGE }, model: { ...velocityOnly, use_pose_features: true } },
+        videos: videos(),
+        name: 'm',
+        outDir: join(root, 'nopose'),
+      }),
     );
     expect(e.code).toBe('config_invalid');
     expect(e.message).toMatch(/model\.use_pose_features.*--pose pose\.onnx.*use_pose_features: false/);
@@ -102,7 +118,9 @@ describe('fitModel output folder', () => {
   it('refuses a taken output folder before reading any frame', async () => {
     const taken = mkdtempSync(join(root, 'taken-'));
     const untouchable = { id: 'v', frameCount: 3, frame: () => Promise.reject(new Error('a frame was read')) };
-    const e = await rejection(fitModel({ config: { model: { use_pose_features: false, use_deep_features: false } }, videos: [untouchable], name: 'm', outDir: taken }));
+    const e = await rejection(
+      fitModel({ config: { model: { use_pose_features: false, use_deep_features: false } }, videos: [untouchable], name: 'm', outDir: taken }),
+    );
     expect(e.code).toBe('bad_argument');
     expect(e.message).toContain('--overwrite');
   });
@@ -147,7 +165,11 @@ describe('the built-in regions stage', () => {
   };
 
   it('is recorded in the manifest with every param, and scores: 0 when nothing moved, 1 per attribute for motion without a region', async () => {
-    expect(manifestOf(dir).stages.regions).toEqual({ kind: 'builtin', name: 'motion-components-v1', params: { kernelSize: 3, binaryThreshold: 18, closeRadius: 3, minPixels: 6, velocityFrom: 'moving-pixels-p90' } });
+    expect(manifestOf(dir).stages.regions).toEqual({
+      kind: 'builtin',
+      name: 'motion-components-v1',
+      params: { kernelSize: 3, binaryThreshold: 18, closeRadius: 3, minPixels: 6, velocityFrom: 'moving-pixels-p90' },
+    });
     const model = await loadModel(dir);
     try {
       expect(model.providers.regions).toBe('builtin');
@@ -168,7 +190,13 @@ describe('the built-in regions stage', () => {
 
   it('a model fitted with it refuses to load with another regions stage', async () => {
     const other = join(root, 'other-regions');
-    await fitModel({ config, videos: [1, 2].map((seed) => sceneVideo(`w${seed}`, generateScene({ seed, frames: 6, kind: 'train', width: W, height: H }), [H, W])), stages: { builtinRegions: {} }, name: 'm', outDir: other });
+    await fitModel({
+      config,
+      videos: [1, 2].map((seed) => sceneVideo(`w${seed}`, generateScene({ seed, frames: 6, kind: 'train', width: W, height: H }), [H, W])),
+      stages: { builtinRegions: {} },
+      name: 'm',
+      outDir: other,
+    });
     const manifest = JSON.parse(readFileSync(join(other, 'manifest.json'), 'utf8'));
     manifest.stages.regions.name = 'motion-components-v0';
     writeFileSync(join(other, 'manifest.json'), JSON.stringify(manifest));

@@ -71,7 +71,11 @@ function elapsed(t0: bigint): number {
 /** A manifest's stages as sources, ONNX files resolved inside the model directory. */
 export function manifestStageSources(dir: string, manifest: Manifest): StageSources {
   const source = (stage: Stage | null): StageSource =>
-    stage === null ? null : stage.kind === 'onnx' ? { kind: 'onnx', model: join(dir, stage.file) } : { kind: 'builtin', name: stage.name, params: stage.params };
+    stage === null
+      ? null
+      : stage.kind === 'onnx'
+        ? { kind: 'onnx', model: join(dir, stage.file) }
+        : { kind: 'builtin', name: stage.name, params: stage.params };
   const { regions, flow, pose, appearance } = manifest.stages;
   return { regions: source(regions), flow: source(flow), pose: source(pose), appearance: source(appearance) };
 }
@@ -88,7 +92,10 @@ async function openStages(sources: StageSources, config: AiVadConfig, enabled: r
       runners.providers.regions = runners.detector.report.provider;
     } else if (regions?.kind === 'builtin') {
       if (regions.name !== BUILTIN_REGIONS_NAME) {
-        throw new VadError('model_invalid', `manifest: stages.regions is the built-in "${regions.name}", but this vad-serve has "${BUILTIN_REGIONS_NAME}": the density bank was fitted on other regions`);
+        throw new VadError(
+          'model_invalid',
+          `manifest: stages.regions is the built-in "${regions.name}", but this vad-serve has "${BUILTIN_REGIONS_NAME}": the density bank was fitted on other regions`,
+        );
       }
       runners.motion = parseMotionRegionParams(regions.params);
       runners.providers.regions = 'builtin';
@@ -102,7 +109,10 @@ async function openStages(sources: StageSources, config: AiVadConfig, enabled: r
         runners.providers.flow = f.report.provider;
       } else if (flow?.kind === 'builtin') {
         if (flow.name !== BUILTIN_FLOW_NAME) {
-          throw new VadError('model_invalid', `manifest: stages.flow is the built-in "${flow.name}", but this vad-serve has "${BUILTIN_FLOW_NAME}": the velocity bank was fitted on another flow`);
+          throw new VadError(
+            'model_invalid',
+            `manifest: stages.flow is the built-in "${flow.name}", but this vad-serve has "${BUILTIN_FLOW_NAME}": the velocity bank was fitted on another flow`,
+          );
         }
         const f = await loadBuiltinFlow(flow.params ?? {});
         runners.flow = { compute: async (a, b) => f.compute(a, b), release: () => f.release() };
@@ -112,13 +122,18 @@ async function openStages(sources: StageSources, config: AiVadConfig, enabled: r
       }
     }
     if (enabled.includes('pose')) {
-      if (pose?.kind !== 'onnx') throw new VadError('model_invalid', 'pose features are enabled but no pose network is given (stages.pose must be an ONNX stage: onnx/pose.onnx)');
+      if (pose?.kind !== 'onnx')
+        throw new VadError('model_invalid', 'pose features are enabled but no pose network is given (stages.pose must be an ONNX stage: onnx/pose.onnx)');
       runners.pose = await createPoseModel(pose.model, session);
       runners.reports.push(runners.pose.report);
       runners.providers.pose = runners.pose.report.provider;
     }
     if (enabled.includes('appearance')) {
-      if (appearance?.kind !== 'onnx') throw new VadError('model_invalid', 'appearance features are enabled but no appearance network is given (stages.appearance must be an ONNX stage: onnx/appearance.onnx)');
+      if (appearance?.kind !== 'onnx')
+        throw new VadError(
+          'model_invalid',
+          'appearance features are enabled but no appearance network is given (stages.appearance must be an ONNX stage: onnx/appearance.onnx)',
+        );
       runners.appearance = await createAppearanceModel(appearance.model, session);
       runners.reports.push(runners.appearance.report);
       runners.providers.appearance = runners.appearance.report.provider;
@@ -161,7 +176,11 @@ export class FeatureExtractor {
   }
 
   static async open(sources: StageSources, config: AiVadConfig, enabled: readonly AttributeName[], opts: LoadOptions = {}): Promise<FeatureExtractor> {
-    if (enabled.length === 0) throw new VadError('no_attributes', 'no attribute is enabled: set at least one of use_velocity_features, use_pose_features, use_deep_features in config.yaml');
+    if (enabled.length === 0)
+      throw new VadError(
+        'no_attributes',
+        'no attribute is enabled: set at least one of use_velocity_features, use_pose_features, use_deep_features in config.yaml',
+      );
     return new FeatureExtractor(config, enabled, await openStages(sources, config, enabled, opts));
   }
 
@@ -177,14 +196,21 @@ export class FeatureExtractor {
   private checkFrame(f: PreparedFrame, what: string): void {
     const [, h, w] = f.image.shape;
     if (f.image.shape.length !== 3 || f.image.shape[0] !== 3 || h !== this.imageSize[0] || w !== this.imageSize[1]) {
-      throw new VadError('bad_argument', `${what}: a prepared frame must be [3,${this.imageSize[0]},${this.imageSize[1]}] (the model's imageSize), got [${f.image.shape.join(',')}]`);
+      throw new VadError(
+        'bad_argument',
+        `${what}: a prepared frame must be [3,${this.imageSize[0]},${this.imageSize[1]}] (the model's imageSize), got [${f.image.shape.join(',')}]`,
+      );
     }
   }
 
   /** Stage 1 on `last`: detector boxes, then foreground boxes appended, then anomalib's filters. */
   private async regions(first: Float32Tensor, last: Float32Tensor): Promise<{ regions: Regions; motionPixels?: number; movingMask?: Uint8Array }> {
     const m = this.config.model;
-    const postprocess = (r: Regions) => selectRegions(r, postprocessRegions(r.boxes, r.labels, { personsOnly: m.persons_only, minBboxArea: m.min_bbox_area, maxBboxOverlap: m.max_bbox_overlap }));
+    const postprocess = (r: Regions) =>
+      selectRegions(
+        r,
+        postprocessRegions(r.boxes, r.labels, { personsOnly: m.persons_only, minBboxArea: m.min_bbox_area, maxBboxOverlap: m.max_bbox_overlap }),
+      );
     if (this.stages.motion) {
       // The built-in stage replaces the detector and anomalib's foreground step (it is a better
       // foreground step); anomalib's size and overlap filters still apply.
@@ -299,7 +325,11 @@ class AiVadModel implements VadModel {
   }
 
   async scoreSequence(frames: readonly PreparedFrame[]): Promise<ClipScore[]> {
-    if (frames.length < 2) throw new VadError('needs_clip', `a sequence needs at least two frames (got ${frames.length}): every frame after the first is scored against the one before it`);
+    if (frames.length < 2)
+      throw new VadError(
+        'needs_clip',
+        `a sequence needs at least two frames (got ${frames.length}): every frame after the first is scored against the one before it`,
+      );
     assertSameSize(frames);
     const out: ClipScore[] = [];
     for (let i = 1; i < frames.length; i++) out.push(await this.scoreClip(frames[i - 1], frames[i]));

@@ -108,7 +108,9 @@ async function main(): Promise<void> {
     console.log(`model: ${modelMb.toFixed(0)} MiB of float32 weights (+ config, density); node ${process.version}`);
     console.log(`${'what'.padEnd(44)} ${'MB/s'.padStart(8)} ${'s'.padStart(7)} ${'peak RSS'.padStart(10)} ${'archive'.padStart(12)}`);
     for (const [what, s, peak, bytes] of rows) {
-      console.log(`${what.padEnd(44)} ${(modelMb / s).toFixed(1).padStart(8)} ${s.toFixed(2).padStart(7)} ${(peak === undefined ? '—' : `${peak.toFixed(0)} MiB`).padStart(10)} ${(bytes / 2 ** 20).toFixed(1).padStart(9)} MiB`);
+      console.log(
+        `${what.padEnd(44)} ${(modelMb / s).toFixed(1).padStart(8)} ${s.toFixed(2).padStart(7)} ${(peak === undefined ? '—' : `${peak.toFixed(0)} MiB`).padStart(10)} ${(bytes / 2 ** 20).toFixed(1).padStart(9)} MiB`,
+      );
     }
     const ratio = (a: number, b: number) => (a / b).toFixed(2);
     console.log(`pack: ${ratio(ours.s, tarPack.s)}× tar's time at the same level; unpack: ${ratio(unpacked.s, tarUnpack.s)}× (goal ≤ 1.2×)`);

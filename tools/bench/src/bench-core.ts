@@ -48,7 +48,13 @@ async function workerMain(): Promise<void> {
 
 async function singleThread(): Promise<void> {
   const scene = sceneFrames();
-  const jpegs = await Promise.all(scene.frames.map((rgb) => sharp(Buffer.from(rgb), { raw: { width: 360, height: 240, channels: 3 } }).jpeg({ quality: 90 }).toBuffer()));
+  const jpegs = await Promise.all(
+    scene.frames.map((rgb) =>
+      sharp(Buffer.from(rgb), { raw: { width: 360, height: 240, channels: 3 } })
+        .jpeg({ quality: 90 })
+        .toBuffer(),
+    ),
+  );
   // One untimed pass first: the first sharp calls and the JIT would otherwise dominate.
   for (const j of jpegs) await prepareFrame(j, [240, 360]);
   let t = performance.now();

@@ -41,7 +41,9 @@ try {
     const ms = all.map((r) => r.ms).sort((a, b) => a - b)[Math.floor(runs / 2)]!;
     const last = all[all.length - 1]!;
     const has = (name: string) => (last.modules.some((m) => m.includes(`node_modules/${name}/`)) ? 'yes' : 'no');
-    console.log(`${c.label.padEnd(9)} ${ms.toFixed(0).padStart(8)} ${String(last.modules.length).padStart(8)}  ${has('onnxruntime-node').padEnd(16)}  ${has('sharp').padEnd(5)}  ${last.rc}`);
+    console.log(
+      `${c.label.padEnd(9)} ${ms.toFixed(0).padStart(8)} ${String(last.modules.length).padStart(8)}  ${has('onnxruntime-node').padEnd(16)}  ${has('sharp').padEnd(5)}  ${last.rc}`,
+    );
   }
 } finally {
   rmSync(scratch, { recursive: true, force: true });

@@ -20,12 +20,16 @@ const seed = seedArg > 0 ? Number(process.argv[seedArg + 1]) : 12;
 const ROOT = resolve(__dirname, '../../..');
 
 function cli(args: string[], tmp: string): { exit: number | null; s: number; rssMB: number; line: string } {
-  const r = spawnSync('/usr/bin/time', ['-f', 'TIME %e %M', process.execPath, '-r', join(ROOT, 'tools/ts-register.js'), join(ROOT, 'libs/artifacts/src/cli/main.ts'), ...args], {
-    cwd: ROOT,
-    env: { ...process.env, TMPDIR: tmp },
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
+  const r = spawnSync(
+    '/usr/bin/time',
+    ['-f', 'TIME %e %M', process.execPath, '-r', join(ROOT, 'tools/ts-register.js'), join(ROOT, 'libs/artifacts/src/cli/main.ts'), ...args],
+    {
+      cwd: ROOT,
+      env: { ...process.env, TMPDIR: tmp },
+      encoding: 'utf8',
+      timeout: 120_000,
+    },
+  );
   const m = /TIME ([\d.]+) (\d+)/.exec(r.stderr);
   const line = r.stderr.split('\n').find((l) => l.startsWith('error[')) ?? r.stdout.trim().split('\n')[0] ?? '';
   return { exit: r.status, s: m ? Number(m[1]) : NaN, rssMB: m ? Number(m[2]) / 1024 : NaN, line: line.slice(0, 150) };
@@ -45,12 +49,16 @@ async function main(): Promise<void> {
     const t0 = Date.now();
     const all = await runInChild(cases, work, 'all', 600_000);
     const worst = all.outcomes.reduce((a, b) => (b.ms > a.ms ? b : a));
-    console.log(`fuzz suite: ${cases.length} cases (seed ${seed}) in ${((Date.now() - t0) / 1000).toFixed(1)} s; worst ${Math.round(worst.ms)} ms (${worst.name}); peak RSS of the reading process ${all.maxRssMB.toFixed(0)} MB`);
+    console.log(
+      `fuzz suite: ${cases.length} cases (seed ${seed}) in ${((Date.now() - t0) / 1000).toFixed(1)} s; worst ${Math.round(worst.ms)} ms (${worst.name}); peak RSS of the reading process ${all.maxRssMB.toFixed(0)} MB`,
+    );
     console.log('\nissue 12 table rows, through the readers (one child process per row):');
     for (const c of cases.filter((x): x is FuzzCase & { row: string } => x.row !== undefined)) {
       const r = await runInChild([c], work, 'row', 120_000);
       const o = r.outcomes[0]!;
-      console.log(`  ${c.row.padEnd(48)} ${o.codes.join('/').padEnd(28)} ${String(Math.round(o.ms)).padStart(6)} ms  ${r.maxRssMB.toFixed(0).padStart(4)} MB RSS  left: ${o.leftovers.length ? o.leftovers.join(',') : 'nothing'}`);
+      console.log(
+        `  ${c.row.padEnd(48)} ${o.codes.join('/').padEnd(28)} ${String(Math.round(o.ms)).padStart(6)} ms  ${r.maxRssMB.toFixed(0).padStart(4)} MB RSS  left: ${o.leftovers.length ? o.leftovers.join(',') : 'nothing'}`,
+      );
     }
     console.log('\nissue 12 table rows, through the CLI (exit code, wall s including Node + TypeScript start-up, peak RSS):');
     const scratch = join(work, 'cli-tmp');
@@ -70,7 +78,9 @@ async function main(): Promise<void> {
       for (const [what, args] of runs) {
         const r = cli(args, scratch);
         const left = [...(await leftovers(scratch)), ...(await leftovers(join(work, 'cli-out')).catch(() => [] as string[]))];
-        console.log(`  ${c.row!.padEnd(40)} ${what.padEnd(8)} exit ${r.exit}  ${r.s.toFixed(2)} s  ${r.rssMB.toFixed(0)} MB  left: ${left.join(',') || 'nothing'}  ${r.line}`);
+        console.log(
+          `  ${c.row!.padEnd(40)} ${what.padEnd(8)} exit ${r.exit}  ${r.s.toFixed(2)} s  ${r.rssMB.toFixed(0)} MB  left: ${left.join(',') || 'nothing'}  ${r.line}`,
+        );
       }
     }
   } finally {

@@ -28,13 +28,22 @@ async function start(env: Record<string, string>): Promise<{ child: ChildProcess
   const child =
     how === 'bundle'
       ? spawn(join(REPO, 'dist/apps/server/bin/serve'), ['serve'], { env: fullEnv, stdio: ['ignore', 'ignore', 'inherit'] })
-      : spawn(process.execPath, ['-r', join(REPO, 'tools/ts-register.js'), join(REPO, 'apps/server/src/main.ts')], { env: fullEnv, stdio: ['ignore', 'ignore', 'inherit'] });
+      : spawn(process.execPath, ['-r', join(REPO, 'tools/ts-register.js'), join(REPO, 'apps/server/src/main.ts')], {
+          env: fullEnv,
+          stdio: ['ignore', 'ignore', 'inherit'],
+        });
   const url = `http://127.0.0.1:${port}`;
   const t0 = Date.now();
   for (;;) {
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
     if (Date.now() - t0 > 120_000) throw new Error('server not healthy after 120 s');
-    if (await fetch(`${url}/ping`).then((r) => r.status === 200, () => false)) return { child, url, how };
+    if (
+      await fetch(`${url}/ping`).then(
+        (r) => r.status === 200,
+        () => false,
+      )
+    )
+      return { child, url, how };
     await new Promise((r) => setTimeout(r, 20));
   }
 }
@@ -70,7 +79,11 @@ async function overload(): Promise<void> {
   try {
     const params = (await (await fetch(`${url}/execution-parameters`)).json()) as Record<string, unknown>;
     const workers = Number((await (await fetch(`${url}/metrics`)).text()).match(/^vad_workers (\d+)/m)?.[1] ?? 1);
-    console.log(`server: ${how}; ${workers} worker(s); ${JSON.stringify(params)}; node ${process.version}; load ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${availableParallelism()} CPUs`);
+    console.log(
+      `server: ${how}; ${workers} worker(s); ${JSON.stringify(params)}; node ${process.version}; load ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')} on ${availableParallelism()} CPUs`,
+    );
     const invoke = { url: `${url}/invocations`, method: 'POST', headers: { 'content-type': 'application/json' }, body };
     await run({ ...invoke, connections: 2, duration: 2 }); // warm-up
 
@@ -90,7 +103,9 @@ async function overload(): Promise<void> {
       `3× overload (${offered}/s offered by 200 clients): goodput ${good.toFixed(1)}/s = ${((100 * good) / satRate).toFixed(0)} % of saturated (goal ≥ 90 %); ` +
         `${refused} × 429, ${other} other`,
     );
-    console.log(`/ping under overload: p50 ${percentile(ping.latencies, 50).toFixed(2)} ms, p99 ${percentile(ping.latencies, 99).toFixed(2)} ms over ${ping.latencies.length} pings (goal p99 < 5 ms)`);
+    console.log(
+      `/ping under overload: p50 ${percentile(ping.latencies, 50).toFixed(2)} ms, p99 ${percentile(ping.latencies, 99).toFixed(2)} ms over ${ping.latencies.length} pings (goal p99 < 5 ms)`,
+    );
   } finally {
     await stop(child);
   }
@@ -102,16 +117,38 @@ async function oversizeS3(): Promise<void> {
   const { port } = await s3.run();
   const endpoint = `http://127.0.0.1:${port}`;
   const credentials = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
-  const put = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
+  const put = new S3Client({
+    endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
   await put.send(new PutObjectCommand({ Bucket: 'frames', Key: 'huge.jpg', Body: Buffer.alloc(OBJECT_MB * 1024 * 1024, 0xff) }));
   put.destroy();
-  const { child, url } = await start({ AWS_ENDPOINT_URL_S3: endpoint, AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1', VAD_S3_MAX_OBJECT_MB: '50' });
+  const { child, url } = await start({
+    AWS_ENDPOINT_URL_S3: endpoint,
+    AWS_ACCESS_KEY_ID: 'S3RVER',
+    AWS_SECRET_ACCESS_KEY: 'S3RVER',
+    AWS_REGION: 'us-east-1',
+    VAD_S3_MAX_OBJECT_MB: '50',
+  });
   try {
     const before = rssMiB(child.pid!);
     const body = JSON.stringify({ frames: ['s3://frames/huge.jpg', 's3://frames/huge.jpg'] });
-    const r = await run({ url: `${url}/invocations`, method: 'POST', headers: { 'content-type': 'application/json' }, body, connections: Math.min(8, OVERSIZE_REQUESTS), amount: OVERSIZE_REQUESTS });
+    const r = await run({
+      url: `${url}/invocations`,
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+      connections: Math.min(8, OVERSIZE_REQUESTS),
+      amount: OVERSIZE_REQUESTS,
+    });
     const codes = [...r.status.entries()].map(([s, n]) => `${s}×${n}`).join(' ');
-    console.log(`oversize S3 (${OBJECT_MB} MB object, 2 references a request, ${OVERSIZE_REQUESTS} requests by ${Math.min(8, OVERSIZE_REQUESTS)} clients): RSS ${before.toFixed(0)} MiB before, peak ${peakRssMiB(child.pid!).toFixed(0)} MiB (goal < 300 MiB); answers ${codes}`);
+    console.log(
+      `oversize S3 (${OBJECT_MB} MB object, 2 references a request, ${OVERSIZE_REQUESTS} requests by ${Math.min(8, OVERSIZE_REQUESTS)} clients): RSS ${before.toFixed(0)} MiB before, peak ${peakRssMiB(child.pid!).toFixed(0)} MiB (goal < 300 MiB); answers ${codes}`,
+    );
   } finally {
     await stop(child);
     await s3.close();

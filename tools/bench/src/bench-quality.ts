@@ -82,13 +82,17 @@ async function stageThroughput(): Promise<void> {
   const regionsMs = time((i) => motionRegions(frames[i - 1]!.image, frames[i]!.image, DEFAULT_MOTION_REGION_PARAMS));
   const flowMs = time((i) => flow.compute(frames[i - 1]!.image, frames[i]!.image));
   flow.release();
-  console.log(`built-in stages, one thread, 240x360: regions ${regionsMs.toFixed(2)} ms/frame (${(1000 / regionsMs).toFixed(0)} frames/s), flow ${flowMs.toFixed(2)} ms/frame (${(1000 / flowMs).toFixed(0)} frames/s)`);
+  console.log(
+    `built-in stages, one thread, 240x360: regions ${regionsMs.toFixed(2)} ms/frame (${(1000 / regionsMs).toFixed(0)} frames/s), flow ${flowMs.toFixed(2)} ms/frame (${(1000 / flowMs).toFixed(0)} frames/s)`,
+  );
 }
 
 async function main(): Promise<void> {
   const modelArg = process.argv.indexOf('--model');
   const defaultModel = await loadModel(modelArg > 0 ? process.argv[modelArg + 1]! : defaultModelDir());
-  console.log(`default model ${defaultModel.name} ${defaultModel.sha256.slice(0, 12)}; fitted = vad-core fit with no --config on the set's normal videos; smoothed = centred mean over ${2 * SMOOTH_RADIUS + 1} frames`);
+  console.log(
+    `default model ${defaultModel.name} ${defaultModel.sha256.slice(0, 12)}; fitted = vad-core fit with no --config on the set's normal videos; smoothed = centred mean over ${2 * SMOOTH_RADIUS + 1} frames`,
+  );
   const sets: (() => QualitySet[])[] = [() => [walkwaySet()], () => [plazaSet()]];
   const missing = realFootageMissing();
   if (missing) console.log(`real footage skipped: ${missing}`);

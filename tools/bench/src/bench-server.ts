@@ -28,7 +28,10 @@ async function start(port: number): Promise<{ child: ChildProcess; healthyMs: nu
   const child =
     how === 'bundle'
       ? spawn(bundle, ['serve'], { env, stdio: ['ignore', 'inherit', 'inherit'] })
-      : spawn(process.execPath, ['-r', join(REPO, 'tools/ts-register.js'), join(REPO, 'apps/server/src/main.ts')], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+      : spawn(process.execPath, ['-r', join(REPO, 'tools/ts-register.js'), join(REPO, 'apps/server/src/main.ts')], {
+          env,
+          stdio: ['ignore', 'inherit', 'inherit'],
+        });
   for (;;) {
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
     if (performance.now() - t0 > 120_000) throw new Error('server not healthy after 120 s');
@@ -87,7 +90,11 @@ async function main(): Promise<void> {
   process.on('exit', stop);
   try {
     const params = await (await fetch(`${url}/execution-parameters`)).json();
-    console.log(`server: ${how}; execution-parameters ${JSON.stringify(params)}; node ${process.version}; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${availableParallelism()} CPUs`);
+    console.log(
+      `server: ${how}; execution-parameters ${JSON.stringify(params)}; node ${process.version}; load average ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')} on ${availableParallelism()} CPUs`,
+    );
     console.log(`start → healthy /ping: ${starts.map((ms) => `${ms.toFixed(0)} ms`).join(', ')} (goal < 3000 ms)`);
     const rssHealthy = await rss(url);
     const invoke = { url: `${url}/invocations`, method: 'POST', headers: { 'content-type': 'application/json' }, body, duration: SECONDS, timeout: 70 };

@@ -14,7 +14,9 @@ async function writeSampleClip(dir: string): Promise<void> {
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
   for (const [i, rgb] of scene.frames.entries()) {
-    const jpeg = await sharp(Buffer.from(rgb), { raw: { width: scene.width, height: scene.height, channels: 3 } }).jpeg({ quality: 92, chromaSubsampling: '4:4:4' }).toBuffer();
+    const jpeg = await sharp(Buffer.from(rgb), { raw: { width: scene.width, height: scene.height, channels: 3 } })
+      .jpeg({ quality: 92, chromaSubsampling: '4:4:4' })
+      .toBuffer();
     await writeFile(join(dir, `frame_${String(i).padStart(4, '0')}.jpg`), jpeg);
   }
   await writeFile(join(dir, 'labels.json'), JSON.stringify({ seed: scene.seed, labels: Array.from(scene.labels) }) + '\n');

@@ -54,24 +54,30 @@ describe('exported AI-VAD stage networks match PyTorch (onnx-export e2e)', () =>
   let setupError: string | undefined;
   const cases = new Map<string, Case>();
 
-  beforeAll(() => {
-    const missing = missingPythonPackages();
-    if (missing) {
-      setupError =
-        `the exporter needs Debian's python3-torch python3-torchvision python3-onnx (run with ${PYTHON}): ${missing}. ` +
-        'Install: apt-get install -y python3-torch python3-torchvision python3-onnx python3-yaml python3-numpy';
-      return;
-    }
-    dir = mkdtempSync(join(tmpdir(), 'vad-onnx-export-'));
-    try {
-      // Export once per run: the four networks take minutes on 2 cores.
-      execFileSync(PYTHON, [SCRIPT, '--out', dir, '--size', process.env.VAD_E2E_SIZE ?? '96x128'], { stdio: ['ignore', 'inherit', 'inherit'], timeout: 25 * 60 * 1000 });
-    } catch (e) {
-      setupError = `export_and_reference.py failed: ${(e as Error).message}`;
-      return;
-    }
-    for (const s of STAGES) cases.set(s, JSON.parse(readFileSync(join(dir, `${s}.case.json`), 'utf8')) as Case);
-  }, 30 * 60 * 1000);
+  beforeAll(
+    () => {
+      const missing = missingPythonPackages();
+      if (missing) {
+        setupError =
+          `the exporter needs Debian's python3-torch python3-torchvision python3-onnx (run with ${PYTHON}): ${missing}. ` +
+          'Install: apt-get install -y python3-torch python3-torchvision python3-onnx python3-yaml python3-numpy';
+        return;
+      }
+      dir = mkdtempSync(join(tmpdir(), 'vad-onnx-export-'));
+      try {
+        // Export once per run: the four networks take minutes on 2 cores.
+        execFileSync(PYTHON, [SCRIPT, '--out', dir, '--size', process.env.VAD_E2E_SIZE ?? '96x128'], {
+          stdio: ['ignore', 'inherit', 'inherit'],
+          timeout: 25 * 60 * 1000,
+        });
+      } catch (e) {
+        setupError = `export_and_reference.py failed: ${(e as Error).message}`;
+        return;
+      }
+      for (const s of STAGES) cases.set(s, JSON.parse(readFileSync(join(dir, `${s}.case.json`), 'utf8')) as Case);
+    },
+    30 * 60 * 1000,
+  );
 
   afterAll(() => {
     if (dir && !process.env.VAD_E2E_KEEP) rmSync(dir, { recursive: true, force: true });
@@ -146,53 +152,59 @@ describe('exported AI-VAD stage networks match PyTorch (onnx-export e2e)', () =>
   // The four exported networks as one model: vad-core fits the density bank through them, the model
   // directory verifies, and a clip runs through every stage. The detector's boxes that survive
   // vad-core's region post-processing must be boxes PyTorch found on the same frame.
-  it('the exported networks make a model: fitted bank, verified directory, a clip scored through all four stages', async () => {
-    if (setupError) throw new Error(setupError);
-    const regionsCase = cases.get('regions')!;
-    const [, h, w] = regionsCase.inputs.image.shape as [number, number, number];
-    const imageSize: [number, number] = [h, w];
-    const config = { dataset: { image_size: imageSize }, model: { box_score_thresh: 0.7 } };
-    const onnx = (stage: string): string => join(dir, cases.get(stage)!.model);
-    const videos = [11, 12].map((seed) => sceneVideo(`video-${seed}`, generateScene({ seed, frames: 3, width: w, height: h, kind: 'train' }), imageSize));
-    const outDir = join(dir, 'model');
-    const fitted = await fitModel({
-      config,
-      videos,
-      name: 'exported-random-init',
-      outDir,
-      stages: { regions: onnx('regions'), flow: onnx('flow'), pose: onnx('pose'), appearance: onnx('appearance') },
-      threads: 2,
-    });
-    expect(fitted.clips).toBe(4);
-    for (const a of ['velocity', 'pose', 'appearance'] as const) expect(fitted.rows[a]).toBeGreaterThan(0);
-    const manifest = JSON.parse(readFileSync(join(outDir, 'manifest.json'), 'utf8')) as { stages: Record<string, { kind: string }> };
-    expect(Object.values(manifest.stages).map((s) => s.kind)).toEqual(['onnx', 'onnx', 'onnx', 'onnx']);
+  it(
+    'the exported networks make a model: fitted bank, verified directory, a clip scored through all four stages',
+    async () => {
+      if (setupError) throw new Error(setupError);
+      const regionsCase = cases.get('regions')!;
+      const [, h, w] = regionsCase.inputs.image.shape as [number, number, number];
+      const imageSize: [number, number] = [h, w];
+      const config = { dataset: { image_size: imageSize }, model: { box_score_thresh: 0.7 } };
+      const onnx = (stage: string): string => join(dir, cases.get(stage)!.model);
+      const videos = [11, 12].map((seed) => sceneVideo(`video-${seed}`, generateScene({ seed, frames: 3, width: w, height: h, kind: 'train' }), imageSize));
+      const outDir = join(dir, 'model');
+      const fitted = await fitModel({
+        config,
+        videos,
+        name: 'exported-random-init',
+        outDir,
+        stages: { regions: onnx('regions'), flow: onnx('flow'), pose: onnx('pose'), appearance: onnx('appearance') },
+        threads: 2,
+      });
+      expect(fitted.clips).toBe(4);
+      for (const a of ['velocity', 'pose', 'appearance'] as const) expect(fitted.rows[a]).toBeGreaterThan(0);
+      const manifest = JSON.parse(readFileSync(join(outDir, 'manifest.json'), 'utf8')) as { stages: Record<string, { kind: string }> };
+      expect(Object.values(manifest.stages).map((s) => s.kind)).toEqual(['onnx', 'onnx', 'onnx', 'onnx']);
 
-    const model = await loadModel(outDir, { threads: 2 });
-    try {
-      const flowCase = cases.get('flow')!;
-      const first = { image: reshape(readArray(dir, flowCase.inputs.frame1), [3, h, w]), originalSize: imageSize } as const;
-      const last = { image: reshape(readArray(dir, regionsCase.inputs.image), [3, h, w]), originalSize: imageSize } as const;
-      const clip = await model.scoreClip(first, last);
-      expect(Number.isFinite(clip.score)).toBe(true);
-      const detected = clip.regions.filter((r) => r.source === 'detector');
-      expect(detected.length).toBeGreaterThan(0);
-      const torchBoxes = readArray(dir, regionsCase.expected.boxes).data as Float32Array;
-      for (const r of detected) {
-        let best = Infinity;
-        for (let i = 0; i < torchBoxes.length; i += 4) best = Math.min(best, Math.max(...r.box.map((v, k) => Math.abs(v - torchBoxes[i + k]))));
-        expect(best).toBeLessThan(1e-2);
+      const model = await loadModel(outDir, { threads: 2 });
+      try {
+        const flowCase = cases.get('flow')!;
+        const first = { image: reshape(readArray(dir, flowCase.inputs.frame1), [3, h, w]), originalSize: imageSize } as const;
+        const last = { image: reshape(readArray(dir, regionsCase.inputs.image), [3, h, w]), originalSize: imageSize } as const;
+        const clip = await model.scoreClip(first, last);
+        expect(Number.isFinite(clip.score)).toBe(true);
+        const detected = clip.regions.filter((r) => r.source === 'detector');
+        expect(detected.length).toBeGreaterThan(0);
+        const torchBoxes = readArray(dir, regionsCase.expected.boxes).data as Float32Array;
+        for (const r of detected) {
+          let best = Infinity;
+          for (let i = 0; i < torchBoxes.length; i += 4) best = Math.min(best, Math.max(...r.box.map((v, k) => Math.abs(v - torchBoxes[i + k]))));
+          expect(best).toBeLessThan(1e-2);
+        }
+        for (const r of clip.regions) {
+          expect(Object.keys(r.attributes).sort()).toEqual(['appearance', 'pose', 'velocity']);
+          for (const v of Object.values(r.attributes)) expect(Number.isFinite(v)).toBe(true);
+        }
+        // eslint-disable-next-line no-console
+        console.log(
+          `pipeline: ${clip.regions.length} regions (${detected.length} from the detector), frame score ${clip.score.toFixed(3)}, ms ${JSON.stringify(clip.timingsMs)}`,
+        );
+      } finally {
+        await model.close();
       }
-      for (const r of clip.regions) {
-        expect(Object.keys(r.attributes).sort()).toEqual(['appearance', 'pose', 'velocity']);
-        for (const v of Object.values(r.attributes)) expect(Number.isFinite(v)).toBe(true);
-      }
-      // eslint-disable-next-line no-console
-      console.log(`pipeline: ${clip.regions.length} regions (${detected.length} from the detector), frame score ${clip.score.toFixed(3)}, ms ${JSON.stringify(clip.timingsMs)}`);
-    } finally {
-      await model.close();
-    }
-  }, 20 * 60 * 1000);
+    },
+    20 * 60 * 1000,
+  );
 });
 
 function reshape(t: Tensor<DType>, shape: number[]): Float32Tensor {

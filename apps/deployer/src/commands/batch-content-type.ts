@@ -46,8 +46,13 @@ export function batchContentType(keys: readonly string[], override?: string): Ba
     byType.set(type, [...(byType.get(type) ?? []), key]);
   }
   const summary = [...byType].map(([t, ks]) => `${ks.length} ${t} (e.g. ${ks[0]})`).join(', ');
-  if (byType.size > 1) throw new VadError('unsupported_media_type', `the --input prefix mixes types: ${summary}; a job sends one Content-Type for every record: one prefix per type, or --content-type`);
+  if (byType.size > 1)
+    throw new VadError(
+      'unsupported_media_type',
+      `the --input prefix mixes types: ${summary}; a job sends one Content-Type for every record: one prefix per type, or --content-type`,
+    );
   const [type] = [...byType.keys()] as [string];
-  if (!scorable(type)) throw new VadError('unsupported_media_type', `the --input prefix holds ${summary}; ${WHAT_WORKS} (put frames of one clip into one JSON document)`);
+  if (!scorable(type))
+    throw new VadError('unsupported_media_type', `the --input prefix holds ${summary}; ${WHAT_WORKS} (put frames of one clip into one JSON document)`);
   return type;
 }

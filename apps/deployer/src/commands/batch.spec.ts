@@ -24,7 +24,16 @@ describe('runBatch', () => {
   async function setup(keys: string[]) {
     const { config } = await loadDeployConfig({ target: 'aws', region: 'us-east-1', bucket: 'models', stateFile: join(dir, 's.json') }, {}, 'other');
     const store = new StateStore(join(dir, 's.json'));
-    await store.save({ ...emptyState(config), current: { fingerprint: 'f'.repeat(16), modelSha256: 'a'.repeat(64), modelName: 'vad-serve-m', endpointConfigName: 'vad-serve-c', at: new Date().toISOString() } });
+    await store.save({
+      ...emptyState(config),
+      current: {
+        fingerprint: 'f'.repeat(16),
+        modelSha256: 'a'.repeat(64),
+        modelName: 'vad-serve-m',
+        endpointConfigName: 'vad-serve-c',
+        at: new Date().toISOString(),
+      },
+    });
     const started: TransformJobRequest[] = [];
     const aws = {
       listInputKeys: async () => ({ keys, truncated: false }),
@@ -33,7 +42,13 @@ describe('runBatch', () => {
     const targets = { target: {}, aws } as unknown as Targets;
     return { config, store, targets, started };
   }
-  const opts = (contentType?: string) => ({ input: 's3://inputs/batch/', output: 's3://outputs/r/', accept: 'application/json', wait: false, ...(contentType ? { contentType } : {}) });
+  const opts = (contentType?: string) => ({
+    input: 's3://inputs/batch/',
+    output: 's3://outputs/r/',
+    accept: 'application/json',
+    wait: false,
+    ...(contentType ? { contentType } : {}),
+  });
 
   it('sends videos as their video type, not application/x-image', async () => {
     const { config, store, targets, started } = await setup(['batch/a.mp4', 'batch/b.mp4']);

@@ -18,7 +18,10 @@ export async function runBatch(
   reporter: Reporter,
 ): Promise<string> {
   if (config.target !== 'aws' || !aws) throw new VadError('bad_argument', 'batch runs on target aws (SageMaker Batch Transform)');
-  for (const [flag, v] of [['--input', o.input], ['--output', o.output]] as const) {
+  for (const [flag, v] of [
+    ['--input', o.input],
+    ['--output', o.output],
+  ] as const) {
     if (!S3_URI_PREFIX.test(v)) throw new VadError('bad_argument', `${flag} ${JSON.stringify(v)} must be an s3://bucket/prefix URI`);
   }
   // What SageMaker will send each record as, decided before anything is started (a job whose
@@ -26,7 +29,8 @@ export async function runBatch(
   const listed = o.contentType === undefined ? await aws.listInputKeys(o.input, 10_000) : { keys: [], truncated: false };
   const contentType = batchContentType(listed.keys, o.contentType);
   const state = await store.load();
-  if (!state?.current) throw new VadError('not_deployed', `no deployed model for ${config.name} in ${store.path}; deploy first (the job reuses the endpoint's model)`);
+  if (!state?.current)
+    throw new VadError('not_deployed', `no deployed model for ${config.name} in ${store.path}; deploy first (the job reuses the endpoint's model)`);
   const jobName = `${config.name}-batch-${timestampStamp()}`.slice(0, 63);
   const { jobArn } = await aws.startTransformJob({
     jobName,
@@ -51,7 +55,11 @@ export async function runBatch(
       step.fail(d.failureReason ?? d.status);
       throw new VadError('deploy_failed', `transform job ${jobName} ${d.status}: ${d.failureReason ?? 'no reason given'}`);
     }
-    if (Date.now() - t0 > config.maxWaitMinutes * 60_000) throw new VadError('deploy_failed', `transform job ${jobName} still ${d.status} after ${config.maxWaitMinutes} min; it keeps running (describe-transform-job)`);
+    if (Date.now() - t0 > config.maxWaitMinutes * 60_000)
+      throw new VadError(
+        'deploy_failed',
+        `transform job ${jobName} still ${d.status} after ${config.maxWaitMinutes} min; it keeps running (describe-transform-job)`,
+      );
     await new Promise((r) => setTimeout(r, poll));
   }
   step.done();

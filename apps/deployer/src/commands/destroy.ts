@@ -43,7 +43,10 @@ export async function runDestroy(
     const step = reporter.step('destroy', `endpoint ${r.name}`);
     if (aws && config.target === 'aws') await aws.deregisterAutoscaling(r.name, config.aws.variant).catch(() => undefined);
     await gone(() => target.deleteEndpoint(r.name));
-    await target.waitForEndpointDeleted(r.name, { maxWaitSeconds: config.maxWaitMinutes * 60, ...(config.target === 'aws' ? { pollSeconds: pollInterval(config) } : {}) });
+    await target.waitForEndpointDeleted(r.name, {
+      maxWaitSeconds: config.maxWaitMinutes * 60,
+      ...(config.target === 'aws' ? { pollSeconds: pollInterval(config) } : {}),
+    });
     step.done();
     lines.push(`deleted endpoint ${r.name}`);
   }

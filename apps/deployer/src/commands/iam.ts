@@ -11,7 +11,12 @@ export function iamPolicies(config: DeployConfig, account = '*'): { deployRole: 
   const bucket = a.bucket ?? '<bucket>';
   const prefix = a.prefix.replace(/^\/+|\/+$/g, '');
   const objects = `arn:aws:s3:::${bucket}/${prefix ? `${prefix}/` : ''}*`;
-  const repo = a.image && 'build' in a.image ? a.image.build.repository : a.image && 'uri' in a.image ? (/amazonaws\.com(?:\.cn)?\/([^:@]+)/.exec(a.image.uri)?.[1] ?? 'vad-serve') : 'vad-serve';
+  const repo =
+    a.image && 'build' in a.image
+      ? a.image.build.repository
+      : a.image && 'uri' in a.image
+        ? (/amazonaws\.com(?:\.cn)?\/([^:@]+)/.exec(a.image.uri)?.[1] ?? 'vad-serve')
+        : 'vad-serve';
   const repoArn = `arn:aws:ecr:${region}:${account}:repository/${repo}`;
   const sm = (kind: string) => `arn:aws:sagemaker:${region}:${account}:${kind}/${config.name.toLowerCase()}*`;
   const role = a.roleArn ?? `arn:aws:iam::${account}:role/<endpoint-execution-role>`;
@@ -19,39 +24,83 @@ export function iamPolicies(config: DeployConfig, account = '*'): { deployRole: 
     Version: '2012-10-17',
     Statement: [
       { Sid: 'ModelArtifacts', Effect: 'Allow', Action: ['s3:PutObject', 's3:GetObject', 's3:PutObjectTagging', 's3:AbortMultipartUpload'], Resource: objects },
-      { Sid: 'ModelArtifactsList', Effect: 'Allow', Action: ['s3:ListBucket'], Resource: `arn:aws:s3:::${bucket}`, Condition: { StringLike: { 's3:prefix': [`${prefix}/*`] } } },
+      {
+        Sid: 'ModelArtifactsList',
+        Effect: 'Allow',
+        Action: ['s3:ListBucket'],
+        Resource: `arn:aws:s3:::${bucket}`,
+        Condition: { StringLike: { 's3:prefix': [`${prefix}/*`] } },
+      },
       { Sid: 'EcrAuth', Effect: 'Allow', Action: ['ecr:GetAuthorizationToken'], Resource: '*' },
       {
         Sid: 'EcrRepository',
         Effect: 'Allow',
-        Action: ['ecr:CreateRepository', 'ecr:DescribeRepositories', 'ecr:DescribeImages', 'ecr:BatchGetImage', 'ecr:BatchCheckLayerAvailability', 'ecr:InitiateLayerUpload', 'ecr:UploadLayerPart', 'ecr:CompleteLayerUpload', 'ecr:PutImage', 'ecr:TagResource'],
+        Action: [
+          'ecr:CreateRepository',
+          'ecr:DescribeRepositories',
+          'ecr:DescribeImages',
+          'ecr:BatchGetImage',
+          'ecr:BatchCheckLayerAvailability',
+          'ecr:InitiateLayerUpload',
+          'ecr:UploadLayerPart',
+          'ecr:CompleteLayerUpload',
+          'ecr:PutImage',
+          'ecr:TagResource',
+        ],
         Resource: repoArn,
       },
       {
         Sid: 'SageMakerResources',
         Effect: 'Allow',
         Action: [
-          'sagemaker:CreateModel', 'sagemaker:DescribeModel', 'sagemaker:DeleteModel',
-          'sagemaker:CreateEndpointConfig', 'sagemaker:DescribeEndpointConfig', 'sagemaker:DeleteEndpointConfig',
-          'sagemaker:CreateEndpoint', 'sagemaker:DescribeEndpoint', 'sagemaker:UpdateEndpoint', 'sagemaker:DeleteEndpoint',
-          'sagemaker:InvokeEndpoint', 'sagemaker:InvokeEndpointAsync',
-          'sagemaker:CreateTransformJob', 'sagemaker:DescribeTransformJob',
-          'sagemaker:AddTags', 'sagemaker:ListTags',
+          'sagemaker:CreateModel',
+          'sagemaker:DescribeModel',
+          'sagemaker:DeleteModel',
+          'sagemaker:CreateEndpointConfig',
+          'sagemaker:DescribeEndpointConfig',
+          'sagemaker:DeleteEndpointConfig',
+          'sagemaker:CreateEndpoint',
+          'sagemaker:DescribeEndpoint',
+          'sagemaker:UpdateEndpoint',
+          'sagemaker:DeleteEndpoint',
+          'sagemaker:InvokeEndpoint',
+          'sagemaker:InvokeEndpointAsync',
+          'sagemaker:CreateTransformJob',
+          'sagemaker:DescribeTransformJob',
+          'sagemaker:AddTags',
+          'sagemaker:ListTags',
         ],
         Resource: [sm('model'), sm('endpoint-config'), sm('endpoint'), sm('transform-job')],
       },
       { Sid: 'SageMakerList', Effect: 'Allow', Action: ['sagemaker:ListEndpoints', 'sagemaker:ListEndpointConfigs', 'sagemaker:ListModels'], Resource: '*' },
-      { Sid: 'PassExecutionRole', Effect: 'Allow', Action: ['iam:PassRole'], Resource: role, Condition: { StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } } },
+      {
+        Sid: 'PassExecutionRole',
+        Effect: 'Allow',
+        Action: ['iam:PassRole'],
+        Resource: role,
+        Condition: { StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } },
+      },
       { Sid: 'Quotas', Effect: 'Allow', Action: ['servicequotas:ListServiceQuotas', 'servicequotas:GetServiceQuota'], Resource: '*' },
       {
         Sid: 'Autoscaling',
         Effect: 'Allow',
-        Action: ['application-autoscaling:RegisterScalableTarget', 'application-autoscaling:DeregisterScalableTarget', 'application-autoscaling:PutScalingPolicy', 'application-autoscaling:DescribeScalableTargets', 'application-autoscaling:DescribeScalingPolicies'],
+        Action: [
+          'application-autoscaling:RegisterScalableTarget',
+          'application-autoscaling:DeregisterScalableTarget',
+          'application-autoscaling:PutScalingPolicy',
+          'application-autoscaling:DescribeScalableTargets',
+          'application-autoscaling:DescribeScalingPolicies',
+        ],
         Resource: '*',
         Condition: { StringEquals: { 'application-autoscaling:service-namespace': 'sagemaker' } },
       },
       { Sid: 'RollbackAlarms', Effect: 'Allow', Action: ['cloudwatch:DescribeAlarms'], Resource: '*' },
-      { Sid: 'EndpointLogs', Effect: 'Allow', Action: ['logs:FilterLogEvents', 'logs:GetLogEvents', 'logs:DescribeLogStreams'], Resource: `arn:aws:logs:${region}:${account}:log-group:/aws/sagemaker/Endpoints/${config.name}*` },
+      {
+        Sid: 'EndpointLogs',
+        Effect: 'Allow',
+        Action: ['logs:FilterLogEvents', 'logs:GetLogEvents', 'logs:DescribeLogStreams'],
+        Resource: `arn:aws:logs:${region}:${account}:log-group:/aws/sagemaker/Endpoints/${config.name}*`,
+      },
     ],
   };
   const executionRole = {
@@ -59,7 +108,16 @@ export function iamPolicies(config: DeployConfig, account = '*'): { deployRole: 
     Statement: [
       { Sid: 'ReadModel', Effect: 'Allow', Action: ['s3:GetObject'], Resource: objects },
       ...(a.asyncOutput || a.dataCapture
-        ? [{ Sid: 'WriteResults', Effect: 'Allow', Action: ['s3:PutObject'], Resource: [a.asyncOutput, a.dataCapture?.destination].filter((x): x is string => !!x).map((u) => `arn:aws:s3:::${u.slice(5).replace(/\/+$/, '')}/*`) }]
+        ? [
+            {
+              Sid: 'WriteResults',
+              Effect: 'Allow',
+              Action: ['s3:PutObject'],
+              Resource: [a.asyncOutput, a.dataCapture?.destination]
+                .filter((x): x is string => !!x)
+                .map((u) => `arn:aws:s3:::${u.slice(5).replace(/\/+$/, '')}/*`),
+            },
+          ]
         : []),
       { Sid: 'EcrAuth', Effect: 'Allow', Action: ['ecr:GetAuthorizationToken'], Resource: '*' },
       { Sid: 'PullImage', Effect: 'Allow', Action: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability'], Resource: repoArn },
@@ -67,9 +125,18 @@ export function iamPolicies(config: DeployConfig, account = '*'): { deployRole: 
         Sid: 'Logs',
         Effect: 'Allow',
         Action: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
-        Resource: [`arn:aws:logs:${region}:${account}:log-group:/aws/sagemaker/Endpoints/${config.name}*`, `arn:aws:logs:${region}:${account}:log-group:/aws/sagemaker/TransformJobs*`],
+        Resource: [
+          `arn:aws:logs:${region}:${account}:log-group:/aws/sagemaker/Endpoints/${config.name}*`,
+          `arn:aws:logs:${region}:${account}:log-group:/aws/sagemaker/TransformJobs*`,
+        ],
       },
-      { Sid: 'Metrics', Effect: 'Allow', Action: ['cloudwatch:PutMetricData'], Resource: '*', Condition: { StringEquals: { 'cloudwatch:namespace': ['/aws/sagemaker/Endpoints', 'AWS/SageMaker'] } } },
+      {
+        Sid: 'Metrics',
+        Effect: 'Allow',
+        Action: ['cloudwatch:PutMetricData'],
+        Resource: '*',
+        Condition: { StringEquals: { 'cloudwatch:namespace': ['/aws/sagemaker/Endpoints', 'AWS/SageMaker'] } },
+      },
     ],
   };
   return { deployRole, executionRole };

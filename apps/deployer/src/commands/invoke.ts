@@ -10,8 +10,12 @@ export async function runInvoke(config: DeployConfig, { target }: Targets): Prom
   try {
     await target.describeEndpoint(config.name);
   } catch (e) {
-    if (e instanceof NotFoundError) throw new VadError('not_deployed', `endpoint ${config.name} does not exist on ${config.target}; deploy it first: npx nx run deployer:deploy`);
+    if (e instanceof NotFoundError)
+      throw new VadError('not_deployed', `endpoint ${config.name} does not exist on ${config.target}; deploy it first: npx nx run deployer:deploy`);
     throw e;
   }
-  return invokeClip(target, config.name, await readClip(config.smoke.clip), resolve(config.smoke.png), { limits: limitsFromEnv(config.target === 'aws' ? config.aws.env : {}), onProgress: progressOnStderr('invoke') });
+  return invokeClip(target, config.name, await readClip(config.smoke.clip), resolve(config.smoke.png), {
+    limits: limitsFromEnv(config.target === 'aws' ? config.aws.env : {}),
+    onProgress: progressOnStderr('invoke'),
+  });
 }

@@ -20,16 +20,24 @@ export async function runStatus(config: DeployConfig, { target }: Targets, store
     if (e.url) lines.push(`  url             ${e.url}`);
     // A shared local state dir holds other workspaces' endpoints too: say whose this one is.
     if (e.owner === store.path) lines.push(`  owner           this workspace (${e.owner})`);
-    else if (e.owner) lines.push(`  owner           ANOTHER WORKSPACE: ${e.owner} — this endpoint and its config are not this state file's; deploy and destroy from here are refused`);
+    else if (e.owner)
+      lines.push(
+        `  owner           ANOTHER WORKSPACE: ${e.owner} — this endpoint and its config are not this state file's; deploy and destroy from here are refused`,
+      );
     for (const v of e.variants) {
-      lines.push(`  variant ${v.variantName}: ${v.currentInstanceCount ?? '?'}/${v.desiredInstanceCount ?? '?'} instances${v.variantStatus.length ? `, ${v.variantStatus.map((s) => s.status).join(', ')}` : ''}`);
+      lines.push(
+        `  variant ${v.variantName}: ${v.currentInstanceCount ?? '?'}/${v.desiredInstanceCount ?? '?'} instances${v.variantStatus.length ? `, ${v.variantStatus.map((s) => s.status).join(', ')}` : ''}`,
+      );
       for (const d of v.deployedImages) if (d.resolvedImage) lines.push(`    image ${d.resolvedImage}`);
     }
   }
   const state = await store.load();
-  if (state?.current) lines.push(`  deployed        ${state.current.modelName} (archive sha256 ${state.current.modelSha256.slice(0, 16)}…) at ${state.current.at}`);
+  if (state?.current)
+    lines.push(`  deployed        ${state.current.modelName} (archive sha256 ${state.current.modelSha256.slice(0, 16)}…) at ${state.current.at}`);
   if (state?.attempt) {
-    lines.push(`  interrupted     deploy of ${state.attempt.fingerprint} (${state.attempt.action}), done: ${state.attempt.done.join(', ') || 'nothing'}${state.attempt.failed ? `; failed at ${state.attempt.failed.step}: ${state.attempt.failed.message}` : ''} — run deploy again to resume`);
+    lines.push(
+      `  interrupted     deploy of ${state.attempt.fingerprint} (${state.attempt.action}), done: ${state.attempt.done.join(', ') || 'nothing'}${state.attempt.failed ? `; failed at ${state.attempt.failed.step}: ${state.attempt.failed.message}` : ''} — run deploy again to resume`,
+    );
   }
   const ours = (await target.listTaggedResources({ key: DEPLOY_TAGS.endpoint, value: config.name })).filter((r) => r.tags[DEPLOY_TAGS.managed] === 'true');
   lines.push(`managed resources (${ours.length}):`);

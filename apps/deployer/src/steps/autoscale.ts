@@ -10,8 +10,18 @@ export const autoscaleStep: DeployStep<'autoscale'> = {
     return {
       title: `autoscale ${a.autoscale.min}–${a.autoscale.max} instances`,
       calls: [
-        plannedCall('application-autoscaling', 'RegisterScalableTarget', { ServiceNamespace: 'sagemaker', ResourceId: `endpoint/${names.endpointName}/variant/${a.variant}`, ScalableDimension: 'sagemaker:variant:DesiredInstanceCount', MinCapacity: a.autoscale.min, MaxCapacity: a.autoscale.max }),
-        plannedCall('application-autoscaling', 'PutScalingPolicy', { PolicyType: 'TargetTrackingScaling', PredefinedMetricType: 'SageMakerVariantInvocationsPerInstance', TargetValue: a.autoscale.targetInvocationsPerInstance }),
+        plannedCall('application-autoscaling', 'RegisterScalableTarget', {
+          ServiceNamespace: 'sagemaker',
+          ResourceId: `endpoint/${names.endpointName}/variant/${a.variant}`,
+          ScalableDimension: 'sagemaker:variant:DesiredInstanceCount',
+          MinCapacity: a.autoscale.min,
+          MaxCapacity: a.autoscale.max,
+        }),
+        plannedCall('application-autoscaling', 'PutScalingPolicy', {
+          PolicyType: 'TargetTrackingScaling',
+          PredefinedMetricType: 'SageMakerVariantInvocationsPerInstance',
+          TargetValue: a.autoscale.targetInvocationsPerInstance,
+        }),
       ],
     };
   },

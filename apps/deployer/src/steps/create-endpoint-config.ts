@@ -8,7 +8,10 @@ export const createEndpointConfigStep: DeployStep<'create-endpoint-config'> = {
   id: 'create-endpoint-config',
   plan: ({ config, names, tags, controlPlane }) => ({
     title: `endpoint config ${names.endpointConfigName}`,
-    calls: [plannedCall(controlPlane, 'CreateEndpointConfig', endpointConfigSpec(config, names, tags)), plannedCall(controlPlane, 'DescribeEndpointConfig', { EndpointConfigName: names.endpointConfigName })],
+    calls: [
+      plannedCall(controlPlane, 'CreateEndpointConfig', endpointConfigSpec(config, names, tags)),
+      plannedCall(controlPlane, 'DescribeEndpointConfig', { EndpointConfigName: names.endpointConfigName }),
+    ],
   }),
   async run({ config, target, names, tags, outputs }) {
     const spec = endpointConfigSpec(config, names, tags);

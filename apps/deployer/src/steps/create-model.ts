@@ -10,7 +10,7 @@ export const createModelStep: DeployStep<'create-model'> = {
     title: `model ${names.modelName}`,
     calls: [plannedCall(controlPlane, 'CreateModel', modelSpec(config, names, modelDataUrl, plannedImageUri, tags))],
   }),
-  async run({ config, target, names, tags, outputs ,modelDataUrl }) {
+  async run({ config, target, names, tags, outputs, modelDataUrl }) {
     const spec = modelSpec(config, names, modelDataUrl()!, outputs.imageUri, tags);
     try {
       outputs.modelArn = (await target.createModel(spec)).modelArn;

@@ -22,7 +22,11 @@ export const imageStep: DeployStep<'image'> = {
   plan: ({ config, aws, tags }) => {
     const image = config.aws.image;
     if (!aws) return { title: 'image', calls: [], skip: 'local target: the server runs from this workspace (no Docker)' };
-    if (image && 'uri' in image) return { title: `pin ${image.uri} to its digest`, calls: [plannedCall('ecr', 'DescribeImages', { imageUri: image.uri, check: 'manifest is Docker v2, not OCI' })] };
+    if (image && 'uri' in image)
+      return {
+        title: `pin ${image.uri} to its digest`,
+        calls: [plannedCall('ecr', 'DescribeImages', { imageUri: image.uri, check: 'manifest is Docker v2, not OCI' })],
+      };
     const variant = variantForInstanceType(config.aws.instanceType);
     return {
       title: `build the ${variant} image (${config.aws.instanceType}; docker build, or the daemonless builder without a Docker engine) + push to ECR`,
@@ -45,5 +49,7 @@ export const imageStep: DeployStep<'image'> = {
 /** The image URI `plan` shows for CreateModel: the digest is only known once the image step ran. */
 export function plannedImageUri(source: ImageSource | undefined, region: string | undefined): string | undefined {
   if (!source) return undefined;
-  return 'uri' in source ? source.uri.replace(/:[\w.-]+$/, '@sha256:<digest>') : `<account>.dkr.ecr.${region}.amazonaws.com/${source.build.repository}@sha256:<digest>`;
+  return 'uri' in source
+    ? source.uri.replace(/:[\w.-]+$/, '@sha256:<digest>')
+    : `<account>.dkr.ecr.${region}.amazonaws.com/${source.build.repository}@sha256:<digest>`;
 }

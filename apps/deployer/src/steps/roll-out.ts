@@ -14,12 +14,24 @@ export const rollOutStep: DeployStep<'roll-out'> = {
     const deployment = deploymentSpec(config);
     const update = action === 'update';
     return {
-      title: update ? `update endpoint ${names.endpointName} (blue/green${deployment?.trafficRouting ? `, ${deployment.trafficRouting.type}` : ''})` : `create endpoint ${names.endpointName}`,
+      title: update
+        ? `update endpoint ${names.endpointName} (blue/green${deployment?.trafficRouting ? `, ${deployment.trafficRouting.type}` : ''})`
+        : `create endpoint ${names.endpointName}`,
       calls: [
         plannedCall(controlPlane, 'DescribeEndpoint', { EndpointName: names.endpointName }),
         update
-          ? plannedCall(controlPlane, 'UpdateEndpoint', { endpointName: names.endpointName, endpointConfigName: names.endpointConfigName, retainAllVariantProperties: !!config.aws.autoscale && aws, ...(deployment ? { deployment } : {}) })
-          : plannedCall(controlPlane, 'CreateEndpoint', { endpointName: names.endpointName, endpointConfigName: names.endpointConfigName, ...(deployment ? { deployment } : {}), tags }),
+          ? plannedCall(controlPlane, 'UpdateEndpoint', {
+              endpointName: names.endpointName,
+              endpointConfigName: names.endpointConfigName,
+              retainAllVariantProperties: !!config.aws.autoscale && aws,
+              ...(deployment ? { deployment } : {}),
+            })
+          : plannedCall(controlPlane, 'CreateEndpoint', {
+              endpointName: names.endpointName,
+              endpointConfigName: names.endpointConfigName,
+              ...(deployment ? { deployment } : {}),
+              tags,
+            }),
       ],
     };
   },
@@ -36,13 +48,25 @@ export const rollOutStep: DeployStep<'roll-out'> = {
     }
     if (!now || now.status === 'Failed') {
       record.action = 'create';
-      outputs.endpointArn = (await target.createEndpoint({ endpointName: names.endpointName, endpointConfigName: names.endpointConfigName, ...(deployment ? { deployment } : {}), tags })).endpointArn;
+      outputs.endpointArn = (
+        await target.createEndpoint({
+          endpointName: names.endpointName,
+          endpointConfigName: names.endpointConfigName,
+          ...(deployment ? { deployment } : {}),
+          tags,
+        })
+      ).endpointArn;
       return `CreateEndpoint ${names.endpointName}`;
     }
     record.action = 'update';
     outputs.previousConfigName = now.endpointConfigName;
     outputs.endpointArn = (
-      await target.updateEndpoint({ endpointName: names.endpointName, endpointConfigName: names.endpointConfigName, retainAllVariantProperties: config.target === 'aws' && !!config.aws.autoscale, ...(deployment ? { deployment } : {}) })
+      await target.updateEndpoint({
+        endpointName: names.endpointName,
+        endpointConfigName: names.endpointConfigName,
+        retainAllVariantProperties: config.target === 'aws' && !!config.aws.autoscale,
+        ...(deployment ? { deployment } : {}),
+      })
     ).endpointArn;
     return `UpdateEndpoint ${names.endpointName}: ${now.endpointConfigName} → ${names.endpointConfigName}`;
   },

@@ -14,11 +14,19 @@ export const smokeTestStep: DeployStep<'smoke-test'> = {
     if (aws && config.aws.asyncOutput) return { title: 'smoke invoke', calls: [], skip: 'async endpoint: use `invoke --async`' };
     return {
       title: 'invoke the sample clip, write the annotated PNG',
-      calls: [plannedCall(aws ? 'sagemaker-runtime' : 'local', 'InvokeEndpoint', { EndpointName: names.endpointName, ContentType: 'application/json', Accept: 'application/json, then image/png' })],
+      calls: [
+        plannedCall(aws ? 'sagemaker-runtime' : 'local', 'InvokeEndpoint', {
+          EndpointName: names.endpointName,
+          ContentType: 'application/json',
+          Accept: 'application/json, then image/png',
+        }),
+      ],
     };
   },
   async run({ config, target, names, outputs, record }) {
-    const smoke = await invokeClip(target, names.endpointName, await readClip(config.smoke.clip), resolve(config.smoke.png), { limits: limitsFromEnv(config.target === 'aws' ? config.aws.env : {}) });
+    const smoke = await invokeClip(target, names.endpointName, await readClip(config.smoke.clip), resolve(config.smoke.png), {
+      limits: limitsFromEnv(config.target === 'aws' ? config.aws.env : {}),
+    });
     // The deploy's check of the endpoint fails when the annotated frame is not a PNG (an
     // emulator's canned body, an error page); `invoke` only reports it (smoke.ts notAPng).
     if (smoke.pngRefused) throw new VadError('deploy_failed', `smoke test: ${smoke.pngRefused}; nothing written to ${config.smoke.png}`);

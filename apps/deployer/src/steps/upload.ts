@@ -11,12 +11,23 @@ export const uploadStep: DeployStep<'upload'> = {
     const key = modelKey(a.prefix, artifact.sha256);
     return {
       title: `upload to ${modelDataUrl}`,
-      calls: [plannedCall('s3', 'HeadObject', { Bucket: a.bucket, Key: key }), plannedCall('s3', 'Upload (multipart)', { Bucket: a.bucket, Key: key, bytes: artifact.bytes, Tagging: tags })],
+      calls: [
+        plannedCall('s3', 'HeadObject', { Bucket: a.bucket, Key: key }),
+        plannedCall('s3', 'Upload (multipart)', { Bucket: a.bucket, Key: key, bytes: artifact.bytes, Tagging: tags }),
+      ],
     };
   },
   async run({ config, aws, artifact, tags, report, outputs }) {
     const a = config.aws;
-    const r = await aws!.uploadModel({ file: artifact.path, bucket: a.bucket!, key: modelKey(a.prefix, artifact.sha256), sha256: artifact.sha256, bytes: artifact.bytes, tags, onProgress: (d, t) => report.bytes(d, t) });
+    const r = await aws!.uploadModel({
+      file: artifact.path,
+      bucket: a.bucket!,
+      key: modelKey(a.prefix, artifact.sha256),
+      sha256: artifact.sha256,
+      bytes: artifact.bytes,
+      tags,
+      onProgress: (d, t) => report.bytes(d, t),
+    });
     outputs.modelDataUrl = r.s3Uri;
     return r.uploaded ? r.s3Uri : `${r.s3Uri} (already there)`;
   },

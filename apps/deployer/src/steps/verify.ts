@@ -13,7 +13,12 @@ export const verifyStep: DeployStep<'verify'> = {
   commits: true,
   plan: ({ names, controlPlane, plannedImageUri }) => ({
     title: 'endpoint serves the new config (no silent rollback)',
-    calls: [plannedCall(controlPlane, 'DescribeEndpoint', { EndpointName: names.endpointName, expect: { EndpointConfigName: names.endpointConfigName, ResolvedImage: plannedImageUri ?? null } })],
+    calls: [
+      plannedCall(controlPlane, 'DescribeEndpoint', {
+        EndpointName: names.endpointName,
+        expect: { EndpointConfigName: names.endpointConfigName, ResolvedImage: plannedImageUri ?? null },
+      }),
+    ],
   }),
   async run({ target, names, outputs, record, report }) {
     const endpoint = await target.describeEndpoint(names.endpointName);
@@ -21,7 +26,8 @@ export const verifyStep: DeployStep<'verify'> = {
     if (endpoint.endpointConfigName !== names.endpointConfigName) {
       throw new SilentRollbackError(names.endpointName, names.endpointConfigName, endpoint.endpointConfigName, endpoint.failureReason);
     }
-    if (endpoint.status !== 'InService') throw new EndpointFailedError(names.endpointName, endpoint.status, endpoint.failureReason ?? 'not InService after the wait');
+    if (endpoint.status !== 'InService')
+      throw new EndpointFailedError(names.endpointName, endpoint.status, endpoint.failureReason ?? 'not InService after the wait');
     const digest = outputs.imageUri?.split('@')[1];
     const resolved = endpoint.variants.flatMap((v) => v.deployedImages.map((d) => d.resolvedImage)).filter((x): x is string => !!x);
     if (digest && resolved.length > 0 && !resolved.some((r) => r.endsWith(digest))) {

@@ -8,7 +8,14 @@ export const waitStep: DeployStep<'wait'> = {
   abandonOnFailure: true,
   plan: ({ config, names, controlPlane, pollSeconds }) => ({
     title: 'wait until InService',
-    calls: [plannedCall(controlPlane, 'DescribeEndpoint', { EndpointName: names.endpointName, every: `${pollSeconds} s`, maxWait: `${config.maxWaitMinutes} min`, failFast: 'Failed → FailureReason + container log excerpt' })],
+    calls: [
+      plannedCall(controlPlane, 'DescribeEndpoint', {
+        EndpointName: names.endpointName,
+        every: `${pollSeconds} s`,
+        maxWait: `${config.maxWaitMinutes} min`,
+        failFast: 'Failed → FailureReason + container log excerpt',
+      }),
+    ],
   }),
   async run({ target, names, record, report, pollSeconds, maxWaitSeconds }) {
     const endpoint = await target.waitForEndpoint(names.endpointName, {

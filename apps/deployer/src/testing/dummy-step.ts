@@ -8,7 +8,10 @@ import type { DeployStep } from '../steps';
 export function dummyStep(seen: string[]): DeployStep {
   return {
     id: 'dummy' as DeployStepId,
-    plan: ({ names }) => ({ title: `say hello to ${names.endpointName}`, calls: [{ service: 'local', operation: 'Hello', input: { endpoint: names.endpointName } }] }),
+    plan: ({ names }) => ({
+      title: `say hello to ${names.endpointName}`,
+      calls: [{ service: 'local', operation: 'Hello', input: { endpoint: names.endpointName } }],
+    }),
     async run({ names, outputs }) {
       seen.push(`${names.endpointName} ${outputs.endpointConfigName ?? ''}`);
       return 'hello';

@@ -78,7 +78,8 @@ export class FakeSageMaker {
       return {};
     });
     on<{ EndpointConfigName: string; Tags?: Tag[] }>(CreateEndpointConfigCommand, 'CreateEndpointConfig', (i) => {
-      if (this.configs.has(i.EndpointConfigName)) throw awsError('ValidationException', `Cannot create already existing endpoint configuration "${ARN('endpoint-config', i.EndpointConfigName)}".`);
+      if (this.configs.has(i.EndpointConfigName))
+        throw awsError('ValidationException', `Cannot create already existing endpoint configuration "${ARN('endpoint-config', i.EndpointConfigName)}".`);
       this.configs.set(i.EndpointConfigName, { input: i });
       this.tags.set(ARN('endpoint-config', i.EndpointConfigName), i.Tags ?? []);
       return { EndpointConfigArn: ARN('endpoint-config', i.EndpointConfigName) };
@@ -86,15 +87,21 @@ export class FakeSageMaker {
     on<{ EndpointConfigName: string }>(DescribeEndpointConfigCommand, 'DescribeEndpointConfig', (i) => {
       const c = this.configs.get(i.EndpointConfigName);
       if (!c) throw awsError('ValidationException', `Could not find endpoint configuration "${ARN('endpoint-config', i.EndpointConfigName)}".`);
-      return { EndpointConfigName: i.EndpointConfigName, EndpointConfigArn: ARN('endpoint-config', i.EndpointConfigName), ProductionVariants: c.input['ProductionVariants'] };
+      return {
+        EndpointConfigName: i.EndpointConfigName,
+        EndpointConfigArn: ARN('endpoint-config', i.EndpointConfigName),
+        ProductionVariants: c.input['ProductionVariants'],
+      };
     });
     on<{ EndpointConfigName: string }>(DeleteEndpointConfigCommand, 'DeleteEndpointConfig', (i) => {
-      if (!this.configs.has(i.EndpointConfigName)) throw awsError('ValidationException', `Could not find endpoint configuration "${ARN('endpoint-config', i.EndpointConfigName)}".`);
+      if (!this.configs.has(i.EndpointConfigName))
+        throw awsError('ValidationException', `Could not find endpoint configuration "${ARN('endpoint-config', i.EndpointConfigName)}".`);
       this.configs.delete(i.EndpointConfigName);
       return {};
     });
     on<{ EndpointName: string; EndpointConfigName: string; Tags?: Tag[] }>(CreateEndpointCommand, 'CreateEndpoint', (i) => {
-      if (this.endpoints.has(i.EndpointName)) throw awsError('ValidationException', `Cannot create already existing endpoint "${ARN('endpoint', i.EndpointName)}".`);
+      if (this.endpoints.has(i.EndpointName))
+        throw awsError('ValidationException', `Cannot create already existing endpoint "${ARN('endpoint', i.EndpointName)}".`);
       this.endpoints.set(i.EndpointName, { name: i.EndpointName, config: i.EndpointConfigName, status: 'Creating', describes: 0 });
       this.tags.set(ARN('endpoint', i.EndpointName), i.Tags ?? []);
       return { EndpointArn: ARN('endpoint', i.EndpointName) };
@@ -117,15 +124,21 @@ export class FakeSageMaker {
         EndpointStatus: e.status,
         ...(e.failureReason ? { FailureReason: e.failureReason } : {}),
         ...(e.pending ? { PendingDeploymentSummary: { EndpointConfigName: e.pending } } : {}),
-        ProductionVariants: [{ VariantName: 'AllTraffic', CurrentInstanceCount: e.status === 'InService' ? 1 : 0, DesiredInstanceCount: 1, DeployedImages: [] }],
+        ProductionVariants: [
+          { VariantName: 'AllTraffic', CurrentInstanceCount: e.status === 'InService' ? 1 : 0, DesiredInstanceCount: 1, DeployedImages: [] },
+        ],
       };
     });
     on<{ EndpointName: string }>(DeleteEndpointCommand, 'DeleteEndpoint', (i) => {
       if (!this.endpoints.delete(i.EndpointName)) throw awsError('ValidationException', `Could not find endpoint "${ARN('endpoint', i.EndpointName)}".`);
       return {};
     });
-    on(ListEndpointsCommand, 'ListEndpoints', () => ({ Endpoints: [...this.endpoints.values()].map((e) => ({ EndpointName: e.name, EndpointArn: ARN('endpoint', e.name), EndpointStatus: e.status })) }));
-    on(ListEndpointConfigsCommand, 'ListEndpointConfigs', () => ({ EndpointConfigs: [...this.configs.keys()].map((n) => ({ EndpointConfigName: n, EndpointConfigArn: ARN('endpoint-config', n) })) }));
+    on(ListEndpointsCommand, 'ListEndpoints', () => ({
+      Endpoints: [...this.endpoints.values()].map((e) => ({ EndpointName: e.name, EndpointArn: ARN('endpoint', e.name), EndpointStatus: e.status })),
+    }));
+    on(ListEndpointConfigsCommand, 'ListEndpointConfigs', () => ({
+      EndpointConfigs: [...this.configs.keys()].map((n) => ({ EndpointConfigName: n, EndpointConfigArn: ARN('endpoint-config', n) })),
+    }));
     on(ListModelsCommand, 'ListModels', () => ({ Models: [...this.models.keys()].map((n) => ({ ModelName: n, ModelArn: ARN('model', n) })) }));
     on<{ ResourceArn: string }>(ListTagsCommand, 'ListTags', (i) => ({ Tags: tagsOf(i.ResourceArn) }));
     on<{ ResourceArn: string; Tags: Tag[] }>(AddTagsCommand, 'AddTags', (i) => {
@@ -145,7 +158,12 @@ export class FakeSageMaker {
   private settle(e: Ep): void {
     if (e.status === 'Creating') {
       if (this.outcome === 'ok') e.status = 'InService';
-      else Object.assign(e, { status: 'Failed', failureReason: 'The primary container for production variant AllTraffic did not pass the ping health check. Please check CloudWatch logs for this endpoint.' });
+      else
+        Object.assign(e, {
+          status: 'Failed',
+          failureReason:
+            'The primary container for production variant AllTraffic did not pass the ping health check. Please check CloudWatch logs for this endpoint.',
+        });
     } else if (e.status === 'Updating') {
       if (this.outcome === 'ok') e.config = e.pending!;
       else e.failureReason = 'The primary container for production variant AllTraffic did not pass the ping health check.';

@@ -43,7 +43,19 @@ interface EndpointRecord {
 
 export type Outcome = 'ok' | 'fail' | 'rollback';
 
-const RETRIED = ['createModel', 'describeModel', 'deleteModel', 'createEndpointConfig', 'describeEndpointConfig', 'deleteEndpointConfig', 'createEndpoint', 'updateEndpoint', 'describeEndpoint', 'deleteEndpoint', 'listTaggedResources'] as const;
+const RETRIED = [
+  'createModel',
+  'describeModel',
+  'deleteModel',
+  'createEndpointConfig',
+  'describeEndpointConfig',
+  'deleteEndpointConfig',
+  'createEndpoint',
+  'updateEndpoint',
+  'describeEndpoint',
+  'deleteEndpoint',
+  'listTaggedResources',
+] as const;
 
 export class MemoryTarget implements EndpointTarget {
   readonly kind = 'aws' as const;
@@ -58,7 +70,12 @@ export class MemoryTarget implements EndpointTarget {
   constructor() {
     for (const m of RETRIED) {
       const op = (this[m] as (...a: unknown[]) => Promise<unknown>).bind(this);
-      (this as unknown as Record<string, unknown>)[m] = (...a: unknown[]) => withRetry(() => op(...a), (e) => e as Error, { sleep: async () => undefined });
+      (this as unknown as Record<string, unknown>)[m] = (...a: unknown[]) =>
+        withRetry(
+          () => op(...a),
+          (e) => e as Error,
+          { sleep: async () => undefined },
+        );
     }
   }
 
@@ -99,7 +116,8 @@ export class MemoryTarget implements EndpointTarget {
   }
   async createEndpointConfig(spec: EndpointConfigSpec) {
     this.call('CreateEndpointConfig');
-    if (this.configs.has(spec.endpointConfigName)) throw new ValidationError(`Cannot create already existing endpoint configuration "${spec.endpointConfigName}".`);
+    if (this.configs.has(spec.endpointConfigName))
+      throw new ValidationError(`Cannot create already existing endpoint configuration "${spec.endpointConfigName}".`);
     for (const v of spec.variants) if (!this.models.has(v.modelName)) throw new ValidationError(`Could not find model "${v.modelName}".`);
     this.configs.set(spec.endpointConfigName, { spec, tags: { ...spec.tags } });
     return { endpointConfigArn: `arn:aws:sagemaker:us-east-1:123456789012:endpoint-config/${spec.endpointConfigName}` };
@@ -196,8 +214,10 @@ export class MemoryTarget implements EndpointTarget {
     const match = (t: Tags) => filter.key in t && (filter.value === undefined || t[filter.key] === filter.value);
     const kinds = new Set<ResourceKind>(filter.kinds ?? ['model', 'endpoint-config', 'endpoint']);
     const out: TaggedResource[] = [];
-    if (kinds.has('endpoint')) for (const e of this.endpoints.values()) if (match(e.tags)) out.push({ kind: 'endpoint', name: e.name, arn: e.name, tags: e.tags, status: e.status });
-    if (kinds.has('endpoint-config')) for (const [n, c] of this.configs) if (match(c.tags)) out.push({ kind: 'endpoint-config', name: n, arn: n, tags: c.tags });
+    if (kinds.has('endpoint'))
+      for (const e of this.endpoints.values()) if (match(e.tags)) out.push({ kind: 'endpoint', name: e.name, arn: e.name, tags: e.tags, status: e.status });
+    if (kinds.has('endpoint-config'))
+      for (const [n, c] of this.configs) if (match(c.tags)) out.push({ kind: 'endpoint-config', name: n, arn: n, tags: c.tags });
     if (kinds.has('model')) for (const [n, m] of this.models) if (match(m.tags)) out.push({ kind: 'model', name: n, arn: n, tags: m.tags });
     return out;
   }

@@ -19,7 +19,12 @@ async function until(cond: () => boolean, ms = 20_000): Promise<void> {
 
 describe('WorkerPool (piscina) with a tiny worker', () => {
   it('is ready only once every worker reported ready', async () => {
-    const pool = new WorkerPool({ workers: 2, queuePerWorker: 1, filename: TINY, workerData: { executionProvider: 'cpu', threads: 1, maxPixels: 1, test: { loadMs: 300 } } });
+    const pool = new WorkerPool({
+      workers: 2,
+      queuePerWorker: 1,
+      filename: TINY,
+      workerData: { executionProvider: 'cpu', threads: 1, maxPixels: 1, test: { loadMs: 300 } },
+    });
     try {
       expect(pool.readiness()).toMatchObject({ state: 'loading' });
       await until(() => pool.readiness().state === 'ready');
@@ -30,7 +35,12 @@ describe('WorkerPool (piscina) with a tiny worker', () => {
   });
 
   it('reports a load failure with its reason', async () => {
-    const pool = new WorkerPool({ workers: 1, queuePerWorker: 1, filename: TINY, workerData: { executionProvider: 'cpu', threads: 1, maxPixels: 1, test: { fail: true } } });
+    const pool = new WorkerPool({
+      workers: 1,
+      queuePerWorker: 1,
+      filename: TINY,
+      workerData: { executionProvider: 'cpu', threads: 1, maxPixels: 1, test: { fail: true } },
+    });
     try {
       await until(() => pool.readiness().state === 'failed');
       expect(pool.readiness()).toMatchObject({ state: 'failed', reason: expect.stringContaining('digest_mismatch') });
@@ -40,13 +50,23 @@ describe('WorkerPool (piscina) with a tiny worker', () => {
   });
 
   it('serves waiting tasks in arrival order and drops abandoned ones without running them', async () => {
-    const pool = new WorkerPool({ workers: 1, queuePerWorker: 8, filename: TINY, workerData: { executionProvider: 'cpu', threads: 1, maxPixels: 1, test: { busyMs: 150 } } });
+    const pool = new WorkerPool({
+      workers: 1,
+      queuePerWorker: 8,
+      filename: TINY,
+      workerData: { executionProvider: 'cpu', threads: 1, maxPixels: 1, test: { busyMs: 150 } },
+    });
     try {
       await until(() => pool.readiness().state === 'ready');
       const order: number[] = [];
       const tasks = Array.from({ length: 6 }, () => ({ ...task(), abandoned: new Int32Array(new SharedArrayBuffer(4)) }));
       // A dropped task rejects with a VadError; keep it beside the results to compare.
-      const runs = tasks.map((t, i) => pool.run(t).then((out) => (order.push(i), out), (e: unknown) => e as VadError));
+      const runs = tasks.map((t, i) =>
+        pool.run(t).then(
+          (out) => (order.push(i), out),
+          (e: unknown) => e as VadError,
+        ),
+      );
       expect(pool.queueDepth()).toBe(5);
       expect(pool.busyWorkers()).toBe(1);
       Atomics.store(tasks[3]!.abandoned, 0, 1); // its client hung up while it waited
@@ -63,7 +83,13 @@ describe('WorkerPool (piscina) with a tiny worker', () => {
   });
 
   it('refuses a task whose expected wait, from measured run times, passes maxWaitMs, whatever room the queue has', async () => {
-    const pool = new WorkerPool({ workers: 1, queuePerWorker: 100, maxWaitMs: 700, filename: TINY, workerData: { executionProvider: 'cpu', threads: 1, maxPixels: 1, test: { busyMs: 300 } } });
+    const pool = new WorkerPool({
+      workers: 1,
+      queuePerWorker: 100,
+      maxWaitMs: 700,
+      filename: TINY,
+      workerData: { executionProvider: 'cpu', threads: 1, maxPixels: 1, test: { busyMs: 300 } },
+    });
     try {
       await until(() => pool.readiness().state === 'ready');
       await pool.run(task()); // ~300 ms: the pool now knows what a task costs
@@ -80,7 +106,12 @@ describe('WorkerPool (piscina) with a tiny worker', () => {
 
   it('a task failure crosses the worker thread as data and rejects as a VadError with its code, message and details', async () => {
     const failTask = { code: 'onnx_runtime', message: 'flow.onnx failed: out of memory', details: { stage: 'flow', bytes: 123 } };
-    const pool = new WorkerPool({ workers: 1, queuePerWorker: 1, filename: TINY, workerData: { executionProvider: 'cpu', threads: 1, maxPixels: 1, test: { failTask } } });
+    const pool = new WorkerPool({
+      workers: 1,
+      queuePerWorker: 1,
+      filename: TINY,
+      workerData: { executionProvider: 'cpu', threads: 1, maxPixels: 1, test: { failTask } },
+    });
     try {
       await until(() => pool.readiness().state === 'ready');
       const e = await pool.run(task()).then(
@@ -95,7 +126,12 @@ describe('WorkerPool (piscina) with a tiny worker', () => {
   });
 
   it('answers overloaded when running + queued reach workers × (1 + VAD_QUEUE)', async () => {
-    const pool = new WorkerPool({ workers: 1, queuePerWorker: 1, filename: TINY, workerData: { executionProvider: 'cpu', threads: 1, maxPixels: 1, test: { busyMs: 400 } } });
+    const pool = new WorkerPool({
+      workers: 1,
+      queuePerWorker: 1,
+      filename: TINY,
+      workerData: { executionProvider: 'cpu', threads: 1, maxPixels: 1, test: { busyMs: 400 } },
+    });
     try {
       await until(() => pool.readiness().state === 'ready');
       const running = pool.run(task());
@@ -110,7 +146,12 @@ describe('WorkerPool (piscina) with a tiny worker', () => {
   });
 
   it('/ping answers 200 over a real socket while the only worker is busy', async () => {
-    const pool = new WorkerPool({ workers: 1, queuePerWorker: 4, filename: TINY, workerData: { executionProvider: 'cpu', threads: 1, maxPixels: 1, test: { busyMs: 1500 } } });
+    const pool = new WorkerPool({
+      workers: 1,
+      queuePerWorker: 4,
+      filename: TINY,
+      workerData: { executionProvider: 'cpu', threads: 1, maxPixels: 1, test: { busyMs: 1500 } },
+    });
     const app = await buildApp({ config: testConfig(), inference: pool });
     try {
       await app.listen({ port: 0, host: '127.0.0.1' });

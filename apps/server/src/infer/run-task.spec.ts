@@ -29,7 +29,13 @@ describe('runInferTask', () => {
 
   it('scores a sequence', async () => {
     const out = await runInferTask(await task(), deps);
-    expect(out).toMatchObject({ ok: true, originalSizes: [[48, 72], [48, 72]] });
+    expect(out).toMatchObject({
+      ok: true,
+      originalSizes: [
+        [48, 72],
+        [48, 72],
+      ],
+    });
     expect(out.ok && out.clips).toHaveLength(1);
     expect(FAKE_MODEL.imageSize).toEqual(fakeModel.imageSize);
   });
@@ -57,12 +63,16 @@ describe('runInferTask', () => {
     expect(prepared).toBe(1);
   });
 
-  it('mixed frame sizes answer frame_size_mismatch from the model\'s own check, in wire form', async () => {
+  it("mixed frame sizes answer frame_size_mismatch from the model's own check, in wire form", async () => {
     const frames = [new Uint8Array(await squareFrame({ x: 10 })), new Uint8Array(await squareFrame({ x: 20, width: 80 }))];
     const out = await runInferTask(await task({ frames }), deps);
     expect(out).toEqual({
       ok: false,
-      error: { code: 'frame_size_mismatch', message: expect.stringMatching(/^frame 1 is 80x48 but frame 0 is 72x48/), details: { index: 1, expected: [48, 72], got: [48, 80] } },
+      error: {
+        code: 'frame_size_mismatch',
+        message: expect.stringMatching(/^frame 1 is 80x48 but frame 0 is 72x48/),
+        details: { index: 1, expected: [48, 72], got: [48, 80] },
+      },
     });
     expect(out.ok || out.error instanceof Error).toBe(false); // plain data: it must cross postMessage
   });

@@ -64,10 +64,7 @@ export interface WorkerConfig {
   test?: Record<string, unknown>;
 }
 
-export type Readiness =
-  | { state: 'loading'; reason: string }
-  | { state: 'ready'; model: ModelInfo }
-  | { state: 'failed'; reason: string };
+export type Readiness = { state: 'loading'; reason: string } | { state: 'ready'; model: ModelInfo } | { state: 'failed'; reason: string };
 
 /** The inference side as the HTTP side sees it; a piscina pool in production, a fake in unit tests. */
 export interface Inference {

@@ -47,7 +47,8 @@ async function init(): Promise<VadModel> {
   } catch (e) {
     const c = (loadFailure = toWireError(e, 'model_invalid'));
     // `cuda` is a demand, not a preference: say which setting turns it into one.
-    const hint = c.code === 'onnx_runtime' && config.executionProvider === 'cuda' ? ' (VAD_EXECUTION_PROVIDER=cuda; set it to auto to fall back to the CPU)' : '';
+    const hint =
+      c.code === 'onnx_runtime' && config.executionProvider === 'cuda' ? ' (VAD_EXECUTION_PROVIDER=cuda; set it to auto to fall back to the CPU)' : '';
     post({ vadWorker: 'failed', threadId, code: c.code, message: c.message + hint });
     throw e;
   }

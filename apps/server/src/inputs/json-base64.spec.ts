@@ -10,7 +10,9 @@ describe('parseJsonInvocation', () => {
   });
   it('refuses deep nesting before JSON.parse, but not brackets inside strings', () => {
     expect(nestingDepth(Buffer.from('{"a": "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\\"[[["}'), 32)).toBe(1);
-    expect(() => parseJsonInvocation('['.repeat(1000) + ']'.repeat(1000), 64)).toThrow(expect.objectContaining({ code: 'bad_json', message: expect.stringContaining('nested') }));
+    expect(() => parseJsonInvocation('['.repeat(1000) + ']'.repeat(1000), 64)).toThrow(
+      expect.objectContaining({ code: 'bad_json', message: expect.stringContaining('nested') }),
+    );
   });
   it('control bodies for stateful sessions', () => {
     expect(parseJsonInvocation('{"requestType":"CLOSE"}', 64)).toEqual({ form: 'control', requestType: 'CLOSE' });

@@ -29,7 +29,8 @@ function describeIssues(error: { issues: Array<{ path: PropertyKey[]; message: s
     .join('; ');
 }
 
-const SHAPES = '{"frames": [F, …]}, {"clips": [[F, F], …]} or {"images": [F, …], "clip": true|false}, where F is {"b64": "…"}, {"s3": "s3://bucket/key"} or a string';
+const SHAPES =
+  '{"frames": [F, …]}, {"clips": [[F, F], …]} or {"images": [F, …], "clip": true|false}, where F is {"b64": "…"}, {"s3": "s3://bucket/key"} or a string';
 
 /**
  * application/json bodies (api.md): frames, clips, or the original tutorial's images + clip. The
@@ -58,10 +59,14 @@ export function parseJsonInvocation(body: Buffer | string, maxFrames: number): P
   // Count before validating: a huge list should be refused as too many frames, not walked.
   const count = countFrameRefs(value);
   if (count > maxFrames) {
-    throw new VadError('too_many_frames', `the request has ${count} frames; at most ${maxFrames} (VAD_MAX_FRAMES) per request: split it, or use Batch Transform`, {
-      frames: count,
-      max: maxFrames,
-    });
+    throw new VadError(
+      'too_many_frames',
+      `the request has ${count} frames; at most ${maxFrames} (VAD_MAX_FRAMES) per request: split it, or use Batch Transform`,
+      {
+        frames: count,
+        max: maxFrames,
+      },
+    );
   }
   const parsed = JsonInvocationSchema.safeParse(value);
   if (!parsed.success) throw new VadError('bad_json', `the JSON body does not match the API (${describeIssues(parsed.error)}); expected ${SHAPES}`);
@@ -101,7 +106,8 @@ export function nestingDepth(buf: Uint8Array, limit: number): number {
   for (let i = 0; i < buf.length; i++) {
     const c = buf[i]!;
     if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped byte
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped byte
       else if (c === 0x22) inString = false;
       continue;
     }

@@ -28,7 +28,8 @@ export function bucketNameProblem(bucket: string): string | null {
   if (!BUCKET_CHARS.test(bucket)) return 'a bucket name is 3–63 characters of a–z, 0–9, "." and "-", starting and ending with a letter or digit';
   if (bucket.includes('..') || bucket.includes('.-') || bucket.includes('-.')) return 'a bucket name has no ".." and no "." next to "-"';
   if (IPV4.test(bucket)) return 'a bucket name is not an IP address';
-  if (/^(xn--|sthree-|amzn-s3-demo-)/.test(bucket) || /(-s3alias|--ol-s3|\.mrap|--x-s3)$/.test(bucket)) return 'the bucket name uses a prefix or suffix AWS reserves';
+  if (/^(xn--|sthree-|amzn-s3-demo-)/.test(bucket) || /(-s3alias|--ol-s3|\.mrap|--x-s3)$/.test(bucket))
+    return 'the bucket name uses a prefix or suffix AWS reserves';
   return null;
 }
 

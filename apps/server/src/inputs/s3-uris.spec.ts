@@ -17,10 +17,27 @@ const credentials = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'vad-s3rver-'));
-  server = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: dir, serviceEndpoint: 'vad.test', configureBuckets: [{ name: 'frames-ok', configs: [] }, { name: 'frames-other', configs: [] }] });
+  server = new S3rver({
+    port: 0,
+    address: '127.0.0.1',
+    silent: true,
+    directory: dir,
+    serviceEndpoint: 'vad.test',
+    configureBuckets: [
+      { name: 'frames-ok', configs: [] },
+      { name: 'frames-other', configs: [] },
+    ],
+  });
   const { port } = await server.run();
   endpoint = `http://127.0.0.1:${port}`;
-  const put = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
+  const put = new S3Client({
+    endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
   for (let i = 0; i < 6; i++) await put.send(new PutObjectCommand({ Bucket: 'frames-ok', Key: `clip/${i}.png`, Body: Buffer.from(`frame-${i}`) }));
   await put.send(new PutObjectCommand({ Bucket: 'frames-other', Key: 'x.png', Body: Buffer.from('x') }));
   put.destroy();
@@ -123,7 +140,10 @@ describe('S3 URIs a store could resolve elsewhere', () => {
     const agent = new Agent({ lookup: lookup as never });
     const seen: string[] = [];
     const handler = new NodeHttpHandler({ httpAgent: agent });
-    const recording = { handle: (req: { hostname: string; path: string }, o: unknown) => (seen.push(`${req.hostname}${req.path}`), handler.handle(req as never, o as never)), destroy: () => handler.destroy() };
+    const recording = {
+      handle: (req: { hostname: string; path: string }, o: unknown) => (seen.push(`${req.hostname}${req.path}`), handler.handle(req as never, o as never)),
+      destroy: () => handler.destroy(),
+    };
     const port = new URL(endpoint).port;
     const f = fetcher({ endpoint: `http://s3.vad.test:${port}`, forcePathStyle: false, requestHandler: recording });
     const [bytes] = await f.resolve([{ kind: 's3', uri: 's3://frames-ok/clip/2.png' }]);
@@ -181,7 +201,9 @@ describe('S3 downloads are bounded', () => {
     const f = fetcher({ maxObjectBytes: 100, maxRequestBytes: 15, concurrency: 1 });
     // Each object is 7 bytes ("frame-i"): two fit in 15, three do not.
     await expect(f.resolve([0, 1].map((i) => ({ kind: 's3' as const, uri: `s3://frames-ok/clip/${i}.png` })))).resolves.toHaveLength(2);
-    await expect(f.resolve([0, 1, 2].map((i) => ({ kind: 's3' as const, uri: `s3://frames-ok/clip/${i}.png` })))).rejects.toMatchObject({ code: 'payload_too_large' });
+    await expect(f.resolve([0, 1, 2].map((i) => ({ kind: 's3' as const, uri: `s3://frames-ok/clip/${i}.png` })))).rejects.toMatchObject({
+      code: 'payload_too_large',
+    });
     f.destroy();
   });
 

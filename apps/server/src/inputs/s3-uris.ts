@@ -89,10 +89,18 @@ export class S3FrameFetcher {
     const { bucket, key } = parseS3Uri(uri);
     const reserve = (bytes: number): void => {
       if (!lease.request.tryReserve(bytes)) {
-        throw new VadError('payload_too_large', `the request's S3 frames total over ${lease.request.limit} bytes (VAD_S3_MAX_REQUEST_MB); send fewer or smaller frames`, { uri, max: lease.request.limit });
+        throw new VadError(
+          'payload_too_large',
+          `the request's S3 frames total over ${lease.request.limit} bytes (VAD_S3_MAX_REQUEST_MB); send fewer or smaller frames`,
+          { uri, max: lease.request.limit },
+        );
       }
       if (!this.inflight.tryReserve(bytes)) {
-        throw new VadError('overloaded', `the server holds over ${this.inflight.limit} bytes of S3 frames for other requests (VAD_S3_MAX_INFLIGHT_MB); retry with backoff`, { uri });
+        throw new VadError(
+          'overloaded',
+          `the server holds over ${this.inflight.limit} bytes of S3 frames for other requests (VAD_S3_MAX_INFLIGHT_MB); retry with backoff`,
+          { uri },
+        );
       }
       lease.process += bytes;
     };
@@ -104,7 +112,11 @@ export class S3FrameFetcher {
       if (!body) throw new VadError('s3_not_found', `${uri} has no body`, { uri });
       const max = this.opts.maxObjectBytes;
       if (out.ContentLength !== undefined && out.ContentLength > max) {
-        throw new VadError('payload_too_large', `${uri} is ${out.ContentLength} bytes, over VAD_S3_MAX_OBJECT_MB (${max} bytes)`, { uri, bytes: out.ContentLength, max });
+        throw new VadError('payload_too_large', `${uri} is ${out.ContentLength} bytes, over VAD_S3_MAX_OBJECT_MB (${max} bytes)`, {
+          uri,
+          bytes: out.ContentLength,
+          max,
+        });
       }
       if (out.ContentLength !== undefined) reserve(out.ContentLength);
       const chunks: Uint8Array[] = [];

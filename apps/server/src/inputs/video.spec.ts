@@ -4,7 +4,13 @@ import { decodeVideo, parseProbe, PngStreamSplitter, refuseFromProbe } from './v
 
 describe('PngStreamSplitter', () => {
   it('splits concatenated PNGs across arbitrary chunk boundaries', async () => {
-    const pngs = await Promise.all([1, 2, 3].map((v) => sharp({ create: { width: 5 + v, height: 4, channels: 3, background: { r: v, g: 0, b: 0 } } }).png().toBuffer()));
+    const pngs = await Promise.all(
+      [1, 2, 3].map((v) =>
+        sharp({ create: { width: 5 + v, height: 4, channels: 3, background: { r: v, g: 0, b: 0 } } })
+          .png()
+          .toBuffer(),
+      ),
+    );
     const all = Buffer.concat(pngs);
     const s = new PngStreamSplitter();
     for (let i = 0; i < all.length; i += 7) s.push(all.subarray(i, i + 7));
@@ -61,6 +67,8 @@ describe('probing the container header before decoding', () => {
   });
 
   it('a real video over the pixel limit is refused with the size its header declares', async () => {
-    await expect(decodeVideo(makeVideo(2), { ffmpegPath: 'ffmpeg', maxFrames: 64, maxPixels: 64 * 48 - 1, deadline: Date.now() + 60_000 })).rejects.toMatchObject({ code: 'bad_video', details: { width: 64, height: 48 } });
+    await expect(
+      decodeVideo(makeVideo(2), { ffmpegPath: 'ffmpeg', maxFrames: 64, maxPixels: 64 * 48 - 1, deadline: Date.now() + 60_000 }),
+    ).rejects.toMatchObject({ code: 'bad_video', details: { width: 64, height: 48 } });
   });
 });

@@ -120,11 +120,15 @@ function probeVideo(input: string, opts: VideoDecodeOptions): Promise<VideoProbe
 /** Refusals the header allows: frames over VAD_MAX_PIXELS, or more frames than VAD_MAX_FRAMES. */
 export function refuseFromProbe(p: VideoProbe, opts: Pick<VideoDecodeOptions, 'maxPixels' | 'maxFrames' | 'fps'>): void {
   if (p.width !== undefined && p.height !== undefined && p.width * p.height > opts.maxPixels) {
-    throw new VadError('bad_video', `the video's frames are ${p.width}x${p.height} (${p.width * p.height} pixels), over VAD_MAX_PIXELS (${opts.maxPixels}); send a smaller video`, {
-      width: p.width,
-      height: p.height,
-      maxPixels: opts.maxPixels,
-    });
+    throw new VadError(
+      'bad_video',
+      `the video's frames are ${p.width}x${p.height} (${p.width * p.height} pixels), over VAD_MAX_PIXELS (${opts.maxPixels}); send a smaller video`,
+      {
+        width: p.width,
+        height: p.height,
+        maxPixels: opts.maxPixels,
+      },
+    );
   }
   const rate = opts.fps ?? p.fps;
   // Half a frame of slack for rounding in the container's duration.
@@ -164,10 +168,13 @@ function runFfmpeg(input: string, opts: VideoDecodeOptions): Promise<Uint8Array[
     const child = spawn(opts.ffmpegPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     const splitter = new PngStreamSplitter();
     let stderr = '';
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      finish(new VadError('deadline_exceeded', 'decoding the video ran past the request deadline; send a shorter video or fps=<n>'));
-    }, Math.max(0, opts.deadline - Date.now()));
+    const timer = setTimeout(
+      () => {
+        child.kill('SIGKILL');
+        finish(new VadError('deadline_exceeded', 'decoding the video ran past the request deadline; send a shorter video or fps=<n>'));
+      },
+      Math.max(0, opts.deadline - Date.now()),
+    );
     child.on('error', (e: NodeJS.ErrnoException) => {
       if (e.code === 'ENOENT') finish(decoderMissing(opts.ffmpegPath));
       else finish(new VadError('internal', `could not start ffmpeg: ${e.message}`));
@@ -203,7 +210,10 @@ function runFfmpeg(input: string, opts: VideoDecodeOptions): Promise<Uint8Array[
         finish(new VadError('bad_video', 'the video has no frames'));
         return;
       }
-      finish(null, splitter.frames.map((f) => new Uint8Array(f.buffer, f.byteOffset, f.byteLength)));
+      finish(
+        null,
+        splitter.frames.map((f) => new Uint8Array(f.buffer, f.byteOffset, f.byteLength)),
+      );
     });
   });
 }

@@ -6,7 +6,17 @@ const clip = (score: number): ClipScore => ({ score, regions: [], timingsMs: {} 
 
 describe('invocationJson', () => {
   it('says per frame whether the score is over the model threshold when the model has one', () => {
-    const r = invocationJson({ ...FAKE_MODEL, threshold: 1 }, [clip(0.5), clip(1.5), clip(1)], [1, 2, 3], [[240, 360], [240, 360], [240, 360]], {});
+    const r = invocationJson(
+      { ...FAKE_MODEL, threshold: 1 },
+      [clip(0.5), clip(1.5), clip(1)],
+      [1, 2, 3],
+      [
+        [240, 360],
+        [240, 360],
+        [240, 360],
+      ],
+      {},
+    );
     expect(r.results.map((f) => f.overThreshold)).toEqual([false, true, false]);
   });
 

@@ -12,12 +12,7 @@ export function scoreColour(score: number, enabledCount: number): string {
 
 const escapeXml = (s: string): string => s.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
 
-export function overlaySvg(
-  clip: ClipScore,
-  imageSize: readonly [number, number],
-  originalSize: readonly [number, number],
-  enabledCount: number,
-): string {
+export function overlaySvg(clip: ClipScore, imageSize: readonly [number, number], originalSize: readonly [number, number], enabledCount: number): string {
   const [h, w] = originalSize;
   const stroke = Math.max(1, Math.round(Math.min(w, h) / 200));
   const font = Math.max(10, Math.round(Math.min(w, h) / 20));
@@ -54,7 +49,10 @@ export async function renderScoredFrame(
 ): Promise<Uint8Array> {
   const svg = Buffer.from(overlaySvg(clip, imageSize, originalSize, enabledCount));
   // Upright first, as the worker decoded it (EXIF orientation), so the overlay's size matches.
-  const img = sharp(frame, { limitInputPixels: false }).autoOrient().removeAlpha().composite([{ input: svg, top: 0, left: 0 }]);
+  const img = sharp(frame, { limitInputPixels: false })
+    .autoOrient()
+    .removeAlpha()
+    .composite([{ input: svg, top: 0, left: 0 }]);
   const out = format === 'png' ? await img.png().toBuffer() : await img.jpeg({ quality: 90 }).toBuffer();
   return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
 }

@@ -2,7 +2,12 @@ import { acceptableResponseTypes, chooseResponseType, parseCustomAttributes, par
 
 describe('media types', () => {
   it('parses parameters and case, which the toolkits compare as exact strings', () => {
-    expect(parseMediaType('Application/JSON; charset="utf-8"')).toEqual({ type: 'application', subtype: 'json', essence: 'application/json', params: { charset: 'utf-8' } });
+    expect(parseMediaType('Application/JSON; charset="utf-8"')).toEqual({
+      type: 'application',
+      subtype: 'json',
+      essence: 'application/json',
+      params: { charset: 'utf-8' },
+    });
     expect(requestKind('application/json; charset=utf-8').kind).toBe('json');
     expect(requestKind('multipart/form-data; boundary=x').kind).toBe('multipart');
     expect(requestKind('image/x-image').kind).toBe('image');
@@ -31,7 +36,12 @@ describe('Accept', () => {
 
 describe('custom attributes', () => {
   it('reads stream and fps and keeps the rest', () => {
-    expect(parseCustomAttributes('stream=cam-7; fps=2.5, trace=abc')).toEqual({ raw: 'stream=cam-7; fps=2.5, trace=abc', stream: 'cam-7', fps: 2.5, other: { trace: 'abc' } });
+    expect(parseCustomAttributes('stream=cam-7; fps=2.5, trace=abc')).toEqual({
+      raw: 'stream=cam-7; fps=2.5, trace=abc',
+      stream: 'cam-7',
+      fps: 2.5,
+      other: { trace: 'abc' },
+    });
     expect(parseCustomAttributes(undefined)).toEqual({ raw: undefined, other: {} });
     expect(() => parseCustomAttributes('fps=0')).toThrow(expect.objectContaining({ code: 'bad_request' }));
     expect(() => parseCustomAttributes('stream=a b')).toThrow(expect.objectContaining({ code: 'bad_request' }));

@@ -160,11 +160,13 @@ export function parseCustomAttributes(raw: string | undefined): CustomAttributes
     const value = eq < 0 ? '' : part.slice(eq + 1).trim();
     if (!key) continue;
     if (key === 'stream') {
-      if (!/^[A-Za-z0-9._:-]{1,256}$/.test(value)) throw new VadError('bad_request', `custom attribute stream=${JSON.stringify(value)}: use 1-256 characters of A-Z a-z 0-9 . _ : -`);
+      if (!/^[A-Za-z0-9._:-]{1,256}$/.test(value))
+        throw new VadError('bad_request', `custom attribute stream=${JSON.stringify(value)}: use 1-256 characters of A-Z a-z 0-9 . _ : -`);
       out.stream = value;
     } else if (key === 'fps') {
       const fps = Number(value);
-      if (!Number.isFinite(fps) || fps <= 0 || fps > 240) throw new VadError('bad_request', `custom attribute fps=${JSON.stringify(value)}: use a number in (0, 240]`);
+      if (!Number.isFinite(fps) || fps <= 0 || fps > 240)
+        throw new VadError('bad_request', `custom attribute fps=${JSON.stringify(value)}: use a number in (0, 240]`);
       out.fps = fps;
     } else out.other[key] = value;
   }

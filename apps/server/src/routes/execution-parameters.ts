@@ -15,5 +15,7 @@ export function executionParameters(config: ServerConfig): ExecutionParameters {
 
 export function executionParametersRoute(app: FastifyInstance, config: ServerConfig): void {
   const params = executionParameters(config);
-  app.get('/execution-parameters', async (_req, reply) => reply.code(200).header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(params)));
+  app.get('/execution-parameters', async (_req, reply) =>
+    reply.code(200).header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(params)),
+  );
 }

@@ -92,7 +92,7 @@ function withDeadline<T>(p: Promise<T>, deadline: number): Promise<T> {
         reject(
           new VadError(
             'deadline_exceeded',
-            'the request ran past its deadline (VAD_DEADLINE_MS, below SageMaker\'s 60 s cap); send fewer frames per request or use async inference',
+            "the request ran past its deadline (VAD_DEADLINE_MS, below SageMaker's 60 s cap); send fewer frames per request or use async inference",
           ),
         ),
       Math.max(0, deadline - Date.now()),
@@ -232,7 +232,10 @@ export function invocationsRoute(app: FastifyInstance, deps: InvocationDeps): vo
 
     if (responseType !== 'application/json') {
       if (!out.rendered) throw new VadError('internal', 'the scored frame was not rendered');
-      return reply.code(200).header('content-type', responseType).send(Buffer.from(out.rendered.buffer, out.rendered.byteOffset, out.rendered.byteLength));
+      return reply
+        .code(200)
+        .header('content-type', responseType)
+        .send(Buffer.from(out.rendered.buffer, out.rendered.byteOffset, out.rendered.byteLength));
     }
     // Sizes of the scored frames (the clip's last), as sent, to scale boxes back.
     const lastIndexInTask = pairs ? pairs.map((p) => p[1]) : resultFrames.map((_, i) => i + 1);
@@ -248,7 +251,10 @@ export function invocationsRoute(app: FastifyInstance, deps: InvocationDeps): vo
       }
       const s = sessions.create();
       reply.header(SAGEMAKER_HEADERS.newSessionId, newSessionHeader(s.id, s.expires));
-      return reply.code(200).header('content-type', 'application/json; charset=utf-8').send(JSON.stringify({ session: { id: s.id, expires: s.expires.toISOString().replace(/\.\d{3}Z$/, 'Z') } }));
+      return reply
+        .code(200)
+        .header('content-type', 'application/json; charset=utf-8')
+        .send(JSON.stringify({ session: { id: s.id, expires: s.expires.toISOString().replace(/\.\d{3}Z$/, 'Z') } }));
     }
     if (!sessionId || sessionId === 'NEW_SESSION') {
       throw new VadError('bad_request', '{"requestType": "CLOSE"} needs the header X-Amzn-SageMaker-Session-Id: <session id>');
@@ -257,6 +263,9 @@ export function invocationsRoute(app: FastifyInstance, deps: InvocationDeps): vo
     const existed = sessions.close(sessionKey(sessionId));
     req.log.info({ sessionId, existed }, 'session closed');
     reply.header(SAGEMAKER_HEADERS.closedSessionId, sessionId);
-    return reply.code(200).header('content-type', 'application/json; charset=utf-8').send(JSON.stringify({ session: { id: sessionId, closed: true } }));
+    return reply
+      .code(200)
+      .header('content-type', 'application/json; charset=utf-8')
+      .send(JSON.stringify({ session: { id: sessionId, closed: true } }));
   }
 }

@@ -48,7 +48,7 @@ export function hugePngHeader(width = 100_000, height = 100_000): Buffer {
 /** A real JPEG whose frame header (SOF) is patched to claim width×height: a bomb's shape without the bytes. */
 export function hugeJpegHeader(jpeg: Buffer, width = 65_000, height = 65_000): Buffer {
   const out = Buffer.from(jpeg);
-  for (let i = 2; i + 9 < out.length; ) {
+  for (let i = 2; i + 9 < out.length;) {
     if (out[i] !== 0xff) break;
     const marker = out[i + 1]!;
     const len = out.readUInt16BE(i + 2);

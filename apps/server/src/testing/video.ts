@@ -21,4 +21,3 @@ export function makeVideo(frames: number, ext: 'mp4' | 'webm' | 'avi' = 'mp4'): 
     rmSync(dir, { recursive: true, force: true });
   }
 }
-

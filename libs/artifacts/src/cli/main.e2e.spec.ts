@@ -70,7 +70,14 @@ describe('artifacts CLI', () => {
   });
 
   it('refuses a pickle global, a damaged model and a bad flag with one line and the ERRORS exit code', () => {
-    const evil = cli('pack', '--from', join(fx.dir, 'tutorial', 'evil_banks.joblib'), join(fx.dir, 'tutorial', 'ai_vad_config.yaml'), '--out', join(dir, 'e.tar.gz'));
+    const evil = cli(
+      'pack',
+      '--from',
+      join(fx.dir, 'tutorial', 'evil_banks.joblib'),
+      join(fx.dir, 'tutorial', 'ai_vad_config.yaml'),
+      '--out',
+      join(dir, 'e.tar.gz'),
+    );
     expect(evil.code).toBe(ERRORS.pickle_refused.exit);
     expect(evil.stderr).toMatch(/^error\[pickle_refused\]: pickle global posix\.system \(os\.system\) is not allowed[^\n]*\n$/);
 

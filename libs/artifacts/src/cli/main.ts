@@ -46,7 +46,12 @@ function parseImageSize(text: string | undefined): [number, number] | undefined 
 function importOptions(o: { onnx?: string; name?: string; imageSize?: string }): ImportOptions {
   const imageSize = parseImageSize(o.imageSize);
   const steps = process.stderr.isTTY ? (step: string) => process.stderr.write(`${step}…\n`) : undefined;
-  return { ...(o.onnx ? { onnxDir: o.onnx } : {}), ...(o.name ? { name: o.name } : {}), ...(imageSize ? { imageSize } : {}), ...(steps ? { onStep: steps } : {}) };
+  return {
+    ...(o.onnx ? { onnxDir: o.onnx } : {}),
+    ...(o.name ? { name: o.name } : {}),
+    ...(imageSize ? { imageSize } : {}),
+    ...(steps ? { onStep: steps } : {}),
+  };
 }
 
 /** What an imported model lacks is worth a line each: its scores differ from anomalib's because of it. */
@@ -62,7 +67,10 @@ export function buildCli(): Command {
   program
     .command('pack')
     .description('pack a model dir (or anomalib AI-VAD files, imported first) into a deterministic model.tar.gz')
-    .requiredOption('--from <paths...>', 'a model dir, or anomalib files/folder (model.ckpt [config.yaml] | ai_vad_banks.joblib ai_vad_config.yaml [ai_vad_weights.pth])')
+    .requiredOption(
+      '--from <paths...>',
+      'a model dir, or anomalib files/folder (model.ckpt [config.yaml] | ai_vad_banks.joblib ai_vad_config.yaml [ai_vad_weights.pth])',
+    )
     .requiredOption('--out <file>', 'the model.tar.gz to write')
     .option('--onnx <dir>', "tools/onnx-export's output folder (regions/flow/pose/appearance .onnx) when importing")
     .option('--name <name>', 'model name when importing')

@@ -46,7 +46,8 @@ export function validateMapped(dataset: Record<string, unknown>, model: Record<s
   if (!parsed.success) {
     throw new VadError('config_invalid', `${source}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, { file: source });
   }
-  if (parsed.data.model.name !== 'ai_vad') throw new VadError('unsupported_format', `${source} configures anomalib model "${parsed.data.model.name}", not ai_vad`, { file: source });
+  if (parsed.data.model.name !== 'ai_vad')
+    throw new VadError('unsupported_format', `${source} configures anomalib model "${parsed.data.model.name}", not ai_vad`, { file: source });
   return { config, parsed: parsed.data, ignored };
 }
 
@@ -58,12 +59,15 @@ export function configFromAnomalibYaml(text: string, source: string): MappedConf
   } catch (e) {
     throw new VadError('config_invalid', `${source} is not YAML: ${(e as Error).message}`, { file: source });
   }
-  if (!isConfigRecord(doc)) throw new VadError('config_invalid', `${source} is not an anomalib config (expected model: and dataset: sections)`, { file: source });
+  if (!isConfigRecord(doc))
+    throw new VadError('config_invalid', `${source} is not an anomalib config (expected model: and dataset: sections)`, { file: source });
   const { dataset: data, model, classPath, otherSections } = anomalibConfigSections(doc);
   if (!isAiVadClassPath(classPath)) throw new VadError('unsupported_format', `${source} configures ${classPath}, not anomalib's AiVad`, { file: source });
   const ignored = [
     ...otherSections,
-    ...Object.keys(data).filter((k) => !(DATASET_KEYS as readonly string[]).includes(k)).map((k) => `dataset.${k}`),
+    ...Object.keys(data)
+      .filter((k) => !(DATASET_KEYS as readonly string[]).includes(k))
+      .map((k) => `dataset.${k}`),
   ];
   const modelKeys = Object.keys(model).filter((k) => k === 'name' || k === 'knn_neighbors_from' || (AI_VAD_MODEL_KEYS as readonly string[]).includes(k));
   return validateMapped(pick(data, DATASET_KEYS), pick(model, modelKeys), ignored, source);

@@ -15,7 +15,11 @@ export function inflateBounded(kind: 'zlib' | 'gzip' | 'raw', input: Uint8Array,
   const { maxTotalBytes } = pickleLimits();
   const ceiling = Math.min(maxTotalBytes, Math.max(FREE_BYTES, input.byteLength * RATIO));
   if (expected !== undefined && expected > ceiling) {
-    throw new VadError('unsafe_pickle', `${source}: a member declares ${expected} bytes from ${input.byteLength} compressed, more than the ${ceiling} allowed (VAD_PICKLE_MAX_TOTAL_MB raises it)`, { file: source });
+    throw new VadError(
+      'unsafe_pickle',
+      `${source}: a member declares ${expected} bytes from ${input.byteLength} compressed, more than the ${ceiling} allowed (VAD_PICKLE_MAX_TOTAL_MB raises it)`,
+      { file: source },
+    );
   }
   const maxOutputLength = expected !== undefined ? Math.max(expected, 1) : ceiling;
   let out: Buffer;
@@ -24,10 +28,15 @@ export function inflateBounded(kind: 'zlib' | 'gzip' | 'raw', input: Uint8Array,
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     if (err.code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError) {
-      throw new VadError('unsafe_pickle', `${source}: inflates to more than ${maxOutputLength} bytes (a compression bomb? VAD_PICKLE_MAX_TOTAL_MB raises the cap)`, { file: source });
+      throw new VadError(
+        'unsafe_pickle',
+        `${source}: inflates to more than ${maxOutputLength} bytes (a compression bomb? VAD_PICKLE_MAX_TOTAL_MB raises the cap)`,
+        { file: source },
+      );
     }
     throw new VadError('unsupported_format', `${source}: damaged ${kind} data: ${err.message}`, { file: source });
   }
-  if (expected !== undefined && out.byteLength !== expected) throw new VadError('unsupported_format', `${source}: a member inflates to ${out.byteLength} bytes, not the ${expected} it declares`, { file: source });
+  if (expected !== undefined && out.byteLength !== expected)
+    throw new VadError('unsupported_format', `${source}: a member inflates to ${out.byteLength} bytes, not the ${expected} it declares`, { file: source });
   return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
 }

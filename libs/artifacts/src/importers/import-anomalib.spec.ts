@@ -69,7 +69,9 @@ describe('tutorial seed files', () => {
     expect(report.manifest.stages.flow?.kind).toBe('builtin');
     expect(shape(report, 'velocity.bank')).toEqual([want.rows, 2]);
     // The bank was a transposed (non-contiguous) torch view: row 0 must be the view's row 0.
-    values(report, 'velocity.bank').slice(0, 2).forEach((v, i) => expect(v).toBeCloseTo(want.first_row[i], 6));
+    values(report, 'velocity.bank')
+      .slice(0, 2)
+      .forEach((v, i) => expect(v).toBeCloseTo(want.first_row[i], 6));
     const means = values(report, 'velocity.gmm.means');
     const weights = values(report, 'velocity.gmm.weights');
     const order = means[0]! < means[2]! ? [0, 1] : [1, 0];
@@ -102,7 +104,9 @@ describe('tutorial seed files', () => {
     expect(shape(report, 'pose.bank')).toEqual([want.pose.rows, 34]);
     expect(values(report, 'pose.group')).toEqual([0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2]);
     // Video "02" was an offset slice of a bigger tensor sharing its storage.
-    values(report, 'pose.bank').slice(5 * 34, 6 * 34).forEach((v, i) => expect(v).toBeCloseTo(want.pose.row_of_02[i], 6));
+    values(report, 'pose.bank')
+      .slice(5 * 34, 6 * 34)
+      .forEach((v, i) => expect(v).toBeCloseTo(want.pose.row_of_02[i], 6));
     values(report, 'pose.norm').forEach((v, i) => expect(v).toBeCloseTo(want.pose.norm[i], 5));
     // Appearance was stored as fp16: widened to float32, statistics as numpy computes them.
     expect(shape(report, 'appearance.bank')).toEqual([want.appearance.rows, want.appearance.dim]);

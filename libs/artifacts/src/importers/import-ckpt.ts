@@ -41,7 +41,16 @@ export interface CheckpointFiles {
  * is called, and none of these modules can reach the shell or the file system. Anything else
  * (os, subprocess, builtins.eval, …) is still refused by name.
  */
-const INERT_PREFIXES = ['anomalib.', 'lightning.', 'pytorch_lightning.', 'lightning_fabric.', 'omegaconf.', 'torchvision.transforms.', 'torchmetrics.', 'jsonargparse.'];
+const INERT_PREFIXES = [
+  'anomalib.',
+  'lightning.',
+  'pytorch_lightning.',
+  'lightning_fabric.',
+  'omegaconf.',
+  'torchvision.transforms.',
+  'torchmetrics.',
+  'jsonargparse.',
+];
 const INERT_EXACT = new Set(['pathlib.PosixPath', 'pathlib.WindowsPath', 'pathlib.PurePosixPath', 'torch.device', 'torch.float32', 'argparse.Namespace']);
 
 function inertFallback(seen: Set<string>): (key: string) => PickleGlobal | undefined {
@@ -52,7 +61,6 @@ function inertFallback(seen: Set<string>): (key: string) => PickleGlobal | undef
     return { call: placeholder, construct: placeholder };
   };
 }
-
 
 /** The estimator buffers of a state dict, keyed by the part after `density_estimator.`. */
 function estimatorBuffers(tensors: Map<string, PyArray>): Map<string, { key: string; value: PyArray }> {
@@ -82,7 +90,11 @@ export async function importCheckpoint(files: CheckpointFiles, dir: string, opti
   const stateDict = top?.get('state_dict') ?? root;
   const buffers = estimatorBuffers(tensorsOf(stateDict));
   if (buffers.size === 0) {
-    throw new VadError('unsupported_format', `${name} holds no AI-VAD density estimator (no …density_estimator.* tensors in its state_dict): not an anomalib ai_vad checkpoint, or one saved before fitting`, { file: files.ckpt });
+    throw new VadError(
+      'unsupported_format',
+      `${name} holds no AI-VAD density estimator (no …density_estimator.* tensors in its state_dict): not an anomalib ai_vad checkpoint, or one saved before fitting`,
+      { file: files.ckpt },
+    );
   }
   const digests: Record<string, string> = { [name]: sha256Bytes(bytes) };
 
@@ -123,7 +135,10 @@ export async function importCheckpoint(files: CheckpointFiles, dir: string, opti
         gmm: { weights: float32(toFloat32(weights), [K]), means: float32(toFloat32(means), [K, B]), covariances: float32(toFloat32(covariances), [K, B, B]) },
         norm: { min: norm.min, max: norm.max },
       };
-      taken.push('velocity.gmm.weights, velocity.gmm.means, velocity.gmm.covariances ← velocity_estimator.gmm.{weights,means,covariances}', 'velocity.norm ← velocity_estimator.normalization_statistics.{min,max}');
+      taken.push(
+        'velocity.gmm.weights, velocity.gmm.means, velocity.gmm.covariances ← velocity_estimator.gmm.{weights,means,covariances}',
+        'velocity.norm ← velocity_estimator.normalization_statistics.{min,max}',
+      );
       refitted.push('velocity.gmm.precisions_cholesky: derived from the covariances at load');
       if (modelConfig['n_velocity_bins'] !== B || modelConfig['n_components_velocity'] !== K) {
         notes.push(`model.n_velocity_bins / n_components_velocity set to ${B} / ${K} from the checkpoint's GMM`);
@@ -132,7 +147,9 @@ export async function importCheckpoint(files: CheckpointFiles, dir: string, opti
       }
     }
   } else if (modelConfig['use_velocity_features'] !== false) {
-    dropped.push("velocity: no GMM in the state dict (anomalib v0.7 keeps its scikit-learn GMM outside it, with no bank to refit from); refit velocity with `vad fit` if you need it");
+    dropped.push(
+      'velocity: no GMM in the state dict (anomalib v0.7 keeps its scikit-learn GMM outside it, with no bank to refit from); refit velocity with `vad fit` if you need it',
+    );
   }
   modelConfig['use_velocity_features'] = state.velocity !== undefined;
 
@@ -158,12 +175,18 @@ export async function importCheckpoint(files: CheckpointFiles, dir: string, opti
     } else {
       if (state.groups.length === 0) state.groups.push('all');
       group = new Int32Array(n);
-      notes.push(`${attribute}: no group index in the state dict (anomalib keeps it outside); every row is in group "all", so leave-one-group-out statistics cannot be recomputed`);
+      notes.push(
+        `${attribute}: no group index in the state dict (anomalib keeps it outside); every row is in group "all", so leave-one-group-out statistics cannot be recomputed`,
+      );
     }
     const min = scalar(get(`${prefix}normalization_statistics.min`));
     const max = scalar(get(`${prefix}normalization_statistics.max`));
     const k = attribute === 'pose' ? Number(modelConfig['n_neighbors_pose'] ?? 1) : Number(modelConfig['n_neighbors_deep'] ?? 1);
-    const knn = { bank: float32(toFloat32(bank), [n, d]), group: tensor('int32', group, [n]), k: AiVadModelConfigSchema.parse(modelConfig).knn_neighbors_from === 'anomalib' ? 1 : k };
+    const knn = {
+      bank: float32(toFloat32(bank), [n, d]),
+      group: tensor('int32', group, [n]),
+      k: AiVadModelConfigSchema.parse(modelConfig).knn_neighbors_from === 'anomalib' ? 1 : k,
+    };
     taken.push(`${attribute}.bank ← ${prefix}memory_bank [${n}, ${d}]`);
     if (min !== undefined && max !== undefined) {
       state[attribute] = { ...knn, norm: { min, max } };
@@ -172,7 +195,12 @@ export async function importCheckpoint(files: CheckpointFiles, dir: string, opti
       progress(`refitting ${attribute} normalisation`);
       const refit = await fitDensityState(
         { groups: state.groups, [attribute]: { features: knn.bank, group } },
-        AiVadModelConfigSchema.parse({ ...modelConfig, use_velocity_features: false, use_pose_features: attribute === 'pose', use_deep_features: attribute === 'appearance' }),
+        AiVadModelConfigSchema.parse({
+          ...modelConfig,
+          use_velocity_features: false,
+          use_pose_features: attribute === 'pose',
+          use_deep_features: attribute === 'appearance',
+        }),
       );
       state[attribute] = refit[attribute];
       refitted.push(`${attribute}.norm: leave-one-group-out min-max (the checkpoint's statistics are missing)`);
@@ -187,7 +215,9 @@ export async function importCheckpoint(files: CheckpointFiles, dir: string, opti
   }
   if (!plan.stages.regions && modelConfig['enable_foreground_detections'] === false) {
     modelConfig['enable_foreground_detections'] = true;
-    plan.substituted.push('model.enable_foreground_detections: set to true, since without onnx/regions.onnx foreground detection is the only source of regions');
+    plan.substituted.push(
+      'model.enable_foreground_detections: set to true, since without onnx/regions.onnx foreground detection is the only source of regions',
+    );
   }
 
   const epoch = top?.get('epoch');

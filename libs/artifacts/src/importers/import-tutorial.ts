@@ -32,7 +32,6 @@ export interface TutorialFiles {
   readonly weights?: string;
 }
 
-
 function rows(a: unknown, what: string, width?: number): PyArray {
   if (!isPyArray(a) || a.shape.length !== 2) throw new VadError('bank_invalid', `${what} is not a 2-D tensor`);
   if (width !== undefined && a.shape[1] !== width) throw new VadError('bank_invalid', `${what} has ${a.shape[1]} columns, expected ${width}`);
@@ -85,7 +84,9 @@ export async function importTutorialFiles(files: TutorialFiles, dir: string, opt
   digests[basename(files.banks)] = sha256Bytes(banksBytes);
   const banks = readJoblib(banksBytes, basename(files.banks));
   if (!Array.isArray(banks) || banks.length !== 3) {
-    throw new VadError('unsupported_format', `${basename(files.banks)} is not the tutorial's (velocity, pose, appearance) tuple of banks`, { file: files.banks });
+    throw new VadError('unsupported_format', `${basename(files.banks)} is not the tutorial's (velocity, pose, appearance) tuple of banks`, {
+      file: files.banks,
+    });
   }
   const [velocityBank, poseBanks, appearanceBanks] = banks as [unknown, unknown, unknown];
 
@@ -99,7 +100,8 @@ export async function importTutorialFiles(files: TutorialFiles, dir: string, opt
   for (const attribute of ['velocity', 'pose', 'appearance'] as const) {
     const on = enabledAttributes(model).includes(attribute);
     const bank = bankOf[attribute];
-    if (on && bank === null) throw new VadError('bank_invalid', `the config enables ${attribute} features but ${basename(files.banks)} holds None for them`, { file: files.banks });
+    if (on && bank === null)
+      throw new VadError('bank_invalid', `the config enables ${attribute} features but ${basename(files.banks)} holds None for them`, { file: files.banks });
     if (!on || bank === null) continue;
     if (!plan.runnable.has(attribute)) {
       dropped.push(droppedForMissingNetwork(attribute as 'pose' | 'appearance'));
@@ -121,7 +123,9 @@ export async function importTutorialFiles(files: TutorialFiles, dir: string, opt
   const config = { ...mapped.config, model: modelConfig };
   if (!plan.stages.regions && modelConfig['enable_foreground_detections'] === false) {
     modelConfig['enable_foreground_detections'] = true;
-    plan.substituted.push('model.enable_foreground_detections: set to true, since without onnx/regions.onnx foreground detection is the only source of regions');
+    plan.substituted.push(
+      'model.enable_foreground_detections: set to true, since without onnx/regions.onnx foreground detection is the only source of regions',
+    );
   }
 
   progress('fitting density estimators');
@@ -140,7 +144,9 @@ export async function importTutorialFiles(files: TutorialFiles, dir: string, opt
           files: digests,
           ...(weights ? { weights } : {}),
           taken: fitted.map((a) => `${a}: training features (${a === 'velocity' ? 'bank' : 'bank, groups = video ids'})`),
-          refitted: fitted.map((a) => (a === 'velocity' ? 'velocity: GMM (vad-core EM, seed 0) and min-max over the bank' : `${a}: leave-one-video-out min-max`)),
+          refitted: fitted.map((a) =>
+            a === 'velocity' ? 'velocity: GMM (vad-core EM, seed 0) and min-max over the bank' : `${a}: leave-one-video-out min-max`,
+          ),
           missing: [...dropped, ...plan.substituted],
           ...(plan.supplied.length ? { networks: plan.supplied.map((s) => s.replace(/: .*\//, ': ')) } : {}),
           ...(mapped.ignored.length ? { configIgnored: mapped.ignored } : {}),

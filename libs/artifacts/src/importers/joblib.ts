@@ -30,7 +30,10 @@ export function readJoblib(file: Uint8Array, source: string): unknown {
   if (file[0] === 0x78) bytes = inflateBounded('zlib', file, source);
   else if (file[0] === 0x1f && file[1] === 0x8b) bytes = inflateBounded('gzip', file, source);
   else if (file[0] !== 0x80) {
-    throw new VadError('unsupported_format', `${source} is not a joblib pickle (uncompressed, zlib or gzip); re-dump it with joblib.dump(obj, path) or compress=3`);
+    throw new VadError(
+      'unsupported_format',
+      `${source} is not a joblib pickle (uncompressed, zlib or gzip); re-dump it with joblib.dump(obj, path) or compress=3`,
+    );
   }
   // The tutorial dumps torch tensors, which pickle through _rebuild_tensor_v2 and _load_from_bytes.
   const globals = new Map<string, PickleGlobal>([...commonGlobals(), ...torchGlobals(source)]);

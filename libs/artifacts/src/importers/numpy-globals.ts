@@ -31,7 +31,10 @@ export function numpyArray(dtype: NumpyDType, shape: number[], fortran: boolean,
   const type = dtype.stored(what);
   const n = shape.reduce((a, b) => a * b, 1);
   if (raw.byteLength !== n * STORED_ITEMSIZE[type]) {
-    throw new VadError('unsupported_format', `${what}: array [${shape.join(', ')}] of ${dtype.descr} needs ${n * STORED_ITEMSIZE[type]} bytes, has ${raw.byteLength}`);
+    throw new VadError(
+      'unsupported_format',
+      `${what}: array [${shape.join(', ')}] of ${dtype.descr} needs ${n * STORED_ITEMSIZE[type]} bytes, has ${raw.byteLength}`,
+    );
   }
   const { dtype: dt, data } = decodeStored(type, raw, dtype.bigEndian);
   return pyArray(dt, [...shape], fortran && shape.length > 1 ? fortranToC(data, shape, what) : data);
@@ -59,7 +62,8 @@ export function commonGlobals(): [string, PickleGlobal][] {
       '_codecs.encode',
       {
         call: ([text, encoding]) => {
-          if (typeof text !== 'string' || (encoding !== 'latin1' && encoding !== 'latin-1')) throw new VadError('unsupported_format', '_codecs.encode is only allowed for latin-1 bytes');
+          if (typeof text !== 'string' || (encoding !== 'latin1' && encoding !== 'latin-1'))
+            throw new VadError('unsupported_format', '_codecs.encode is only allowed for latin-1 bytes');
           return new Uint8Array(Buffer.from(text, 'latin1'));
         },
       },

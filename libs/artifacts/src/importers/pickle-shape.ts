@@ -43,7 +43,12 @@ export function checkPickleShape(root: unknown, budget: PickleBudget): void {
         add(f, seen.depth, seen.size);
         continue;
       }
-      if (onPath.has(c)) throw new VadError('unsafe_pickle', `${budget.source}: a container holds itself (a cycle, which no model file needs); refusing the pickle (nothing was executed)`, { file: budget.source });
+      if (onPath.has(c))
+        throw new VadError(
+          'unsafe_pickle',
+          `${budget.source}: a container holds itself (a cycle, which no model file needs); refusing the pickle (nothing was executed)`,
+          { file: budget.source },
+        );
       if (frames.length >= maxDepth) budget.refuse(`containers nested ${frames.length + 1} deep`, maxDepth, 'VAD_PICKLE_MAX_DEPTH');
       onPath.add(c);
       frames.push({ node: c, children: childrenOf(c), i: 0, depth: 0, size: 0 });

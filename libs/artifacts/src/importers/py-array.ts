@@ -72,7 +72,10 @@ export function stridedGather(src: PyArrayData, shape: readonly number[], stride
   let last = offset;
   for (let d = 0; d < shape.length; d++) last += (shape[d]! - 1) * strides[d]!;
   if (offset < 0 || last >= src.length || last < 0) {
-    throw new VadError('unsupported_format', `${what}: view (offset ${offset}, shape [${shape.join(', ')}], stride [${strides.join(', ')}]) runs outside its storage of ${src.length} elements`);
+    throw new VadError(
+      'unsupported_format',
+      `${what}: view (offset ${offset}, shape [${shape.join(', ')}], stride [${strides.join(', ')}]) runs outside its storage of ${src.length} elements`,
+    );
   }
   const contiguous = strides.every((s, d) => s === shape.slice(d + 1).reduce((a, b) => a * b, 1) || shape[d] === 1);
   if (contiguous) return src.slice(offset, offset + n) as PyArrayData;

@@ -11,7 +11,8 @@ export async function readInput(path: string): Promise<Buffer> {
   } catch (e) {
     throw new VadError('file_not_found', `cannot read ${path}: ${(e as Error).message}`, { file: path });
   }
-  if (size > maxTotalBytes) throw new VadError('unsafe_pickle', `${path} is ${size} bytes, more than the ${maxTotalBytes} allowed (VAD_PICKLE_MAX_TOTAL_MB raises it)`, { file: path });
+  if (size > maxTotalBytes)
+    throw new VadError('unsafe_pickle', `${path} is ${size} bytes, more than the ${maxTotalBytes} allowed (VAD_PICKLE_MAX_TOTAL_MB raises it)`, { file: path });
   try {
     return await readFile(path);
   } catch (e) {

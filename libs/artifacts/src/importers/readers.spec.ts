@@ -71,7 +71,11 @@ describe('readJoblib', () => {
 
 describe('torch tensors pickled outside torch.save (the tutorial banks)', () => {
   it('rebuilds tensors from _load_from_bytes storages: a transposed view, an offset slice, fp16', () => {
-    const [velocity, pose, appearance] = readJoblib(read('tutorial/ai_vad_banks.joblib'), 'ai_vad_banks.joblib') as [PyArray, Map<string, PyArray>, Map<string, PyArray>];
+    const [velocity, pose, appearance] = readJoblib(read('tutorial/ai_vad_banks.joblib'), 'ai_vad_banks.joblib') as [
+      PyArray,
+      Map<string, PyArray>,
+      Map<string, PyArray>,
+    ];
     const want = expected.tutorial;
     expect(velocity.shape).toEqual([want.velocity.rows, 2]);
     expect(Array.from(velocity.data.slice(0, 2) as Float32Array)).toEqual(want.velocity.first_row);

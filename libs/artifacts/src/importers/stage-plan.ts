@@ -48,7 +48,9 @@ export async function planStages(onnxDir: string | undefined): Promise<StagePlan
   let flow = onnx('flow');
   if (!flow) {
     flow = { kind: 'builtin', name: BUILTIN_FLOW_NAME, params: { ...DEFAULT_BUILTIN_FLOW_PARAMS } };
-    substituted.push(`flow: built-in ${BUILTIN_FLOW_NAME} (anomalib used RAFT, whose vectors the velocity bank holds: velocity scores are approximate until onnx/flow.onnx is supplied)`);
+    substituted.push(
+      `flow: built-in ${BUILTIN_FLOW_NAME} (anomalib used RAFT, whose vectors the velocity bank holds: velocity scores are approximate until onnx/flow.onnx is supplied)`,
+    );
   }
   const pose = onnx('pose');
   const appearance = onnx('appearance');

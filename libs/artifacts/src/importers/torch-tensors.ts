@@ -30,13 +30,17 @@ export interface TorchStorage {
 }
 
 function intList(v: unknown, what: string): number[] {
-  if (!Array.isArray(v) || !v.every((x) => typeof x === 'number' && Number.isInteger(x))) throw new VadError('unsupported_format', `${what} is not a tuple of integers`);
+  if (!Array.isArray(v) || !v.every((x) => typeof x === 'number' && Number.isInteger(x)))
+    throw new VadError('unsupported_format', `${what} is not a tuple of integers`);
   return [...(v as number[])];
 }
 
 /** The storage type named by a persistent id's class marker (`torch.FloatStorage` …). */
 export function storageTypeOf(marker: unknown, source: string): StoredType {
-  const name = typeof marker === 'object' && marker !== null && '__global' in marker ? String((marker as { __global: string }).__global).replace(/^torch\./, '') : undefined;
+  const name =
+    typeof marker === 'object' && marker !== null && '__global' in marker
+      ? String((marker as { __global: string }).__global).replace(/^torch\./, '')
+      : undefined;
   const t = name ? TORCH_STORAGES[name] : undefined;
   if (!t) throw new VadError('unsupported_format', `${source}: storage type ${JSON.stringify(name ?? marker)} is not supported`);
   return t;
@@ -72,7 +76,8 @@ export function torchGlobals(source: string): [string, PickleGlobal][] {
     'torch._tensor._rebuild_from_type_v2',
     {
       call: ([fn, , args], budget) => {
-        if (!isGlobal(fn) || !fn.impl.call || !Array.isArray(args)) throw new VadError('unsupported_format', `${source}: _rebuild_from_type_v2 without an allowed rebuild function`);
+        if (!isGlobal(fn) || !fn.impl.call || !Array.isArray(args))
+          throw new VadError('unsupported_format', `${source}: _rebuild_from_type_v2 without an allowed rebuild function`);
         return fn.impl.call([...args], budget);
       },
     },
@@ -95,7 +100,8 @@ export function readLegacyStorage(bytes: unknown, source: string): TorchStorage 
   const protocol = unpickle(reader, plain);
   if (protocol !== 1001) throw new VadError('unsupported_format', `${what}: legacy torch.save protocol ${String(protocol)} is not supported (expected 1001)`);
   const sysInfo = unpickle(reader, plain);
-  if (sysInfo instanceof Map && sysInfo.get('little_endian') === false) throw new VadError('unsupported_format', `${what}: big-endian torch files are not supported`);
+  if (sysInfo instanceof Map && sysInfo.get('little_endian') === false)
+    throw new VadError('unsupported_format', `${what}: big-endian torch files are not supported`);
   const types = new Map<string, StoredType>();
   const globals = new Map<string, PickleGlobal>([...commonGlobals(), ...Object.keys(TORCH_STORAGES).map((n): [string, PickleGlobal] => [`torch.${n}`, {}])]);
   const root = unpickle(reader, {

@@ -30,13 +30,15 @@ export function readZipDirectory(zip: Uint8Array, source: string): Map<string, Z
       break;
     }
   }
-  if (eocd < 0) throw new VadError('unsupported_format', `${source} is not a zip archive (torch.save of torch < 1.6 used another format: re-save it with a newer torch)`);
+  if (eocd < 0)
+    throw new VadError('unsupported_format', `${source} is not a zip archive (torch.save of torch < 1.6 used another format: re-save it with a newer torch)`);
   const count = view.getUint16(eocd + 10, true);
   let at = view.getUint32(eocd + 16, true);
   if (at === 0xffffffff || count === 0xffff) throw new VadError('unsupported_format', `${source} is a Zip64 archive, which is not supported`);
   const entries = new Map<string, ZipEntry>();
   for (let i = 0; i < count; i++) {
-    if (at + 46 > zip.byteLength || view.getUint32(at, true) !== 0x02014b50) throw new VadError('unsupported_format', `${source}: damaged zip central directory`);
+    if (at + 46 > zip.byteLength || view.getUint32(at, true) !== 0x02014b50)
+      throw new VadError('unsupported_format', `${source}: damaged zip central directory`);
     const nameLength = view.getUint16(at + 28, true);
     const entry: ZipEntry = {
       name: Buffer.from(zip.subarray(at + 46, at + 46 + nameLength)).toString('utf8'),
@@ -45,7 +47,8 @@ export function readZipDirectory(zip: Uint8Array, source: string): Map<string, Z
       size: view.getUint32(at + 24, true),
       localHeaderOffset: view.getUint32(at + 42, true),
     };
-    if (entry.size === 0xffffffff || entry.localHeaderOffset === 0xffffffff) throw new VadError('unsupported_format', `${source}: Zip64 member ${entry.name} is not supported`);
+    if (entry.size === 0xffffffff || entry.localHeaderOffset === 0xffffffff)
+      throw new VadError('unsupported_format', `${source}: Zip64 member ${entry.name} is not supported`);
     entries.set(entry.name, entry);
     at += 46 + nameLength + view.getUint16(at + 30, true) + view.getUint16(at + 32, true);
   }
@@ -68,7 +71,12 @@ export function readZipEntry(zip: Uint8Array, e: ZipEntry, source: string): Uint
  * Reads a torch.save zip: the unpickled object, tensors as PyArray (C order, fp16/bf16 → float32).
  * `extraGlobals` and `fallback` let a caller allow more stand-ins (a Lightning checkpoint's inert objects).
  */
-export function readTorchZip(zip: Uint8Array, source: string, extraGlobals?: Iterable<[string, PickleGlobal]>, fallback?: (key: string) => PickleGlobal | undefined): unknown {
+export function readTorchZip(
+  zip: Uint8Array,
+  source: string,
+  extraGlobals?: Iterable<[string, PickleGlobal]>,
+  fallback?: (key: string) => PickleGlobal | undefined,
+): unknown {
   const entries = readZipDirectory(zip, source);
   const pkl = [...entries.keys()].find((n) => n.endsWith('data.pkl') && n.split('/').length === 2);
   if (!pkl) throw new VadError('unsupported_format', `${source} is a zip but has no <name>/data.pkl: not a torch.save file`);
@@ -77,7 +85,8 @@ export function readTorchZip(zip: Uint8Array, source: string, extraGlobals?: Ite
   const storages = new Map<string, TorchStorage>();
   const globals = new Map<string, PickleGlobal>([...commonGlobals(), ...torchGlobals(source), ...(extraGlobals ?? [])]);
   const persistentLoad = (pid: unknown): TorchStorage => {
-    if (!Array.isArray(pid) || pid[0] !== 'storage' || pid.length < 5) throw new VadError('unsupported_format', `${source}: unexpected persistent id ${JSON.stringify(pid)}`);
+    if (!Array.isArray(pid) || pid[0] !== 'storage' || pid.length < 5)
+      throw new VadError('unsupported_format', `${source}: unexpected persistent id ${JSON.stringify(pid)}`);
     const type = storageTypeOf(pid[1], source);
     const key = String(pid[2]);
     let s = storages.get(key);

@@ -61,7 +61,11 @@ export class PickleBudget {
     readonly source: string,
   ) {}
   refuse(what: string, cap: number, variable: string): never {
-    throw new VadError('unsafe_pickle', `${this.source}: ${what}, more than the ${cap} allowed (${variable} raises it); refusing the pickle (nothing was executed)`, { file: this.source, limit: variable });
+    throw new VadError(
+      'unsafe_pickle',
+      `${this.source}: ${what}, more than the ${cap} allowed (${variable} raises it); refusing the pickle (nothing was executed)`,
+      { file: this.source, limit: variable },
+    );
   }
   /** `n` more container elements, call arguments or memo entries. */
   spend(n: number): void {
@@ -224,7 +228,11 @@ export function unpickle(reader: ByteReader, options: UnpickleOptions): unknown 
     if (!impl) {
       // os.system pickles as posix.system (nt.system on Windows): name both so the message is recognisable.
       const alias = module === 'posix' || module === 'nt' ? ` (os.${name})` : '';
-      throw new VadError('pickle_refused', `pickle global ${key}${alias} is not allowed: ${source} asks to call it, and vad-serve only loads tensors, arrays and plain containers (nothing was executed)`, { global: key, file: source });
+      throw new VadError(
+        'pickle_refused',
+        `pickle global ${key}${alias} is not allowed: ${source} asks to call it, and vad-serve only loads tensors, arrays and plain containers (nothing was executed)`,
+        { global: key, file: source },
+      );
     }
     return { __global: key, impl };
   };
@@ -475,7 +483,9 @@ export function unpickle(reader: ByteReader, options: UnpickleOptions): unknown 
         break;
       }
       default:
-        throw bad(`unsupported pickle opcode 0x${op.toString(16)} at offset ${reader.pos - 1} (protocol 0/1 text pickles and out-of-band buffers are not supported)`);
+        throw bad(
+          `unsupported pickle opcode 0x${op.toString(16)} at offset ${reader.pos - 1} (protocol 0/1 text pickles and out-of-band buffers are not supported)`,
+        );
     }
   }
 }

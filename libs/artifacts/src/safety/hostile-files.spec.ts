@@ -37,7 +37,13 @@ describe('hostile model files (seeded fuzz suite)', () => {
   it('runs a few hundred cases, every table row among them', () => {
     expect(cases.length).toBeGreaterThanOrEqual(250);
     expect(result.outcomes).toHaveLength(cases.length);
-    for (const row of ['10 GB trailing', 'ten 1 GB members', '200 000 nested containers (ckpt)', '1 000 000 APPENDs (joblib-zlib)', '2 MiB of LONG4 opcodes (ckpt)']) {
+    for (const row of [
+      '10 GB trailing',
+      'ten 1 GB members',
+      '200 000 nested containers (ckpt)',
+      '1 000 000 APPENDs (joblib-zlib)',
+      '2 MiB of LONG4 opcodes (ckpt)',
+    ]) {
       expect(cases.some((c) => c.row?.includes(row))).toBe(true);
     }
   });
@@ -45,7 +51,8 @@ describe('hostile model files (seeded fuzz suite)', () => {
   it('every case ends with its stable code, never a crash or internal', () => {
     const wrong = result.outcomes.flatMap((o, i) => {
       const c = cases[i]!;
-      const bad = o.crash !== undefined || o.codes.some((code) => (c.expect === 'any' ? code !== 'ok' && (!(code in ERRORS) || code === 'internal') : code !== c.expect));
+      const bad =
+        o.crash !== undefined || o.codes.some((code) => (c.expect === 'any' ? code !== 'ok' && (!(code in ERRORS) || code === 'internal') : code !== c.expect));
       return bad ? [`${c.name} (${c.kind}): ${o.codes.join(', ')} ${o.crash ?? ''}`] : [];
     });
     expect(wrong).toEqual([]);

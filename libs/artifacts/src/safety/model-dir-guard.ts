@@ -58,8 +58,21 @@ export async function checkModelDirSafety(dir: string, overrides: Partial<Unpack
       const path = join(folder, e.name);
       const rel = relative(dir, path);
       const s = await lstat(path);
-      const type = s.isFile() ? 'File' : s.isDirectory() ? 'Directory' : s.isSymbolicLink() ? 'SymbolicLink' : s.isFIFO() ? 'FIFO' : s.isCharacterDevice() ? 'CharacterDevice' : s.isBlockDevice() ? 'BlockDevice' : 'Socket';
-      if (s.isFile() && PICKLE_NAME.test(e.name)) refuse(dir, `${rel} is a pickle or numpy file, which a model folder never holds (import anomalib files with \`artifacts import\`)`);
+      const type = s.isFile()
+        ? 'File'
+        : s.isDirectory()
+          ? 'Directory'
+          : s.isSymbolicLink()
+            ? 'SymbolicLink'
+            : s.isFIFO()
+              ? 'FIFO'
+              : s.isCharacterDevice()
+                ? 'CharacterDevice'
+                : s.isBlockDevice()
+                  ? 'BlockDevice'
+                  : 'Socket';
+      if (s.isFile() && PICKLE_NAME.test(e.name))
+        refuse(dir, `${rel} is a pickle or numpy file, which a model folder never holds (import anomalib files with \`artifacts import\`)`);
       guard.accept({ path: rel, type, size: s.size, ...(s.isSymbolicLink() ? { linkpath: await readlink(path) } : {}) });
       if (s.isDirectory()) pending.push(path);
       // density.safetensors may start 0x80 0x02 (a 640-byte header length): only text files are checked.

@@ -25,7 +25,10 @@ function parseSize(h: Buffer): number {
     for (let i = 1; i < field.length; i++) v = v * 256 + field[i]!;
     return v;
   }
-  const text = field.toString('latin1').replace(/[\0 ]+$/, '').replace(/^[ ]+/, '');
+  const text = field
+    .toString('latin1')
+    .replace(/[\0 ]+$/, '')
+    .replace(/^[ ]+/, '');
   if (!/^[0-7]*$/.test(text)) return Number.NaN;
   return text === '' ? 0 : parseInt(text, 8);
 }
@@ -64,10 +67,13 @@ export class TarBounds extends Transform {
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
     try {
       this.inflated += chunk.length;
-      if (this.inflated > this.maxInflated) throw this.refuse(`decompresses to more than ${this.maxInflated} bytes (a gzip bomb? VAD_UNPACK_MAX_TOTAL_MB raises the cap)`);
+      if (this.inflated > this.maxInflated)
+        throw this.refuse(`decompresses to more than ${this.maxInflated} bytes (a gzip bomb? VAD_UNPACK_MAX_TOTAL_MB raises the cap)`);
       const compressed = Math.max(1, this.compressedSoFar());
       if (this.inflated > this.limits.ratioAfterBytes && this.inflated / compressed > this.limits.maxRatio) {
-        throw this.refuse(`inflates more than ${this.limits.maxRatio}:1 (${this.inflated} bytes from ${compressed}; a gzip bomb? VAD_UNPACK_MAX_RATIO raises the cap)`);
+        throw this.refuse(
+          `inflates more than ${this.limits.maxRatio}:1 (${this.inflated} bytes from ${compressed}; a gzip bomb? VAD_UNPACK_MAX_RATIO raises the cap)`,
+        );
       }
       if (this.ended) return cb(null, this.trail(chunk));
       cb(null, this.walk(chunk));

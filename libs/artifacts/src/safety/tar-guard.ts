@@ -52,7 +52,8 @@ export class TarGuard {
   /** The member's normalised relative path, or a refusal. Call once per member, in archive order. */
   accept(m: ArchiveMember): AcceptedMember {
     this.entries += 1;
-    if (this.entries > this.limits.maxEntries) this.refuse(m.path, `is member number ${this.entries}, more than the ${this.limits.maxEntries} allowed (VAD_UNPACK_MAX_MEMBERS)`);
+    if (this.entries > this.limits.maxEntries)
+      this.refuse(m.path, `is member number ${this.entries}, more than the ${this.limits.maxEntries} allowed (VAD_UNPACK_MAX_MEMBERS)`);
     const path = normaliseMemberPath(m.path, (why) => this.refuse(m.path, why));
     const kind = memberKind(m, (why) => this.refuse(m.path, why));
     if (path === '') {
@@ -60,9 +61,11 @@ export class TarGuard {
       this.refuse(m.path, 'has an empty path');
     }
     if (kind === 'file') {
-      if (m.size > this.limits.maxEntryBytes) this.refuse(m.path, `is ${m.size} bytes, more than the ${this.limits.maxEntryBytes} allowed per file (VAD_UNPACK_MAX_MEMBER_MB)`);
+      if (m.size > this.limits.maxEntryBytes)
+        this.refuse(m.path, `is ${m.size} bytes, more than the ${this.limits.maxEntryBytes} allowed per file (VAD_UNPACK_MAX_MEMBER_MB)`);
       this.totalBytes += m.size;
-      if (this.totalBytes > this.limits.maxTotalBytes) this.refuse(m.path, `brings the archive to ${this.totalBytes} bytes, more than the ${this.limits.maxTotalBytes} allowed (VAD_UNPACK_MAX_TOTAL_MB)`);
+      if (this.totalBytes > this.limits.maxTotalBytes)
+        this.refuse(m.path, `brings the archive to ${this.totalBytes} bytes, more than the ${this.limits.maxTotalBytes} allowed (VAD_UNPACK_MAX_TOTAL_MB)`);
     }
     if (this.seen.has(path)) this.refuse(m.path, 'appears twice');
     const parts = path.split('/');
@@ -78,9 +81,13 @@ export class TarGuard {
 
   private expected(m: ArchiveMember, path: string): void {
     if (this.listed ? !this.listed.has(path) : !KNOWN_FILES.has(path)) {
-      this.refuse(m.path, this.listed ? 'is not listed in manifest.json' : 'is not a model file (manifest.json, config.yaml, density.safetensors, onnx/<stage>.onnx)');
+      this.refuse(
+        m.path,
+        this.listed ? 'is not listed in manifest.json' : 'is not a model file (manifest.json, config.yaml, density.safetensors, onnx/<stage>.onnx)',
+      );
     }
-    if ((path === MANIFEST_FILE || path === CONFIG_FILE) && m.size > MAX_TEXT_MEMBER_BYTES) this.refuse(m.path, `is ${m.size} bytes, more than the ${MAX_TEXT_MEMBER_BYTES} a ${path} needs`);
+    if ((path === MANIFEST_FILE || path === CONFIG_FILE) && m.size > MAX_TEXT_MEMBER_BYTES)
+      this.refuse(m.path, `is ${m.size} bytes, more than the ${MAX_TEXT_MEMBER_BYTES} a ${path} needs`);
   }
 }
 

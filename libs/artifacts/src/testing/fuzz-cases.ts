@@ -2,7 +2,17 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { tarEnd } from '../tar-writer';
-import { hostilePickles, PICKLE_CONTAINERS, rng, tarBytes, validPickle, wrapPickle, writeTableArchives, type HostileMember, type PickleContainer } from './hostile';
+import {
+  hostilePickles,
+  PICKLE_CONTAINERS,
+  rng,
+  tarBytes,
+  validPickle,
+  wrapPickle,
+  writeTableArchives,
+  type HostileMember,
+  type PickleContainer,
+} from './hostile';
 
 /**
  * The fuzz suite's cases, written as files under `dir` by the caller's process, so the process
@@ -84,7 +94,9 @@ export async function writeFuzzCases(dir: string, seed: number, valid: string, m
       for (let k = 0; k < 1 + Math.floor(random() * 4); k++) t[Math.floor(random() * Math.min(t.length, 8192))] ^= 1 + Math.floor(random() * 255);
       bytes = gzipSync(t);
     } else if (how === 3) {
-      bytes = gzipSync(Buffer.concat([tar.subarray(0, tar.length - 1024), Buffer.alloc(Math.floor(random() * 64 * 1024), Math.floor(random() * 256)), tarEnd()]));
+      bytes = gzipSync(
+        Buffer.concat([tar.subarray(0, tar.length - 1024), Buffer.alloc(Math.floor(random() * 64 * 1024), Math.floor(random() * 256)), tarEnd()]),
+      );
     } else {
       bytes = Buffer.concat([gz, Buffer.from(Array.from({ length: 1 + Math.floor(random() * 64) }, () => Math.floor(random() * 256)))]);
     }

@@ -163,16 +163,37 @@ export function hostilePickles(scale = 1): HostilePickle[] {
   {
     const w = new PickleWriter().proto();
     const each = 4096;
-    for (let i = 0; i < Math.max(1, Math.floor((n(2 * 1024 * 1024) / each))); i++) w.long4(each).pop();
+    for (let i = 0; i < Math.max(1, Math.floor(n(2 * 1024 * 1024) / each)); i++) w.long4(each).pop();
     out.push({ name: 'long4-flood', bytes: w.none().stop().bytes() });
   }
-  out.push({ name: 'long4-huge-claim', bytes: new PickleWriter().proto().raw(Buffer.from([0x8b, 0xff, 0xff, 0xff, 0x7f])).stop().bytes() });
+  out.push({
+    name: 'long4-huge-claim',
+    bytes: new PickleWriter()
+      .proto()
+      .raw(Buffer.from([0x8b, 0xff, 0xff, 0xff, 0x7f]))
+      .stop()
+      .bytes(),
+  });
   out.push({ name: 'binbytes-4g-claim', bytes: new PickleWriter().proto().bytesClaim(0x42, 0xffffffff).stop().bytes() });
-  out.push({ name: 'binbytes8-huge-claim', bytes: new PickleWriter().proto().bytesClaim(0x8e, 2 ** 50).stop().bytes() });
+  out.push({
+    name: 'binbytes8-huge-claim',
+    bytes: new PickleWriter()
+      .proto()
+      .bytesClaim(0x8e, 2 ** 50)
+      .stop()
+      .bytes(),
+  });
   // "Billion laughs": each list holds the previous one twice; 2^60 values for a recursive walk.
   {
     const w = new PickleWriter().proto().emptyList().put(0);
-    for (let i = 1; i <= 60; i++) w.pop().emptyList().mark().get(i - 1).get(i - 1).appends().put(i);
+    for (let i = 1; i <= 60; i++)
+      w.pop()
+        .emptyList()
+        .mark()
+        .get(i - 1)
+        .get(i - 1)
+        .appends()
+        .put(i);
     out.push({ name: 'billion-laughs', bytes: w.stop().bytes() });
   }
   // A list that holds itself.
@@ -191,7 +212,17 @@ export function hostilePickles(scale = 1): HostilePickle[] {
     for (let i = 0; i < n(200_000); i++) w.int(i);
     out.push({ name: 'stack-flood', bytes: w.stop().bytes() });
   }
-  out.push({ name: 'os-system', bytes: new PickleWriter().proto().global('posix', 'system').str('touch /tmp/pwned').raw(Buffer.from([0x85])).reduce().stop().bytes() });
+  out.push({
+    name: 'os-system',
+    bytes: new PickleWriter()
+      .proto()
+      .global('posix', 'system')
+      .str('touch /tmp/pwned')
+      .raw(Buffer.from([0x85]))
+      .reduce()
+      .stop()
+      .bytes(),
+  });
   return out;
 }
 
@@ -200,12 +231,18 @@ export function validPickle(random: () => number): Buffer {
   const w = new PickleWriter().proto().emptyDict().put(0).mark();
   const keys = 1 + Math.floor(random() * 8);
   for (let k = 0; k < keys; k++) {
-    w.str(`layer${k}.weight`).emptyList().put(k + 1).mark();
+    w.str(`layer${k}.weight`)
+      .emptyList()
+      .put(k + 1)
+      .mark();
     const len = Math.floor(random() * 16);
     for (let i = 0; i < len; i++) w.int(Math.floor(random() * 1e6));
     w.appends();
   }
-  return w.raw(Buffer.from([0x75])).stop().bytes(); // SETITEMS
+  return w
+    .raw(Buffer.from([0x75]))
+    .stop()
+    .bytes(); // SETITEMS
 }
 
 /** A stored (uncompressed) zip, as torch.save writes one: `<prefix>/data.pkl` and friends. */

@@ -12,13 +12,9 @@ export const FrameRefSchema = z.union([
 export type FrameRef = z.infer<typeof FrameRefSchema>;
 
 export const FramesRequestSchema = z.object({ frames: z.array(FrameRefSchema).min(1) }).strict();
-export const ClipsRequestSchema = z
-  .object({ clips: z.array(z.array(FrameRefSchema).min(2)).min(1) })
-  .strict();
+export const ClipsRequestSchema = z.object({ clips: z.array(z.array(FrameRefSchema).min(2)).min(1) }).strict();
 /** The original tutorial's body: `clip: true` is one clip (first, last), `false` a sequence. */
-export const ImagesRequestSchema = z
-  .object({ images: z.array(FrameRefSchema).min(1), clip: z.boolean().default(true) })
-  .strict();
+export const ImagesRequestSchema = z.object({ images: z.array(FrameRefSchema).min(1), clip: z.boolean().default(true) }).strict();
 
 export const JsonInvocationSchema = z.union([FramesRequestSchema, ClipsRequestSchema, ImagesRequestSchema]);
 export type JsonInvocation = z.infer<typeof JsonInvocationSchema>;

@@ -17,7 +17,12 @@ export const AiVadModelConfigSchema = z
     min_bbox_area: z.number().min(0).default(100),
     max_bbox_overlap: z.number().min(0).default(0.65),
     enable_foreground_detections: z.boolean().default(true),
-    foreground_kernel_size: z.number().int().positive().refine((k) => k % 2 === 1, 'must be odd').default(3),
+    foreground_kernel_size: z
+      .number()
+      .int()
+      .positive()
+      .refine((k) => k % 2 === 1, 'must be odd')
+      .default(3),
     foreground_binary_threshold: z.number().min(0).max(255).default(18),
     n_velocity_bins: z.number().int().positive().default(8),
     use_velocity_features: z.boolean().default(true),

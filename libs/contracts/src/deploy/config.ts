@@ -38,7 +38,10 @@ export const ImageSourceSchema = z.union([
         .object({
           context: z.string().min(1).default('.'),
           dockerfile: z.string().min(1).default('apps/server/Dockerfile'),
-          repository: z.string().regex(/^[a-z0-9]+([._/-][a-z0-9]+)*$/, 'an ECR repository name (lower case, digits, . _ - /)').default('vad-serve'),
+          repository: z
+            .string()
+            .regex(/^[a-z0-9]+([._/-][a-z0-9]+)*$/, 'an ECR repository name (lower case, digits, . _ - /)')
+            .default('vad-serve'),
         })
         .strict(),
     })
@@ -91,7 +94,10 @@ export const AwsDeploySchema = z
       .default('vad-serve'),
     image: ImageSourceSchema.optional(),
     roleArn: z.string().regex(ROLE_ARN, 'an IAM role ARN: arn:aws:iam::<account>:role/<name>').optional(),
-    instanceType: z.string().regex(/^ml\.[a-z0-9]+\.[a-z0-9]+$/, 'a SageMaker instance type such as ml.g5.xlarge').default('ml.g5.xlarge'),
+    instanceType: z
+      .string()
+      .regex(/^ml\.[a-z0-9]+\.[a-z0-9]+$/, 'a SageMaker instance type such as ml.g5.xlarge')
+      .default('ml.g5.xlarge'),
     instanceCount: z.number().int().min(1).max(100).default(1),
     variant: z.string().regex(SAGEMAKER_NAME, 'letters, digits and dashes').max(63).default('AllTraffic'),
     /** Async inference: the endpoint then accepts only async invocations, results written here. */
@@ -102,7 +108,15 @@ export const AwsDeploySchema = z
     /** ContainerStartupHealthCheckTimeoutInSeconds (SageMaker: 60–3600). */
     startupTimeoutSeconds: z.number().int().min(60).max(3600).default(600),
     /** Environment for the server container (≤ 1024 bytes per key and value). */
-    env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).max(1024), z.string().max(1024)).default({}),
+    env: z
+      .record(
+        z
+          .string()
+          .regex(/^[A-Za-z_][A-Za-z0-9_]*$/)
+          .max(1024),
+        z.string().max(1024),
+      )
+      .default({}),
   })
   .strict();
 export type AwsDeploy = z.infer<typeof AwsDeploySchema>;
@@ -120,16 +134,21 @@ export const DeployConfigSchema = z
   .object({
     target: DeployTargetSchema.default('local'),
     /** The endpoint's name; models and configs are named `<name>-<fingerprint>-<timestamp>`. */
-    name: z
-      .string()
-      .regex(SAGEMAKER_NAME, 'letters, digits and single dashes, starting with a letter or digit')
-      .max(DEPLOY_NAME_MAX)
-      .default('vad-serve'),
+    name: z.string().regex(SAGEMAKER_NAME, 'letters, digits and single dashes, starting with a letter or digit').max(DEPLOY_NAME_MAX).default('vad-serve'),
     model: ModelSourceSchema.default({ kind: 'default' }),
     aws: AwsDeploySchema.default(AwsDeploySchema.parse({})),
     local: LocalDeploySchema.default(LocalDeploySchema.parse({})),
     /** Added to every created resource, next to our own `vad-serve:*` tags. */
-    tags: z.record(z.string().min(1).max(128).regex(/^(?!aws:)/, 'must not start with aws:'), z.string().max(256)).default({}),
+    tags: z
+      .record(
+        z
+          .string()
+          .min(1)
+          .max(128)
+          .regex(/^(?!aws:)/, 'must not start with aws:'),
+        z.string().max(256),
+      )
+      .default({}),
     /** Poll interval while waiting (15–30 s on AWS; the local target polls faster). */
     pollSeconds: z.number().min(0.05).max(30).default(20),
     /** Upper bound for one wait (InService, Deleted). */
@@ -168,11 +187,16 @@ export function deployConfigProblems(c: DeployConfig, command: 'deploy' | 'plan'
   if (c.target !== 'aws' || command === 'other') return out;
   if (!c.aws.region) out.push({ path: 'aws.region', message: 'required for target aws (or set AWS_REGION)' });
   if (!c.aws.bucket) out.push({ path: 'aws.bucket', message: 'required for target aws: the S3 bucket for model.tar.gz (or set VAD_DEPLOY_BUCKET)' });
-  if (!c.aws.roleArn) out.push({ path: 'aws.roleArn', message: 'required for target aws: the endpoint execution role (or set VAD_DEPLOY_ROLE_ARN); `deployer iam` prints its policy' });
+  if (!c.aws.roleArn)
+    out.push({
+      path: 'aws.roleArn',
+      message: 'required for target aws: the endpoint execution role (or set VAD_DEPLOY_ROLE_ARN); `deployer iam` prints its policy',
+    });
   if (!c.aws.image) out.push({ path: 'aws.image', message: 'required for target aws: image.uri (an ECR image) or image.build (docker build + push)' });
   if (c.aws.image && 'uri' in c.aws.image && c.aws.region) {
     const region = ECR_IMAGE.exec(c.aws.image.uri)?.[2];
-    if (region && region !== c.aws.region) out.push({ path: 'aws.image.uri', message: `the image is in ${region} but the endpoint in ${c.aws.region}: SageMaker pulls only from the same region` });
+    if (region && region !== c.aws.region)
+      out.push({ path: 'aws.image.uri', message: `the image is in ${region} but the endpoint in ${c.aws.region}: SageMaker pulls only from the same region` });
   }
   if (c.aws.autoscale && c.aws.autoscale.min > c.aws.instanceCount) {
     out.push({ path: 'aws.autoscale.min', message: `${c.aws.autoscale.min} exceeds aws.instanceCount ${c.aws.instanceCount}` });

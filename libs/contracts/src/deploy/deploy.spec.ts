@@ -3,7 +3,12 @@ import { DEPLOY_STEPS, DeployConfigSchema, DeployPlanSchema, DeployStateSchema, 
 describe('deploy contracts', () => {
   it('an empty configuration is a local deploy of the default model', () => {
     const c = DeployConfigSchema.parse({});
-    expect(c).toMatchObject({ target: 'local', name: 'vad-serve', model: { kind: 'default' }, aws: { instanceType: 'ml.g5.xlarge', instanceCount: 1, variant: 'AllTraffic', prefix: 'vad-serve' } });
+    expect(c).toMatchObject({
+      target: 'local',
+      name: 'vad-serve',
+      model: { kind: 'default' },
+      aws: { instanceType: 'ml.g5.xlarge', instanceCount: 1, variant: 'AllTraffic', prefix: 'vad-serve' },
+    });
     expect(deployConfigProblems(c)).toEqual([]);
   });
 
@@ -25,7 +30,12 @@ describe('deploy contracts', () => {
       steps: DEPLOY_STEPS.map((id) => ({ id, title: id, calls: [{ service: 'sagemaker', operation: 'X', input: {} }] })),
     };
     expect(DeployPlanSchema.parse(plan).steps).toHaveLength(DEPLOY_STEPS.length);
-    const state = { version: 1, target: 'local', endpointName: 'e', attempt: { fingerprint: '0123456789', stamp: '20260101000000', action: 'create', startedAt: 'x', done: ['pack'], outputs: {} } };
+    const state = {
+      version: 1,
+      target: 'local',
+      endpointName: 'e',
+      attempt: { fingerprint: '0123456789', stamp: '20260101000000', action: 'create', startedAt: 'x', done: ['pack'], outputs: {} },
+    };
     expect(DeployStateSchema.parse(state).superseded).toEqual([]);
     expect(DeployStateSchema.safeParse({ ...state, attempt: { ...state.attempt, done: ['dance'] } }).success).toBe(false);
   });

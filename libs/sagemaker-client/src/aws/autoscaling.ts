@@ -21,10 +21,19 @@ const resourceId = (endpointName: string, variantName = DEFAULT_VARIANT_NAME): s
 
 /** Registers the variant as a scalable target and puts a target-tracking policy on SageMakerVariantInvocationsPerInstance. */
 export async function putTargetTracking(client: ApplicationAutoScalingClient, s: TargetTrackingSpec): Promise<{ policyArn?: string; resourceId: string }> {
-  if (s.minInstances < 1 || s.maxInstances < s.minInstances) throw new ValidationError('autoscaling needs 1 ≤ minInstances ≤ maxInstances (0 only for async endpoints)');
+  if (s.minInstances < 1 || s.maxInstances < s.minInstances)
+    throw new ValidationError('autoscaling needs 1 ≤ minInstances ≤ maxInstances (0 only for async endpoints)');
   const ResourceId = resourceId(s.endpointName, s.variantName);
   try {
-    await client.send(new (autoscalingSdk().RegisterScalableTargetCommand)({ ServiceNamespace: 'sagemaker', ResourceId, ScalableDimension: DIMENSION, MinCapacity: s.minInstances, MaxCapacity: s.maxInstances }));
+    await client.send(
+      new (autoscalingSdk().RegisterScalableTargetCommand)({
+        ServiceNamespace: 'sagemaker',
+        ResourceId,
+        ScalableDimension: DIMENSION,
+        MinCapacity: s.minInstances,
+        MaxCapacity: s.maxInstances,
+      }),
+    );
     const o = await client.send(
       new (autoscalingSdk().PutScalingPolicyCommand)({
         PolicyName: s.policyName ?? `${s.endpointName}-invocations`,
@@ -47,7 +56,12 @@ export async function putTargetTracking(client: ApplicationAutoScalingClient, s:
 }
 
 /** Removes the policy and the scalable target (missing ones are fine). */
-export async function removeTargetTracking(client: ApplicationAutoScalingClient, endpointName: string, variantName?: string, policyName = `${endpointName}-invocations`): Promise<void> {
+export async function removeTargetTracking(
+  client: ApplicationAutoScalingClient,
+  endpointName: string,
+  variantName?: string,
+  policyName = `${endpointName}-invocations`,
+): Promise<void> {
   const ResourceId = resourceId(endpointName, variantName);
   for (const cmd of [
     new (autoscalingSdk().DeleteScalingPolicyCommand)({ PolicyName: policyName, ServiceNamespace: 'sagemaker', ResourceId, ScalableDimension: DIMENSION }),

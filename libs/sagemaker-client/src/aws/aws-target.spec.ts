@@ -65,7 +65,12 @@ function describe_(status: string, extra: Record<string, unknown> = {}) {
 }
 
 function target(): AwsTarget {
-  return new AwsTarget({ region: 'eu-west-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' }, retry: { baseDelayMs: 1, attempts: 4 }, configVisibilityDelayMs: 1 });
+  return new AwsTarget({
+    region: 'eu-west-1',
+    credentials: { accessKeyId: 'x', secretAccessKey: 'y' },
+    retry: { baseDelayMs: 1, attempts: 4 },
+    configVisibilityDelayMs: 1,
+  });
 }
 
 beforeEach(() => {
@@ -92,8 +97,12 @@ describe('AwsTarget control plane (aws-sdk-client-mock)', () => {
       ExecutionRoleArn: 'arn:aws:iam::123456789012:role/exec',
       Tags: [{ Key: 'vad-serve:managed', Value: 'true' }],
     });
-    await expect(target().createModel({ modelName: 'bad_name', image: IMAGE, modelDataUrl: 's3://b/k', executionRoleArn: 'r' })).rejects.toBeInstanceOf(ValidationError);
-    await expect(target().createModel({ modelName: 'm', image: IMAGE, modelDataUrl: 's3://b/k', executionRoleArn: 'r', environment: { K: 'v'.repeat(1025) } })).rejects.toBeInstanceOf(ValidationError);
+    await expect(target().createModel({ modelName: 'bad_name', image: IMAGE, modelDataUrl: 's3://b/k', executionRoleArn: 'r' })).rejects.toBeInstanceOf(
+      ValidationError,
+    );
+    await expect(
+      target().createModel({ modelName: 'm', image: IMAGE, modelDataUrl: 's3://b/k', executionRoleArn: 'r', environment: { K: 'v'.repeat(1025) } }),
+    ).rejects.toBeInstanceOf(ValidationError);
     expect(sm.commandCalls(CreateModelCommand)).toHaveLength(1);
   });
 
@@ -106,9 +115,20 @@ describe('AwsTarget control plane (aws-sdk-client-mock)', () => {
       dataCapture: { destinationS3Uri: 's3://b/capture/', initialSamplingPercentage: 10 },
     });
     const input = sm.commandCalls(CreateEndpointConfigCommand)[0]!.args[0].input;
-    expect(input.ProductionVariants![0]).toMatchObject({ VariantName: 'AllTraffic', ModelName: 'vad-abc123', InstanceType: 'ml.g5.xlarge', InitialInstanceCount: 1, InitialVariantWeight: 1, ContainerStartupHealthCheckTimeoutInSeconds: 600 });
+    expect(input.ProductionVariants![0]).toMatchObject({
+      VariantName: 'AllTraffic',
+      ModelName: 'vad-abc123',
+      InstanceType: 'ml.g5.xlarge',
+      InitialInstanceCount: 1,
+      InitialVariantWeight: 1,
+      ContainerStartupHealthCheckTimeoutInSeconds: 600,
+    });
     expect(input.AsyncInferenceConfig).toEqual({ ClientConfig: { MaxConcurrentInvocationsPerInstance: 4 }, OutputConfig: { S3OutputPath: 's3://b/out/' } });
-    expect(input.DataCaptureConfig).toMatchObject({ EnableCapture: true, InitialSamplingPercentage: 10, CaptureOptions: [{ CaptureMode: 'Input' }, { CaptureMode: 'Output' }] });
+    expect(input.DataCaptureConfig).toMatchObject({
+      EnableCapture: true,
+      InitialSamplingPercentage: 10,
+      CaptureOptions: [{ CaptureMode: 'Input' }, { CaptureMode: 'Output' }],
+    });
   });
 
   it('CreateEndpoint waits for the config to be readable (eventual consistency), with blue/green settings', async () => {
@@ -119,11 +139,16 @@ describe('AwsTarget control plane (aws-sdk-client-mock)', () => {
     await target().createEndpoint({
       endpointName: 'ep',
       endpointConfigName: 'cfg-1',
-      deployment: { trafficRouting: { type: 'CANARY', waitIntervalInSeconds: 300, canarySize: { type: 'CAPACITY_PERCENT', value: 10 } }, autoRollbackAlarms: ['ep-5xx'] },
+      deployment: {
+        trafficRouting: { type: 'CANARY', waitIntervalInSeconds: 300, canarySize: { type: 'CAPACITY_PERCENT', value: 10 } },
+        autoRollbackAlarms: ['ep-5xx'],
+      },
     });
     expect(sm.commandCalls(DescribeEndpointConfigCommand)).toHaveLength(2);
     expect(sm.commandCalls(CreateEndpointCommand)[0]!.args[0].input.DeploymentConfig).toEqual({
-      BlueGreenUpdatePolicy: { TrafficRoutingConfiguration: { Type: 'CANARY', WaitIntervalInSeconds: 300, CanarySize: { Type: 'CAPACITY_PERCENT', Value: 10 } } },
+      BlueGreenUpdatePolicy: {
+        TrafficRoutingConfiguration: { Type: 'CANARY', WaitIntervalInSeconds: 300, CanarySize: { Type: 'CAPACITY_PERCENT', Value: 10 } },
+      },
       AutoRollbackConfiguration: { Alarms: [{ AlarmName: 'ep-5xx' }] },
     });
   });
@@ -133,21 +158,33 @@ describe('AwsTarget control plane (aws-sdk-client-mock)', () => {
     const seen: WaitProgress[] = [];
     const d = await target().waitForEndpoint('ep', { pollSeconds: 0.01, maxWaitSeconds: 10, onProgress: (p) => seen.push(p) });
     expect(d.status).toBe('InService');
-    expect(seen.map((p) => [p.attempt, p.status])).toEqual([[1, 'Creating'], [2, 'Creating'], [3, 'InService']]);
+    expect(seen.map((p) => [p.attempt, p.status])).toEqual([
+      [1, 'Creating'],
+      [2, 'Creating'],
+      [3, 'InService'],
+    ]);
     expect(deployedImageMismatches(d, IMAGE)).toEqual([]);
     expect(deployedImageMismatches(d, IMAGE.replace(/a{64}$/, 'b'.repeat(64)))).toHaveLength(1);
   });
 
   it('fails fast on Failed with FailureReason and the CloudWatch excerpt', async () => {
-    sm.on(DescribeEndpointCommand).resolves(describe_('Failed', { FailureReason: 'The primary container for production variant AllTraffic did not pass the ping health check.' }));
+    sm.on(DescribeEndpointCommand).resolves(
+      describe_('Failed', { FailureReason: 'The primary container for production variant AllTraffic did not pass the ping health check.' }),
+    );
     logs.on(DescribeLogStreamsCommand).resolves({ logStreams: [{ logStreamName: 'AllTraffic/i-0abc' }] });
     logs.on(GetLogEventsCommand).resolves({ events: [{ message: 'vad-serve failed to start: EADDRINUSE' }] });
-    const err = await target().waitForEndpoint('ep', { pollSeconds: 0.01, maxWaitSeconds: 10 }).catch((e: unknown) => e);
+    const err = await target()
+      .waitForEndpoint('ep', { pollSeconds: 0.01, maxWaitSeconds: 10 })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(EndpointFailedError);
     expect((err as EndpointFailedError).failureReason).toMatch(/ping health check/);
     expect((err as EndpointFailedError).logExcerpt).toEqual(['[AllTraffic/i-0abc] vad-serve failed to start: EADDRINUSE']);
     expect(sm.commandCalls(DescribeEndpointCommand)).toHaveLength(1);
-    expect(logs.commandCalls(DescribeLogStreamsCommand)[0]!.args[0].input).toMatchObject({ logGroupName: '/aws/sagemaker/Endpoints/ep', orderBy: 'LastEventTime', descending: true });
+    expect(logs.commandCalls(DescribeLogStreamsCommand)[0]!.args[0].input).toMatchObject({
+      logGroupName: '/aws/sagemaker/Endpoints/ep',
+      orderBy: 'LastEventTime',
+      descending: true,
+    });
   });
 
   it('detects a silent rollback after UpdateEndpoint (InService on the old config)', async () => {
@@ -158,9 +195,15 @@ describe('AwsTarget control plane (aws-sdk-client-mock)', () => {
       .resolves(describe_('InService', { EndpointConfigName: 'cfg-1', FailureReason: 'Alarm ep-5xx went off; rolled back' }));
     const t = target();
     await t.updateEndpoint({ endpointName: 'ep', endpointConfigName: 'cfg-2', retainAllVariantProperties: true });
-    expect(sm.commandCalls(UpdateEndpointCommand)[0]!.args[0].input).toMatchObject({ EndpointName: 'ep', EndpointConfigName: 'cfg-2', RetainAllVariantProperties: true });
+    expect(sm.commandCalls(UpdateEndpointCommand)[0]!.args[0].input).toMatchObject({
+      EndpointName: 'ep',
+      EndpointConfigName: 'cfg-2',
+      RetainAllVariantProperties: true,
+    });
     const seen: string[] = [];
-    const err = await t.waitForEndpoint('ep', { pollSeconds: 0.01, expectedEndpointConfigName: 'cfg-2', onProgress: (p) => seen.push(p.status) }).catch((e: unknown) => e);
+    const err = await t
+      .waitForEndpoint('ep', { pollSeconds: 0.01, expectedEndpointConfigName: 'cfg-2', onProgress: (p) => seen.push(p.status) })
+      .catch((e: unknown) => e);
     expect(seen).toEqual(['Updating', 'InService']);
     expect(err).toBeInstanceOf(SilentRollbackError);
     expect(err).toMatchObject({ requestedEndpointConfigName: 'cfg-2', actualEndpointConfigName: 'cfg-1', failureReason: 'Alarm ep-5xx went off; rolled back' });
@@ -190,21 +233,29 @@ describe('AwsTarget control plane (aws-sdk-client-mock)', () => {
     await expect(target().describeEndpoint('ep')).rejects.toBeInstanceOf(NotFoundError);
     expect(sm.commandCalls(DescribeEndpointCommand)).toHaveLength(1);
 
-    sm.on(CreateEndpointConfigCommand).rejects(new ResourceLimitExceeded({ message: "The account-level service limit 'ml.g5.xlarge for endpoint usage' is 0 Instances", $metadata: {} }));
-    await expect(target().createEndpointConfig({ endpointConfigName: 'c', variants: [{ modelName: 'm', instanceType: 'ml.g5.xlarge' }] })).rejects.toBeInstanceOf(ResourceLimitError);
+    sm.on(CreateEndpointConfigCommand).rejects(
+      new ResourceLimitExceeded({ message: "The account-level service limit 'ml.g5.xlarge for endpoint usage' is 0 Instances", $metadata: {} }),
+    );
+    await expect(
+      target().createEndpointConfig({ endpointConfigName: 'c', variants: [{ modelName: 'm', instanceType: 'ml.g5.xlarge' }] }),
+    ).rejects.toBeInstanceOf(ResourceLimitError);
 
     sm.on(CreateModelCommand).rejects(awsError('ValidationException', 'Cannot create already existing model "arn:aws:sagemaker:eu-west-1:1:model/m".'));
-    const dup = await target().createModel({ modelName: 'm', image: IMAGE, modelDataUrl: 's3://b/k', executionRoleArn: 'r' }).catch((e: unknown) => e);
+    const dup = await target()
+      .createModel({ modelName: 'm', image: IMAGE, modelDataUrl: 's3://b/k', executionRoleArn: 'r' })
+      .catch((e: unknown) => e);
     expect(dup).toBeInstanceOf(ValidationError);
     expect(isAlreadyExists(dup)).toBe(true);
     expect((dup as ValidationError).requestId).toBe('req-1');
   });
 
   it('lists only resources carrying the tag', async () => {
-    sm.on(ListEndpointsCommand).resolves({ Endpoints: [
-      { EndpointName: 'ours', EndpointArn: 'arn:ours', EndpointStatus: 'InService', CreationTime: new Date(), LastModifiedTime: new Date() },
-      { EndpointName: 'theirs', EndpointArn: 'arn:theirs', EndpointStatus: 'InService', CreationTime: new Date(), LastModifiedTime: new Date() },
-    ] });
+    sm.on(ListEndpointsCommand).resolves({
+      Endpoints: [
+        { EndpointName: 'ours', EndpointArn: 'arn:ours', EndpointStatus: 'InService', CreationTime: new Date(), LastModifiedTime: new Date() },
+        { EndpointName: 'theirs', EndpointArn: 'arn:theirs', EndpointStatus: 'InService', CreationTime: new Date(), LastModifiedTime: new Date() },
+      ],
+    });
     sm.on(ListTagsCommand, { ResourceArn: 'arn:ours' }).resolves({ Tags: [{ Key: 'vad-serve:managed', Value: 'true' }] });
     sm.on(ListTagsCommand, { ResourceArn: 'arn:theirs' }).resolves({ Tags: [{ Key: 'team', Value: 'x' }] });
     const r = await target().listTaggedResources({ key: 'vad-serve:managed', kinds: ['endpoint'], nameContains: 'o' });
@@ -215,11 +266,23 @@ describe('AwsTarget control plane (aws-sdk-client-mock)', () => {
 
 describe('AwsTarget invocation (aws-sdk-client-mock)', () => {
   it('sends the headers and returns the response fields', async () => {
-    rt.on(InvokeEndpointCommand).resolves({ Body: new TextEncoder().encode('{"results":[]}') as never, ContentType: 'application/json', CustomAttributes: 'trace=1', InvokedProductionVariant: 'AllTraffic' });
+    rt.on(InvokeEndpointCommand).resolves({
+      Body: new TextEncoder().encode('{"results":[]}') as never,
+      ContentType: 'application/json',
+      CustomAttributes: 'trace=1',
+      InvokedProductionVariant: 'AllTraffic',
+    });
     const r = await target().invoke('ep', '{"frames":[]}', { customAttributes: 'trace=1', sessionId: 'NEW_SESSION', inferenceId: 'req-9' });
     expect(new TextDecoder().decode(r.body)).toBe('{"results":[]}');
     expect(r).toMatchObject({ contentType: 'application/json', customAttributes: 'trace=1', invokedProductionVariant: 'AllTraffic' });
-    expect(rt.commandCalls(InvokeEndpointCommand)[0]!.args[0].input).toMatchObject({ EndpointName: 'ep', ContentType: 'application/json', Accept: 'application/json', CustomAttributes: 'trace=1', SessionId: 'NEW_SESSION', InferenceId: 'req-9' });
+    expect(rt.commandCalls(InvokeEndpointCommand)[0]!.args[0].input).toMatchObject({
+      EndpointName: 'ep',
+      ContentType: 'application/json',
+      Accept: 'application/json',
+      CustomAttributes: 'trace=1',
+      SessionId: 'NEW_SESSION',
+      InferenceId: 'req-9',
+    });
   });
 
   it('surfaces ModelError (424) with the container status, body and log stream', async () => {
@@ -232,12 +295,16 @@ describe('AwsTarget invocation (aws-sdk-client-mock)', () => {
         LogStreamArn: 'arn:aws:logs:eu-west-1:123456789012:log-group:/aws/sagemaker/Endpoints/ep:log-stream:AllTraffic/i-0abc',
       }),
     );
-    const err = await target().invoke('ep', 'x', { contentType: 'text/plain' }).catch((e: unknown) => e);
+    const err = await target()
+      .invoke('ep', 'x', { contentType: 'text/plain' })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ModelError);
     const me = err as ModelError;
     expect(me).toMatchObject({ httpStatus: 424, originalStatusCode: 415, endpointName: 'ep' });
     expect(me.containerError).toEqual({ code: 'unsupported_media_type', message: 'send JSON' });
-    expect(me.logLocation).toBe('https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#logEventViewer:group=/aws/sagemaker/Endpoints/ep;stream=AllTraffic/i-0abc');
+    expect(me.logLocation).toBe(
+      'https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#logEventViewer:group=/aws/sagemaker/Endpoints/ep;stream=AllTraffic/i-0abc',
+    );
     expect(rt.commandCalls(InvokeEndpointCommand)).toHaveLength(1);
   });
 
@@ -252,7 +319,9 @@ describe('AwsTarget invocation (aws-sdk-client-mock)', () => {
 
   it('a dropped connection (the SDK calls ECONNRESET "TimeoutError") is ServiceUnavailable, not a client timeout', async () => {
     rt.on(InvokeEndpointCommand).rejects(Object.assign(new Error('socket hang up'), { name: 'TimeoutError', code: 'ECONNRESET', $metadata: { attempts: 1 } }));
-    const err = await target().invoke('ep', '{}').catch((e: unknown) => e);
+    const err = await target()
+      .invoke('ep', '{}')
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ServiceUnavailableError);
     expect((err as Error).message).toMatch(/connection lost before an answer \(ECONNRESET: socket hang up\)/);
   });

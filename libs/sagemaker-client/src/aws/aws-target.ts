@@ -99,7 +99,11 @@ export function fromDescribeEndpoint(o: DescribeEndpointCommandOutput): Endpoint
     pendingEndpointConfigName: o.PendingDeploymentSummary?.EndpointConfigName,
     variants: (o.ProductionVariants ?? []).map((v) => ({
       variantName: v.VariantName ?? '',
-      deployedImages: (v.DeployedImages ?? []).map((i) => ({ specifiedImage: i.SpecifiedImage, resolvedImage: i.ResolvedImage, resolutionTime: i.ResolutionTime })),
+      deployedImages: (v.DeployedImages ?? []).map((i) => ({
+        specifiedImage: i.SpecifiedImage,
+        resolvedImage: i.ResolvedImage,
+        resolutionTime: i.ResolutionTime,
+      })),
       currentInstanceCount: v.CurrentInstanceCount,
       desiredInstanceCount: v.DesiredInstanceCount,
       currentWeight: v.CurrentWeight,
@@ -119,7 +123,8 @@ export function deployedImageMismatches(d: EndpointDescription, expectedImage: s
   for (const v of d.variants) {
     for (const i of v.deployedImages) {
       const resolved = i.resolvedImage ?? '';
-      if (digest ? !resolved.endsWith(`@${digest}`) : i.specifiedImage !== expectedImage) out.push(`${v.variantName}: ${resolved || i.specifiedImage || '(none)'}`);
+      if (digest ? !resolved.endsWith(`@${digest}`) : i.specifiedImage !== expectedImage)
+        out.push(`${v.variantName}: ${resolved || i.specifiedImage || '(none)'}`);
     }
   }
   return out;
@@ -169,7 +174,10 @@ export class AwsTarget implements EndpointTarget {
   }
 
   async describeModel(modelName: string): Promise<ModelDescription> {
-    const o = await this.call(() => this.clients.sagemaker.send(new (sagemakerSdk().DescribeModelCommand)({ ModelName: modelName })), { resourceKind: 'model', resourceName: modelName });
+    const o = await this.call(() => this.clients.sagemaker.send(new (sagemakerSdk().DescribeModelCommand)({ ModelName: modelName })), {
+      resourceKind: 'model',
+      resourceName: modelName,
+    });
     return {
       modelName: o.ModelName ?? modelName,
       modelArn: o.ModelArn ?? '',
@@ -182,7 +190,10 @@ export class AwsTarget implements EndpointTarget {
   }
 
   async deleteModel(modelName: string): Promise<void> {
-    await this.call(() => this.clients.sagemaker.send(new (sagemakerSdk().DeleteModelCommand)({ ModelName: modelName })), { resourceKind: 'model', resourceName: modelName });
+    await this.call(() => this.clients.sagemaker.send(new (sagemakerSdk().DeleteModelCommand)({ ModelName: modelName })), {
+      resourceKind: 'model',
+      resourceName: modelName,
+    });
   }
 
   // -- endpoint configs -----------------------------------------------------------------------
@@ -210,7 +221,9 @@ export class AwsTarget implements EndpointTarget {
             })),
             AsyncInferenceConfig: a
               ? {
-                  ClientConfig: a.maxConcurrentInvocationsPerInstance ? { MaxConcurrentInvocationsPerInstance: a.maxConcurrentInvocationsPerInstance } : undefined,
+                  ClientConfig: a.maxConcurrentInvocationsPerInstance
+                    ? { MaxConcurrentInvocationsPerInstance: a.maxConcurrentInvocationsPerInstance }
+                    : undefined,
                   OutputConfig: {
                     S3OutputPath: a.s3OutputPath,
                     S3FailurePath: a.s3FailurePath,
@@ -235,10 +248,13 @@ export class AwsTarget implements EndpointTarget {
   }
 
   async describeEndpointConfig(endpointConfigName: string): Promise<EndpointConfigDescription> {
-    const o = await this.call(() => this.clients.sagemaker.send(new (sagemakerSdk().DescribeEndpointConfigCommand)({ EndpointConfigName: endpointConfigName })), {
-      resourceKind: 'endpoint-config',
-      resourceName: endpointConfigName,
-    });
+    const o = await this.call(
+      () => this.clients.sagemaker.send(new (sagemakerSdk().DescribeEndpointConfigCommand)({ EndpointConfigName: endpointConfigName })),
+      {
+        resourceKind: 'endpoint-config',
+        resourceName: endpointConfigName,
+      },
+    );
     return {
       endpointConfigName: o.EndpointConfigName ?? endpointConfigName,
       endpointConfigArn: o.EndpointConfigArn ?? '',
@@ -301,7 +317,10 @@ export class AwsTarget implements EndpointTarget {
   }
 
   async describeEndpoint(endpointName: string): Promise<EndpointDescription> {
-    const o = await this.call(() => this.clients.sagemaker.send(new (sagemakerSdk().DescribeEndpointCommand)({ EndpointName: endpointName })), { resourceKind: 'endpoint', resourceName: endpointName });
+    const o = await this.call(() => this.clients.sagemaker.send(new (sagemakerSdk().DescribeEndpointCommand)({ EndpointName: endpointName })), {
+      resourceKind: 'endpoint',
+      resourceName: endpointName,
+    });
     return fromDescribeEndpoint(o);
   }
 
@@ -324,7 +343,10 @@ export class AwsTarget implements EndpointTarget {
   }
 
   async deleteEndpoint(endpointName: string): Promise<void> {
-    await this.call(() => this.clients.sagemaker.send(new (sagemakerSdk().DeleteEndpointCommand)({ EndpointName: endpointName })), { resourceKind: 'endpoint', resourceName: endpointName });
+    await this.call(() => this.clients.sagemaker.send(new (sagemakerSdk().DeleteEndpointCommand)({ EndpointName: endpointName })), {
+      resourceKind: 'endpoint',
+      resourceName: endpointName,
+    });
   }
 
   waitForEndpoint(endpointName: string, options: WaitOptions = {}): Promise<EndpointDescription> {
@@ -348,7 +370,9 @@ export class AwsTarget implements EndpointTarget {
     const out: string[] = [];
     for (const s of streams.logStreams ?? []) {
       if (!s.logStreamName) continue;
-      const ev = await this.call(() => this.clients.logs.send(new (logsSdk().GetLogEventsCommand)({ logGroupName, logStreamName: s.logStreamName, limit: lines, startFromHead: false })));
+      const ev = await this.call(() =>
+        this.clients.logs.send(new (logsSdk().GetLogEventsCommand)({ logGroupName, logStreamName: s.logStreamName, limit: lines, startFromHead: false })),
+      );
       for (const e of ev.events ?? []) out.push(`[${s.logStreamName}] ${(e.message ?? '').trimEnd()}`);
     }
     return out.slice(-lines);
@@ -364,10 +388,7 @@ export class AwsTarget implements EndpointTarget {
     const timeoutMs = options.timeoutMs ?? DEFAULT_CLIENT_TIMEOUT_MS;
     const o = await this.withDeadline(timeoutMs, options.signal, endpointName, (abortSignal) =>
       // Not retried by us: an inference may have side effects (sessions); the SDK retries 5xx/429.
-      this.clients.runtime.send(
-        new (runtimeSdk().InvokeEndpointCommand)(invokeInput(endpointName, bytes, options)),
-        { abortSignal },
-      ),
+      this.clients.runtime.send(new (runtimeSdk().InvokeEndpointCommand)(invokeInput(endpointName, bytes, options)), { abortSignal }),
     );
     return {
       body: o.Body ?? new Uint8Array(),
@@ -385,10 +406,7 @@ export class AwsTarget implements EndpointTarget {
     const bytes = toBytes(body);
     if (bytes.byteLength > MAX_REALTIME_PAYLOAD_BYTES) throw new PayloadTooLargeError(bytes.byteLength, MAX_REALTIME_PAYLOAD_BYTES);
     const o = await this.withDeadline(options.timeoutMs ?? DEFAULT_CLIENT_TIMEOUT_MS, options.signal, endpointName, (abortSignal) =>
-      this.clients.runtime.send(
-        new (runtimeSdk().InvokeEndpointWithResponseStreamCommand)(invokeInput(endpointName, bytes, options)),
-        { abortSignal },
-      ),
+      this.clients.runtime.send(new (runtimeSdk().InvokeEndpointWithResponseStreamCommand)(invokeInput(endpointName, bytes, options)), { abortSignal }),
     );
     try {
       for await (const event of o.Body ?? []) {
@@ -458,10 +476,13 @@ export class AwsTarget implements EndpointTarget {
       do {
         if (kind === 'endpoint') {
           const o = await this.call(() => this.clients.sagemaker.send(new (sagemakerSdk().ListEndpointsCommand)({ NameContains, NextToken, MaxResults: 100 })));
-          for (const e of o.Endpoints ?? []) candidates.push({ kind, name: e.EndpointName ?? '', arn: e.EndpointArn ?? '', status: e.EndpointStatus as EndpointStatus });
+          for (const e of o.Endpoints ?? [])
+            candidates.push({ kind, name: e.EndpointName ?? '', arn: e.EndpointArn ?? '', status: e.EndpointStatus as EndpointStatus });
           NextToken = o.NextToken;
         } else if (kind === 'endpoint-config') {
-          const o = await this.call(() => this.clients.sagemaker.send(new (sagemakerSdk().ListEndpointConfigsCommand)({ NameContains, NextToken, MaxResults: 100 })));
+          const o = await this.call(() =>
+            this.clients.sagemaker.send(new (sagemakerSdk().ListEndpointConfigsCommand)({ NameContains, NextToken, MaxResults: 100 })),
+          );
           for (const c of o.EndpointConfigs ?? []) candidates.push({ kind, name: c.EndpointConfigName ?? '', arn: c.EndpointConfigArn ?? '' });
           NextToken = o.NextToken;
         } else {
@@ -529,7 +550,9 @@ export class AwsTarget implements EndpointTarget {
     } catch (e) {
       // The SDK names a dropped connection (ECONNRESET/EPIPE) "TimeoutError" too: that is no deadline.
       if (timedOut || ((e as Error)?.name === 'TimeoutError' && !CONNECTION_LOST.has((e as { code?: string }).code ?? ''))) {
-        throw new InvocationTimeoutError(`invocation of ${endpointName} did not complete within the client timeout of ${timeoutMs} ms`, timeoutMs, { cause: e });
+        throw new InvocationTimeoutError(`invocation of ${endpointName} did not complete within the client timeout of ${timeoutMs} ms`, timeoutMs, {
+          cause: e,
+        });
       }
       throw mapAwsError(e, { endpointName, resourceKind: 'endpoint', resourceName: endpointName });
     } finally {

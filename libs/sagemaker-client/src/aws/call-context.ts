@@ -24,7 +24,10 @@ export function nameFailedCalls<C extends MiddlewareClient>(client: C): C {
       } catch (e) {
         const err = e as UnparsedError;
         const status = err?.$response?.statusCode ?? err?.$metadata?.httpStatusCode;
-        const unparsed = err?.$responseBodyText !== undefined || err?.name === 'SyntaxError' || /Deserialization error|is not valid JSON|Unexpected token/.test(err?.message ?? '');
+        const unparsed =
+          err?.$responseBodyText !== undefined ||
+          err?.name === 'SyntaxError' ||
+          /Deserialization error|is not valid JSON|Unexpected token/.test(err?.message ?? '');
         const call = context.commandName?.replace(/Command$/, '');
         const lost = (err as { code?: string })?.code;
         if (err instanceof Error && lost && CONNECTION_LOST.has(lost) && call && !err.message.startsWith(call)) {

@@ -70,15 +70,17 @@ export function createAwsClients(config: AwsClientsConfig = {}): AwsClients {
 }
 
 export function createS3Client(o: { region?: string; credentials?: S3ClientConfig['credentials']; endpoint?: string; maxAttempts?: number } = {}): S3Client {
-  return nameFailedCalls(new (s3Sdk().S3Client)({
-    region: o.region,
-    credentials: o.credentials,
-    maxAttempts: o.maxAttempts,
-    ...(o.endpoint ? { endpoint: o.endpoint } : {}),
-    forcePathStyle: s3PathStyle(o.endpoint),
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  }));
+  return nameFailedCalls(
+    new (s3Sdk().S3Client)({
+      region: o.region,
+      credentials: o.credentials,
+      maxAttempts: o.maxAttempts,
+      ...(o.endpoint ? { endpoint: o.endpoint } : {}),
+      forcePathStyle: s3PathStyle(o.endpoint),
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+    }),
+  );
 }
 
 export function destroyAwsClients(c: AwsClients): void {

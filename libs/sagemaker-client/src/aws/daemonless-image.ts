@@ -60,7 +60,9 @@ export async function buildAndPushDaemonless(r: DaemonlessRequest): Promise<Reso
     workDir,
     onNote: r.onNote,
   }).finally(() => rmSync(workDir, { recursive: true, force: true }));
-  r.onNote?.(`built ${built.variant} image on ${built.baseImage} in ${built.buildSeconds.toFixed(1)} s; pushed ${built.bytesPushed} of ${built.imageBytes} bytes in ${built.pushSeconds.toFixed(1)} s`);
+  r.onNote?.(
+    `built ${built.variant} image on ${built.baseImage} in ${built.buildSeconds.toFixed(1)} s; pushed ${built.bytesPushed} of ${built.imageBytes} bytes in ${built.pushSeconds.toFixed(1)} s`,
+  );
   // pinImage re-reads the pushed tag through ECR's control plane and refuses a non-Docker-v2 manifest.
   const pinned = await pinImage(r.ecr, repo.repositoryUri, built.tag);
   return { uri: pinned.imageUri, digest: pinned.imageDigest, pushed: built.bytesPushed > 0 };

@@ -12,15 +12,32 @@ const DIGEST = `sha256:${'f'.repeat(64)}`;
 const V2 = 'application/vnd.docker.distribution.manifest.v2+json';
 
 function services(docker: (args: string[], input?: string) => Promise<string>) {
-  return createAwsServices({ region: 'us-east-1', clients: { ecr: new ECRClient({ region: 'us-east-1' }), sagemaker: new SageMakerClient({ region: 'us-east-1' }), quotas: new ServiceQuotasClient({ region: 'us-east-1' }) }, docker });
+  return createAwsServices({
+    region: 'us-east-1',
+    clients: {
+      ecr: new ECRClient({ region: 'us-east-1' }),
+      sagemaker: new SageMakerClient({ region: 'us-east-1' }),
+      quotas: new ServiceQuotasClient({ region: 'us-east-1' }),
+    },
+    docker,
+  });
 }
 
 beforeEach(() => {
   ecr.reset();
   sm.reset();
   quotas.reset();
-  ecr.on(CreateRepositoryCommand).resolves({ repository: { repositoryUri: '123456789012.dkr.ecr.us-east-1.amazonaws.com/vad-serve', repositoryArn: 'arn:aws:ecr:us-east-1:123456789012:repository/vad-serve' } });
-  ecr.on(GetAuthorizationTokenCommand).resolves({ authorizationData: [{ authorizationToken: Buffer.from('AWS:secret').toString('base64'), proxyEndpoint: 'https://123456789012.dkr.ecr.us-east-1.amazonaws.com' }] });
+  ecr.on(CreateRepositoryCommand).resolves({
+    repository: {
+      repositoryUri: '123456789012.dkr.ecr.us-east-1.amazonaws.com/vad-serve',
+      repositoryArn: 'arn:aws:ecr:us-east-1:123456789012:repository/vad-serve',
+    },
+  });
+  ecr.on(GetAuthorizationTokenCommand).resolves({
+    authorizationData: [
+      { authorizationToken: Buffer.from('AWS:secret').toString('base64'), proxyEndpoint: 'https://123456789012.dkr.ecr.us-east-1.amazonaws.com' },
+    ],
+  });
 });
 
 describe('image build and push', () => {
@@ -28,7 +45,11 @@ describe('image build and push', () => {
     const calls: string[][] = [];
     let pushed = false;
     ecr.on(DescribeImagesCommand).callsFake(async () => {
-      if (!pushed) throw Object.assign(new Error('The image with imageId {imageTag:x} does not exist'), { name: 'ImageNotFoundException', $metadata: { httpStatusCode: 400 } });
+      if (!pushed)
+        throw Object.assign(new Error('The image with imageId {imageTag:x} does not exist'), {
+          name: 'ImageNotFoundException',
+          $metadata: { httpStatusCode: 400 },
+        });
       return { imageDetails: [{ imageDigest: DIGEST, imageManifestMediaType: V2 }] };
     });
     const docker = async (args: string[], input?: string) => {
@@ -38,7 +59,10 @@ describe('image build and push', () => {
       if (args[0] === 'login') expect(input).toBe('secret');
       return '';
     };
-    const r = await services(docker).resolveImage({ build: { context: '.', dockerfile: 'apps/server/Dockerfile', repository: 'vad-serve' } }, { tags: { 'vad-serve:managed': 'true' } });
+    const r = await services(docker).resolveImage(
+      { build: { context: '.', dockerfile: 'apps/server/Dockerfile', repository: 'vad-serve' } },
+      { tags: { 'vad-serve:managed': 'true' } },
+    );
     expect(r).toEqual({ uri: `123456789012.dkr.ecr.us-east-1.amazonaws.com/vad-serve@${DIGEST}`, digest: DIGEST, pushed: true });
     expect(calls[0]).toEqual(expect.arrayContaining(['buildx', 'build', '--provenance=false', '--output', 'type=docker']));
     expect(calls.map((c) => c[0])).toEqual(['buildx', 'image', 'login', 'tag', 'push']);
@@ -69,7 +93,9 @@ describe('quota and batch', () => {
   it('reads the endpoint-usage quota, and goes on with a note when Service Quotas is not readable', async () => {
     quotas.on(ListServiceQuotasCommand).resolves({ Quotas: [{ QuotaName: 'ml.g5.xlarge for endpoint usage', Value: 0 }] });
     expect(await services(async () => '').instanceQuota('ml.g5.xlarge')).toEqual({ quotaName: 'ml.g5.xlarge for endpoint usage', value: 0 });
-    quotas.on(ListServiceQuotasCommand).rejects(Object.assign(new Error('not authorized'), { name: 'AccessDeniedException', $metadata: { httpStatusCode: 403 } }));
+    quotas
+      .on(ListServiceQuotasCommand)
+      .rejects(Object.assign(new Error('not authorized'), { name: 'AccessDeniedException', $metadata: { httpStatusCode: 403 } }));
     const q = await services(async () => '').instanceQuota('ml.g5.xlarge');
     expect(q.value).toBeUndefined();
     expect(q.note).toMatch(/not authorized/);

@@ -50,7 +50,10 @@ export interface AwsServices {
   /** Skips the upload when the object with this digest is already there (same size + sha256 metadata). */
   uploadModel(req: UploadRequest): Promise<{ s3Uri: string; uploaded: boolean }>;
   /** `instanceType` picks the variant a build makes (ml.g…, ml.p… → gpu; else cpu). */
-  resolveImage(source: ImageSource, opts: { tags: Record<string, string>; instanceType?: string; onNote?: (line: string) => void; onBytes?: (done: number, total: number) => void }): Promise<ResolvedImage>;
+  resolveImage(
+    source: ImageSource,
+    opts: { tags: Record<string, string>; instanceType?: string; onNote?: (line: string) => void; onBytes?: (done: number, total: number) => void },
+  ): Promise<ResolvedImage>;
   /** The endpoint-usage quota of the instance type, as data (a note when it cannot be read). */
   instanceQuota(instanceType: string): Promise<QuotaReading>;
   registerAutoscaling(endpointName: string, variant: string, a: Autoscale): Promise<{ policyArn?: string }>;
@@ -80,8 +83,14 @@ function runDocker(args: string[], input?: string, onLine?: (line: string) => vo
     };
     child.stdout.on('data', (c: Buffer) => lines(c, (s) => (out += s)));
     child.stderr.on('data', (c: Buffer) => lines(c, (s) => (err = (err + s).slice(-4000))));
-    child.on('error', (e) => reject(new VadError('deploy_failed', `docker is not available (${e.message}); give an image with aws.image.uri / --image instead of building`)));
-    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new VadError('deploy_failed', `docker ${args[0]} failed (exit ${code}): ${err.trim().split('\n').slice(-3).join(' | ')}`))));
+    child.on('error', (e) =>
+      reject(new VadError('deploy_failed', `docker is not available (${e.message}); give an image with aws.image.uri / --image instead of building`)),
+    );
+    child.on('close', (code) =>
+      code === 0
+        ? resolve(out)
+        : reject(new VadError('deploy_failed', `docker ${args[0]} failed (exit ${code}): ${err.trim().split('\n').slice(-3).join(' | ')}`)),
+    );
     child.stdin.end(input ?? '');
   });
 }
@@ -94,8 +103,16 @@ export function createAwsServices(options: { region: string; clients?: Partial<A
     async uploadModel(req: UploadRequest) {
       // uploadArtifact keys by digest: <prefix>/<sha256>/model.tar.gz, i.e. modelKey(prefix, sha).
       const prefix = req.key.slice(0, req.key.length - `/${req.sha256}/model.tar.gz`.length);
-      const r = await uploadArtifact({ client: c.s3, bucket: req.bucket, prefix, file: req.file, tags: req.tags, onProgress: (p) => req.onProgress?.(p.loaded, p.total) });
-      if (r.sha256 !== req.sha256) throw new VadError('digest_mismatch', `${req.file} changed while it was uploaded (sha256 ${r.sha256}, expected ${req.sha256})`);
+      const r = await uploadArtifact({
+        client: c.s3,
+        bucket: req.bucket,
+        prefix,
+        file: req.file,
+        tags: req.tags,
+        onProgress: (p) => req.onProgress?.(p.loaded, p.total),
+      });
+      if (r.sha256 !== req.sha256)
+        throw new VadError('digest_mismatch', `${req.file} changed while it was uploaded (sha256 ${r.sha256}, expected ${req.sha256})`);
       return { s3Uri: r.uri, uploaded: !r.skipped };
     },
 
@@ -110,7 +127,15 @@ export function createAwsServices(options: { region: string; clients?: Partial<A
       const b = source.build;
       // No Docker engine (or VAD_IMAGE_BUILDER=daemonless): the same layer plan, assembled and pushed by
       // @vad/image-builder. A Docker runner given by the caller counts as an engine.
-      if (wantsDaemonless(process.env, () => options.docker !== undefined || dockerOnPath())) return buildAndPushDaemonless({ ecr: c.ecr, repository: b.repository, context: b.context, instanceType: opts.instanceType ?? 'ml.g5.xlarge', tags: opts.tags, onNote: opts.onNote });
+      if (wantsDaemonless(process.env, () => options.docker !== undefined || dockerOnPath()))
+        return buildAndPushDaemonless({
+          ecr: c.ecr,
+          repository: b.repository,
+          context: b.context,
+          instanceType: opts.instanceType ?? 'ml.g5.xlarge',
+          tags: opts.tags,
+          onNote: opts.onNote,
+        });
       const local = 'vad-serve-deployer-build:latest';
       opts.onNote?.(`docker buildx build --provenance=false -f ${b.dockerfile} ${b.context}`);
       // --provenance=false + --output type=docker: a Docker v2 manifest, which CreateModel accepts (OCI it rejects).

@@ -62,7 +62,14 @@ const NOT_FOUND = new Set([
 ]);
 const IN_USE = new Set(['ResourceInUse', 'ConflictException', 'ConcurrentUpdateException']);
 export const CONNECTION_LOST = new Set(['ECONNRESET', 'EPIPE', 'ECONNREFUSED']);
-const UNAVAILABLE = new Set(['ServiceUnavailable', 'InternalFailure', 'InternalDependencyException', 'InternalServerError', 'InternalServiceException', 'ServiceException']);
+const UNAVAILABLE = new Set([
+  'ServiceUnavailable',
+  'InternalFailure',
+  'InternalDependencyException',
+  'InternalServerError',
+  'InternalServiceException',
+  'ServiceException',
+]);
 
 /** `arn:aws:logs:<region>:<acct>:log-group:<group>:log-stream:<stream>` → the console's log viewer. */
 export function logStreamConsoleUrl(logStreamArn: string | undefined): string | undefined {
@@ -98,7 +105,8 @@ export function mapAwsError(e: unknown, ctx: ErrorContext = {}): Error {
   if (name === 'ModelStreamError' || name === 'InternalStreamFailure') return new StreamError(message, a.ErrorCode ?? name, details);
   if (name === 'ResourceLimitExceeded' || name === 'ServiceQuotaExceededException') return new ResourceLimitError(message, details);
   if (THROTTLING.has(name) || (httpStatus === 429 && name !== 'ModelNotReadyException')) return new ThrottlingError(message, details);
-  if (NOT_FOUND.has(name)) return new NotFoundError(message, { ...details, httpStatus: httpStatus ?? 404, resourceKind: ctx.resourceKind, resourceName: ctx.resourceName });
+  if (NOT_FOUND.has(name))
+    return new NotFoundError(message, { ...details, httpStatus: httpStatus ?? 404, resourceKind: ctx.resourceKind, resourceName: ctx.resourceName });
   if (IN_USE.has(name)) return new ResourceInUseError(message, details);
   if (name === 'ValidationException' || name === 'ValidationError' || name === 'InvalidParameterException' || name === 'InvalidParameterValueException') {
     // SageMaker reports missing resources as validation errors ("Could not find endpoint …",
@@ -110,7 +118,8 @@ export function mapAwsError(e: unknown, ctx: ErrorContext = {}): Error {
   }
   // The SDK's Node handler names ECONNRESET/EPIPE "TimeoutError": the connection was lost (a
   // proxy or load balancer dropped it), which is transient and worth another attempt, not a timeout.
-  if (a.code !== undefined && CONNECTION_LOST.has(a.code)) return new ServiceUnavailableError(/connection lost/.test(message) ? message : `connection lost before an answer (${a.code}: ${message})`, details);
+  if (a.code !== undefined && CONNECTION_LOST.has(a.code))
+    return new ServiceUnavailableError(/connection lost/.test(message) ? message : `connection lost before an answer (${a.code}: ${message})`, details);
   if (name === 'TimeoutError' || name === 'RequestTimeout' || name === 'AbortError') {
     return new InvocationTimeoutError(message, 0, details);
   }

@@ -37,7 +37,11 @@ async function findQuota(client: ServiceQuotasClient, quotaName: string): Promis
 }
 
 /** Reads the quota without judging it; Service Quotas not readable (no permission) is a note. */
-export async function readInstanceQuota(client: ServiceQuotasClient, instanceType: string, usage: 'endpoint' | 'transform job' = 'endpoint'): Promise<QuotaReading> {
+export async function readInstanceQuota(
+  client: ServiceQuotasClient,
+  instanceType: string,
+  usage: 'endpoint' | 'transform job' = 'endpoint',
+): Promise<QuotaReading> {
   const quotaName = `${instanceType} for ${usage} usage`;
   try {
     const value = await findQuota(client, quotaName);
@@ -52,7 +56,12 @@ export async function readInstanceQuota(client: ServiceQuotasClient, instanceTyp
  * job usage`) must allow `count` instances. GPU types often default to 0, which otherwise shows up
  * only as ResourceLimitExceeded at CreateEndpoint.
  */
-export async function checkInstanceQuota(client: ServiceQuotasClient, instanceType: string, count: number, usage: 'endpoint' | 'transform job' = 'endpoint'): Promise<QuotaCheck> {
+export async function checkInstanceQuota(
+  client: ServiceQuotasClient,
+  instanceType: string,
+  count: number,
+  usage: 'endpoint' | 'transform job' = 'endpoint',
+): Promise<QuotaCheck> {
   const quotaName = `${instanceType} for ${usage} usage`;
   const value = await findQuota(client, quotaName);
   if (value === undefined) return { quotaName, requested: count, ok: true };

@@ -18,7 +18,8 @@ describe('listS3Keys (s3rver on loopback)', () => {
     server = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: join(dir, 's3'), configureBuckets: [{ name: 'inputs' }] });
     const { port } = await server.run();
     client = createS3Client({ region: 'us-east-1', endpoint: `http://127.0.0.1:${port}`, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
-    for (const key of ['batch/a.mp4', 'batch/sub/b.json', 'batch/folder/', 'other/c.mp4']) await client.send(new PutObjectCommand({ Bucket: 'inputs', Key: key, Body: 'x' }));
+    for (const key of ['batch/a.mp4', 'batch/sub/b.json', 'batch/folder/', 'other/c.mp4'])
+      await client.send(new PutObjectCommand({ Bucket: 'inputs', Key: key, Body: 'x' }));
   });
   afterAll(async () => {
     client?.destroy();

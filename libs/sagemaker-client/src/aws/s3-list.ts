@@ -19,7 +19,9 @@ export async function listS3Keys(client: S3Client, s3Uri: string, max = 10_000):
   try {
     // Full pages (S3's own 1000 keys), cut here: s3rver answers 500 to a page cut short by MaxKeys.
     do {
-      const page = await client.send(new (s3Sdk().ListObjectsV2Command)({ Bucket: bucket, ...(prefix ? { Prefix: prefix } : {}), ...(token ? { ContinuationToken: token } : {}) }));
+      const page = await client.send(
+        new (s3Sdk().ListObjectsV2Command)({ Bucket: bucket, ...(prefix ? { Prefix: prefix } : {}), ...(token ? { ContinuationToken: token } : {}) }),
+      );
       for (const o of page.Contents ?? []) if (o.Key && !o.Key.endsWith('/')) keys.push(o.Key);
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token && keys.length < max);

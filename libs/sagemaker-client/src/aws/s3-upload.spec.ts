@@ -37,7 +37,14 @@ describe('uploadArtifact (s3rver on loopback)', () => {
 
     const progress: UploadProgress[] = [];
     const r = await uploadArtifact({ client, bucket, prefix: 'vad-serve/models/', file, partSize: 5 * 1024 * 1024, onProgress: (p) => progress.push(p) });
-    expect(r).toMatchObject({ bucket, key: `vad-serve/models/${sha}/model.tar.gz`, uri: `s3://${bucket}/vad-serve/models/${sha}/model.tar.gz`, sha256: sha, bytes: data.length, skipped: false });
+    expect(r).toMatchObject({
+      bucket,
+      key: `vad-serve/models/${sha}/model.tar.gz`,
+      uri: `s3://${bucket}/vad-serve/models/${sha}/model.tar.gz`,
+      sha256: sha,
+      bytes: data.length,
+      skipped: false,
+    });
 
     const parts = new Set(progress.map((p) => p.part).filter((p) => p !== undefined));
     expect(parts.size).toBeGreaterThanOrEqual(2);

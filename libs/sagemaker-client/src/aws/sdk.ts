@@ -14,6 +14,8 @@ export const runtimeSdk = onFirstUse(() => require('@aws-sdk/client-sagemaker-ru
 export const logsSdk = onFirstUse(() => require('@aws-sdk/client-cloudwatch-logs') as typeof import('@aws-sdk/client-cloudwatch-logs'));
 export const ecrSdk = onFirstUse(() => require('@aws-sdk/client-ecr') as typeof import('@aws-sdk/client-ecr'));
 export const s3Sdk = onFirstUse(() => require('@aws-sdk/client-s3') as typeof import('@aws-sdk/client-s3'));
-export const autoscalingSdk = onFirstUse(() => require('@aws-sdk/client-application-auto-scaling') as typeof import('@aws-sdk/client-application-auto-scaling'));
+export const autoscalingSdk = onFirstUse(
+  () => require('@aws-sdk/client-application-auto-scaling') as typeof import('@aws-sdk/client-application-auto-scaling'),
+);
 export const quotasSdk = onFirstUse(() => require('@aws-sdk/client-service-quotas') as typeof import('@aws-sdk/client-service-quotas'));
 export const storageSdk = onFirstUse(() => require('@aws-sdk/lib-storage') as typeof import('@aws-sdk/lib-storage'));

@@ -39,7 +39,11 @@ describe('ECR', () => {
     const ecr = new ECRClient(creds);
     ecrMock.on(CreateRepositoryCommand).resolves({ repository: { repositoryUri: REPO, repositoryArn: 'arn:repo' } });
     expect(await ensureRepository(ecr, 'vad-serve', { 'vad-serve:managed': 'true' })).toMatchObject({ repositoryUri: REPO, created: true });
-    expect(ecrMock.commandCalls(CreateRepositoryCommand)[0]!.args[0].input).toMatchObject({ imageTagMutability: 'IMMUTABLE', imageScanningConfiguration: { scanOnPush: true }, tags: [{ Key: 'vad-serve:managed', Value: 'true' }] });
+    expect(ecrMock.commandCalls(CreateRepositoryCommand)[0]!.args[0].input).toMatchObject({
+      imageTagMutability: 'IMMUTABLE',
+      imageScanningConfiguration: { scanOnPush: true },
+      tags: [{ Key: 'vad-serve:managed', Value: 'true' }],
+    });
 
     ecrMock.on(CreateRepositoryCommand).rejects(new RepositoryAlreadyExistsException({ message: 'exists', $metadata: {} }));
     ecrMock.on(DescribeRepositoriesCommand).resolves({ repositories: [{ repositoryUri: REPO, repositoryArn: 'arn:repo' }] });
@@ -47,8 +51,16 @@ describe('ECR', () => {
   });
 
   it('decodes the login token', async () => {
-    ecrMock.on(GetAuthorizationTokenCommand).resolves({ authorizationData: [{ authorizationToken: Buffer.from('AWS:secret').toString('base64'), proxyEndpoint: 'https://123456789012.dkr.ecr.eu-west-1.amazonaws.com' }] });
-    expect(await ecrLogin(new ECRClient(creds))).toMatchObject({ username: 'AWS', password: 'secret', proxyEndpoint: 'https://123456789012.dkr.ecr.eu-west-1.amazonaws.com' });
+    ecrMock.on(GetAuthorizationTokenCommand).resolves({
+      authorizationData: [
+        { authorizationToken: Buffer.from('AWS:secret').toString('base64'), proxyEndpoint: 'https://123456789012.dkr.ecr.eu-west-1.amazonaws.com' },
+      ],
+    });
+    expect(await ecrLogin(new ECRClient(creds))).toMatchObject({
+      username: 'AWS',
+      password: 'secret',
+      proxyEndpoint: 'https://123456789012.dkr.ecr.eu-west-1.amazonaws.com',
+    });
   });
 
   it('pins the digest of a Docker v2 image and refuses OCI manifests', async () => {
@@ -65,9 +77,20 @@ describe('Application Auto Scaling', () => {
   it('registers the variant and a target-tracking policy on invocations per instance', async () => {
     aasMock.on(RegisterScalableTargetCommand).resolves({});
     aasMock.on(PutScalingPolicyCommand).resolves({ PolicyARN: 'arn:policy' });
-    const r = await putTargetTracking(new ApplicationAutoScalingClient(creds), { endpointName: 'ep', minInstances: 1, maxInstances: 4, targetInvocationsPerInstance: 70 });
+    const r = await putTargetTracking(new ApplicationAutoScalingClient(creds), {
+      endpointName: 'ep',
+      minInstances: 1,
+      maxInstances: 4,
+      targetInvocationsPerInstance: 70,
+    });
     expect(r).toEqual({ policyArn: 'arn:policy', resourceId: 'endpoint/ep/variant/AllTraffic' });
-    expect(aasMock.commandCalls(RegisterScalableTargetCommand)[0]!.args[0].input).toEqual({ ServiceNamespace: 'sagemaker', ResourceId: 'endpoint/ep/variant/AllTraffic', ScalableDimension: 'sagemaker:variant:DesiredInstanceCount', MinCapacity: 1, MaxCapacity: 4 });
+    expect(aasMock.commandCalls(RegisterScalableTargetCommand)[0]!.args[0].input).toEqual({
+      ServiceNamespace: 'sagemaker',
+      ResourceId: 'endpoint/ep/variant/AllTraffic',
+      ScalableDimension: 'sagemaker:variant:DesiredInstanceCount',
+      MinCapacity: 1,
+      MaxCapacity: 4,
+    });
     expect(aasMock.commandCalls(PutScalingPolicyCommand)[0]!.args[0].input.TargetTrackingScalingPolicyConfiguration).toEqual({
       TargetValue: 70,
       PredefinedMetricSpecification: { PredefinedMetricType: 'SageMakerVariantInvocationsPerInstance' },
@@ -79,7 +102,10 @@ describe('Application Auto Scaling', () => {
 
 describe('Service Quotas pre-flight', () => {
   it('passes when the quota allows the count and fails with ResourceLimitError at 0', async () => {
-    sqMock.on(ListServiceQuotasCommand).resolvesOnce({ Quotas: [{ QuotaName: 'ml.m5.xlarge for endpoint usage', Value: 4 }], NextToken: 't' }).resolves({ Quotas: [{ QuotaName: 'ml.g5.xlarge for endpoint usage', Value: 0 }] });
+    sqMock
+      .on(ListServiceQuotasCommand)
+      .resolvesOnce({ Quotas: [{ QuotaName: 'ml.m5.xlarge for endpoint usage', Value: 4 }], NextToken: 't' })
+      .resolves({ Quotas: [{ QuotaName: 'ml.g5.xlarge for endpoint usage', Value: 0 }] });
     const sq = new ServiceQuotasClient(creds);
     expect(await checkInstanceQuota(sq, 'ml.m5.xlarge', 2)).toMatchObject({ ok: true, value: 4 });
     const err = await checkInstanceQuota(sq, 'ml.g5.xlarge', 1).catch((e: unknown) => e);
@@ -91,9 +117,20 @@ describe('Service Quotas pre-flight', () => {
 describe('Batch Transform', () => {
   it('creates a job over an S3 prefix and waits for it', async () => {
     smMock.on(CreateTransformJobCommand).resolves({ TransformJobArn: 'arn:job' });
-    smMock.on(DescribeTransformJobCommand).resolvesOnce({ TransformJobStatus: 'InProgress' } as never).resolves({ TransformJobStatus: 'Completed' } as never);
+    smMock
+      .on(DescribeTransformJobCommand)
+      .resolvesOnce({ TransformJobStatus: 'InProgress' } as never)
+      .resolves({ TransformJobStatus: 'Completed' } as never);
     const sm = new SageMakerClient(creds);
-    await createTransformJob(sm, { jobName: 'job-1', modelName: 'm', inputS3Uri: 's3://b/frames/', outputS3Uri: 's3://b/out/', contentType: 'image/jpeg', instanceType: 'ml.g5.xlarge', maxPayloadInMB: 6 });
+    await createTransformJob(sm, {
+      jobName: 'job-1',
+      modelName: 'm',
+      inputS3Uri: 's3://b/frames/',
+      outputS3Uri: 's3://b/out/',
+      contentType: 'image/jpeg',
+      instanceType: 'ml.g5.xlarge',
+      maxPayloadInMB: 6,
+    });
     expect(smMock.commandCalls(CreateTransformJobCommand)[0]!.args[0].input).toMatchObject({
       TransformJobName: 'job-1',
       TransformInput: { DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3Uri: 's3://b/frames/' } }, ContentType: 'image/jpeg', SplitType: 'None' },

@@ -33,7 +33,13 @@ export function toDescription(e: LocalEndpointRecord, s: LocalState, launch: str
         currentWeight: 1,
         desiredWeight: 1,
         variantStatus: e.pending
-          ? [{ status: e.status === 'Updating' ? 'Updating' : 'Creating', statusMessage: `server pid ${e.pending.pid} on port ${e.pending.port}, waiting for /ping`, startTime: new Date(e.pending.startedAt) }]
+          ? [
+              {
+                status: e.status === 'Updating' ? 'Updating' : 'Creating',
+                statusMessage: `server pid ${e.pending.pid} on port ${e.pending.port}, waiting for /ping`,
+                startTime: new Date(e.pending.startedAt),
+              },
+            ]
           : [],
       },
     ],

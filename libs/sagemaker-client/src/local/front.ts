@@ -36,7 +36,11 @@ function frontLaunch(): ServerLaunch {
   if (existsSync(built)) return { command: process.execPath, args: [built], cwd: __dirname };
   const root = findWorkspaceRoot();
   if (!root) throw new LocalTargetError('cannot find the vad-serve workspace (nx.json + apps/server) to start the local front proxy from');
-  return { command: process.execPath, args: ['-r', join(root, 'tools', 'ts-register.js'), join(root, 'libs', 'sagemaker-client', 'src', 'local', 'front-proxy.ts')], cwd: root };
+  return {
+    command: process.execPath,
+    args: ['-r', join(root, 'tools', 'ts-register.js'), join(root, 'libs', 'sagemaker-client', 'src', 'local', 'front-proxy.ts')],
+    cwd: root,
+  };
 }
 
 export async function startFront(endpointDir: string, port: number): Promise<LocalFrontRecord> {

@@ -30,7 +30,14 @@ export class LocalHttpTimeout extends Error {
 export function openLocalRequest(req: LocalHttpRequest): Promise<{ res: IncomingMessage; done: () => void; timedOut: () => boolean }> {
   let timedOut = false;
   return new Promise((resolve, reject) => {
-    const r = request({ host: '127.0.0.1', port: req.port, method: req.method, path: req.path, headers: { ...req.headers, ...(req.body ? { 'content-length': String(req.body.byteLength) } : {}) }, agent: false });
+    const r = request({
+      host: '127.0.0.1',
+      port: req.port,
+      method: req.method,
+      path: req.path,
+      headers: { ...req.headers, ...(req.body ? { 'content-length': String(req.body.byteLength) } : {}) },
+      agent: false,
+    });
     const timer = setTimeout(() => {
       timedOut = true;
       r.destroy(new LocalHttpTimeout(req.timeoutMs));

@@ -21,7 +21,15 @@ export class LocalInvoker {
     const { instance, variantName, bytes, headers, clientTimeout, deadline } = await this.prepareInvoke(endpointName, body, options);
     let res;
     try {
-      res = await localRequest({ port: instance.port, method: 'POST', path: '/invocations', headers, body: bytes, timeoutMs: deadline, signal: options.signal });
+      res = await localRequest({
+        port: instance.port,
+        method: 'POST',
+        path: '/invocations',
+        headers,
+        body: bytes,
+        timeoutMs: deadline,
+        signal: options.signal,
+      });
     } catch (e) {
       throw this.invokeFailure(e, endpointName, instance, clientTimeout);
     }
@@ -47,7 +55,15 @@ export class LocalInvoker {
     const { instance, bytes, headers, clientTimeout, deadline } = await this.prepareInvoke(endpointName, body, options);
     let opened;
     try {
-      opened = await openLocalRequest({ port: instance.port, method: 'POST', path: '/invocations', headers, body: bytes, timeoutMs: deadline, signal: options.signal });
+      opened = await openLocalRequest({
+        port: instance.port,
+        method: 'POST',
+        path: '/invocations',
+        headers,
+        body: bytes,
+        timeoutMs: deadline,
+        signal: options.signal,
+      });
     } catch (e) {
       throw this.invokeFailure(e, endpointName, instance, clientTimeout);
     }
@@ -95,7 +111,9 @@ export class LocalInvoker {
   private invokeFailure(e: unknown, endpointName: string, instance: LocalInstanceRecord, clientTimeout: number): Error {
     if (e instanceof LocalHttpTimeout) {
       if (clientTimeout <= this.invocationTimeoutMs) {
-        return new InvocationTimeoutError(`invocation of ${endpointName} did not complete within the client timeout of ${clientTimeout} ms`, clientTimeout, { cause: e });
+        return new InvocationTimeoutError(`invocation of ${endpointName} did not complete within the client timeout of ${clientTimeout} ms`, clientTimeout, {
+          cause: e,
+        });
       }
       // SageMaker's own 60 s cut surfaces as a ModelError, with SageMaker's wording.
       return new ModelError(endpointName, 0, '', {

@@ -52,7 +52,11 @@ describe('a hung server (SIGSTOP) is not reported InService', () => {
 });
 
 /** A second node process deploying through its own LocalTarget; resolves with what it printed. */
-function deployer(stateDir: string, model: string, hold: boolean): { out: Promise<{ code: number | null; lines: string[] }>; locked: Promise<void>; release: () => void } {
+function deployer(
+  stateDir: string,
+  model: string,
+  hold: boolean,
+): { out: Promise<{ code: number | null; lines: string[] }>; locked: Promise<void>; release: () => void } {
   const script = `
     const { LocalTarget } = require(${JSON.stringify(join(__dirname, 'local-target.ts'))});
     (async () => {

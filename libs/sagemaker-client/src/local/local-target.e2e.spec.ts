@@ -137,7 +137,9 @@ describe('LocalTarget (e2e: server processes on loopback)', () => {
     await target.createModel({ modelName: 'model-broken', modelDataUrl: join(dir, 'not-a-tarball.tar.gz'), tags });
     await target.createEndpointConfig({ endpointConfigName: 'config-broken', variants: [{ modelName: 'model-broken', instanceType: 'local' }], tags });
     await target.updateEndpoint({ endpointName: 'vad-e2e', endpointConfigName: 'config-broken' });
-    const err = await target.waitForEndpoint('vad-e2e', { pollSeconds: 0.2, maxWaitSeconds: 60, expectedEndpointConfigName: 'config-broken' }).catch((e: unknown) => e);
+    const err = await target
+      .waitForEndpoint('vad-e2e', { pollSeconds: 0.2, maxWaitSeconds: 60, expectedEndpointConfigName: 'config-broken' })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SilentRollbackError);
     expect((err as SilentRollbackError).actualEndpointConfigName).toBe('config-b');
     expect((err as SilentRollbackError).failureReason).toMatch(/Failed to extract model data archive/);

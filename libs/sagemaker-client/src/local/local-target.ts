@@ -141,7 +141,8 @@ export class LocalTarget implements EndpointTarget {
     await this.store.update((s) => {
       assertOwner(s.endpoints[spec.endpointName], this.owner, `local endpoint ${spec.endpointName}`);
       if (s.endpoints[spec.endpointName]) throw new ValidationError(`Cannot create already existing endpoint "${endpointArn}".`);
-      if (!s.endpointConfigs[spec.endpointConfigName]) throw new ValidationError(`Could not find endpoint configuration "${arn('endpoint-config', spec.endpointConfigName)}".`);
+      if (!s.endpointConfigs[spec.endpointConfigName])
+        throw new ValidationError(`Could not find endpoint configuration "${arn('endpoint-config', spec.endpointConfigName)}".`);
       s.endpoints[spec.endpointName] = {
         endpointName: spec.endpointName,
         endpointArn,
@@ -164,7 +165,8 @@ export class LocalTarget implements EndpointTarget {
       const e = s.endpoints[spec.endpointName];
       if (!e) throw new ValidationError(`Could not find endpoint "${arn('endpoint', spec.endpointName)}".`);
       assertOwner(e, this.owner, `local endpoint ${spec.endpointName}`);
-      if (!s.endpointConfigs[spec.endpointConfigName]) throw new ValidationError(`Could not find endpoint configuration "${arn('endpoint-config', spec.endpointConfigName)}".`);
+      if (!s.endpointConfigs[spec.endpointConfigName])
+        throw new ValidationError(`Could not find endpoint configuration "${arn('endpoint-config', spec.endpointConfigName)}".`);
       if (e.status === 'Failed') throw new ValidationError(`Cannot update failed endpoint "${e.endpointArn}"; delete it and create it again.`);
       // A hung instance reads OutOfService only in descriptions (unresponsive()); its record stays
       // InService, so an update replaces it.
@@ -220,13 +222,18 @@ export class LocalTarget implements EndpointTarget {
    * Pids and ports of every recorded server process (for tests and `status`); with `front`, the
    * endpoints' front proxies too (role 'front').
    */
-  async processes(options: { front?: boolean } = {}): Promise<Array<{ endpointName: string; pid: number; port: number; alive: boolean; role: 'instance' | 'front' }>> {
+  async processes(
+    options: { front?: boolean } = {},
+  ): Promise<Array<{ endpointName: string; pid: number; port: number; alive: boolean; role: 'instance' | 'front' }>> {
     const s = await this.store.read();
     const out: Array<{ endpointName: string; pid: number; port: number; alive: boolean; role: 'instance' | 'front' }> = [];
     for (const e of Object.values(s.endpoints)) {
-      const all: Array<{ i: LocalInstanceRecord | LocalFrontRecord; role: 'instance' | 'front' } | undefined> = [e.current, e.pending].map((i) => i && { i, role: 'instance' });
+      const all: Array<{ i: LocalInstanceRecord | LocalFrontRecord; role: 'instance' | 'front' } | undefined> = [e.current, e.pending].map(
+        (i) => i && { i, role: 'instance' },
+      );
       if (options.front) all.push(e.front && { i: e.front, role: 'front' });
-      for (const x of all) if (x) out.push({ endpointName: e.endpointName, pid: x.i.pid, port: x.i.port, alive: await isOurProcess(x.i.pid, x.i.id), role: x.role });
+      for (const x of all)
+        if (x) out.push({ endpointName: e.endpointName, pid: x.i.pid, port: x.i.port, alive: await isOurProcess(x.i.pid, x.i.id), role: x.role });
     }
     return out;
   }

@@ -42,13 +42,20 @@ export function findWorkspaceRoot(from: string = __dirname): string | undefined 
 export function resolveServerLaunch(mode: 'auto' | 'bundle' | 'sources' = 'auto', workspaceRoot = findWorkspaceRoot(), env = process.env): ServerLaunch {
   const explicit = env['VAD_SERVER_MAIN'];
   if (explicit) return { command: process.execPath, args: [resolve(explicit), 'serve'], cwd: dirname(resolve(explicit)) };
-  if (!workspaceRoot) throw new LocalTargetError('cannot find the vad-serve workspace (nx.json + apps/server) to start the server from; set VAD_SERVER_MAIN to a built dist/apps/server/main.js');
+  if (!workspaceRoot)
+    throw new LocalTargetError(
+      'cannot find the vad-serve workspace (nx.json + apps/server) to start the server from; set VAD_SERVER_MAIN to a built dist/apps/server/main.js',
+    );
   const bundle = join(workspaceRoot, 'dist', 'apps', 'server', 'main.js');
   if (mode === 'bundle' || (mode === 'auto' && existsSync(bundle))) {
     if (!existsSync(bundle)) throw new LocalTargetError(`${bundle} does not exist; build it with: npx nx build server`);
     return { command: process.execPath, args: [bundle, 'serve'], cwd: workspaceRoot };
   }
-  return { command: process.execPath, args: ['-r', join(workspaceRoot, 'tools', 'ts-register.js'), join(workspaceRoot, 'apps', 'server', 'src', 'main.ts'), 'serve'], cwd: workspaceRoot };
+  return {
+    command: process.execPath,
+    args: ['-r', join(workspaceRoot, 'tools', 'ts-register.js'), join(workspaceRoot, 'apps', 'server', 'src', 'main.ts'), 'serve'],
+    cwd: workspaceRoot,
+  };
 }
 
 /** A port the kernel just handed out on loopback (closed again before the server binds it). */
@@ -171,7 +178,10 @@ export async function tailFile(path: string, lines = 40): Promise<string[]> {
   try {
     const buf = Buffer.alloc(len);
     await h.read(buf, 0, len, size - len);
-    const all = buf.toString('utf8').split('\n').filter((l) => l.trim() !== '');
+    const all = buf
+      .toString('utf8')
+      .split('\n')
+      .filter((l) => l.trim() !== '');
     return all.slice(-lines);
   } finally {
     await h.close();

@@ -60,12 +60,20 @@ export class LocalRegistry {
   async describeModel(modelName: string): Promise<ModelDescription> {
     const m = (await this.store.read()).models[modelName];
     if (!m) throw new NotFoundError(`Could not find model "${arn('model', modelName)}".`, { resourceKind: 'model', resourceName: modelName });
-    return { modelName: m.modelName, modelArn: m.modelArn, image: m.image, modelDataUrl: m.modelDataUrl, environment: { ...m.environment }, creationTime: new Date(m.creationTime) };
+    return {
+      modelName: m.modelName,
+      modelArn: m.modelArn,
+      image: m.image,
+      modelDataUrl: m.modelDataUrl,
+      environment: { ...m.environment },
+      creationTime: new Date(m.creationTime),
+    };
   }
 
   async deleteModel(modelName: string): Promise<void> {
     await this.store.update((s) => {
-      if (!s.models[modelName]) throw new NotFoundError(`Could not find model "${arn('model', modelName)}".`, { resourceKind: 'model', resourceName: modelName });
+      if (!s.models[modelName])
+        throw new NotFoundError(`Could not find model "${arn('model', modelName)}".`, { resourceKind: 'model', resourceName: modelName });
       assertOwner(s.models[modelName], this.owner, `local model ${modelName}`);
       // SageMaker lets a model be deleted while an endpoint runs it: instances hold their own copy.
       delete s.models[modelName];
@@ -79,7 +87,8 @@ export class LocalRegistry {
     await this.claimEndpoint(spec.tags);
     const endpointConfigArn = arn('endpoint-config', spec.endpointConfigName);
     await this.store.update((s) => {
-      if (s.endpointConfigs[spec.endpointConfigName]) throw new ValidationError(`Cannot create already existing endpoint configuration "${endpointConfigArn}".`);
+      if (s.endpointConfigs[spec.endpointConfigName])
+        throw new ValidationError(`Cannot create already existing endpoint configuration "${endpointConfigArn}".`);
       for (const v of spec.variants) {
         if (!s.models[v.modelName]) throw new ValidationError(`Could not find model "${arn('model', v.modelName)}".`);
       }
@@ -106,7 +115,11 @@ export class LocalRegistry {
 
   async describeEndpointConfig(endpointConfigName: string): Promise<EndpointConfigDescription> {
     const c = (await this.store.read()).endpointConfigs[endpointConfigName];
-    if (!c) throw new NotFoundError(`Could not find endpoint configuration "${arn('endpoint-config', endpointConfigName)}".`, { resourceKind: 'endpoint-config', resourceName: endpointConfigName });
+    if (!c)
+      throw new NotFoundError(`Could not find endpoint configuration "${arn('endpoint-config', endpointConfigName)}".`, {
+        resourceKind: 'endpoint-config',
+        resourceName: endpointConfigName,
+      });
     return {
       endpointConfigName: c.endpointConfigName,
       endpointConfigArn: c.endpointConfigArn,
@@ -120,7 +133,10 @@ export class LocalRegistry {
   async deleteEndpointConfig(endpointConfigName: string): Promise<void> {
     await this.store.update((s) => {
       if (!s.endpointConfigs[endpointConfigName]) {
-        throw new NotFoundError(`Could not find endpoint configuration "${arn('endpoint-config', endpointConfigName)}".`, { resourceKind: 'endpoint-config', resourceName: endpointConfigName });
+        throw new NotFoundError(`Could not find endpoint configuration "${arn('endpoint-config', endpointConfigName)}".`, {
+          resourceKind: 'endpoint-config',
+          resourceName: endpointConfigName,
+        });
       }
       assertOwner(s.endpointConfigs[endpointConfigName], this.owner, `local endpoint config ${endpointConfigName}`);
       const user = Object.values(s.endpoints).find((e) => e.endpointConfigName === endpointConfigName || e.pending?.endpointConfigName === endpointConfigName);
@@ -135,10 +151,12 @@ export class LocalRegistry {
     const match = (tags: Tags): boolean => filter.key in tags && (filter.value === undefined || tags[filter.key] === filter.value);
     const out: TaggedResource[] = [];
     if (kinds.has('endpoint')) {
-      for (const e of Object.values(s.endpoints)) if (match(e.tags)) out.push({ kind: 'endpoint', name: e.endpointName, arn: e.endpointArn, tags: { ...e.tags }, status: e.status });
+      for (const e of Object.values(s.endpoints))
+        if (match(e.tags)) out.push({ kind: 'endpoint', name: e.endpointName, arn: e.endpointArn, tags: { ...e.tags }, status: e.status });
     }
     if (kinds.has('endpoint-config')) {
-      for (const c of Object.values(s.endpointConfigs)) if (match(c.tags)) out.push({ kind: 'endpoint-config', name: c.endpointConfigName, arn: c.endpointConfigArn, tags: { ...c.tags } });
+      for (const c of Object.values(s.endpointConfigs))
+        if (match(c.tags)) out.push({ kind: 'endpoint-config', name: c.endpointConfigName, arn: c.endpointConfigArn, tags: { ...c.tags } });
     }
     if (kinds.has('model')) {
       for (const m of Object.values(s.models)) if (match(m.tags)) out.push({ kind: 'model', name: m.modelName, arn: m.modelArn, tags: { ...m.tags } });

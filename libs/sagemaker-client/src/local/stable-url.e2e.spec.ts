@@ -95,7 +95,10 @@ describe('local endpoint URL across a blue/green update', () => {
     for (let i = 0; i < 50 && pinged !== 200; i++) {
       // Each describe may restart it (at most every 2 s); the URL must stay the same throughout.
       expect((await target.describeEndpoint('vad-url')).url).toBe(url);
-      pinged = await fetch(`${url}/ping`).then((r) => r.status, () => 0);
+      pinged = await fetch(`${url}/ping`).then(
+        (r) => r.status,
+        () => 0,
+      );
       if (pinged !== 200) await new Promise((r) => setTimeout(r, 100));
     }
     expect(pinged).toBe(200);

@@ -175,7 +175,10 @@ export class InstanceSupervisor {
     if (pendingProbe?.state === 'ready' && front && !(await listening(front.port))) {
       pendingProbe = (await isOurProcess(front.pid, front.id))
         ? { state: 'starting' }
-        : { state: 'failed', reason: `the endpoint's front proxy (port ${front.port}) exited (${lastErrorLine(await tailFile(front.logFile, 40)) ?? 'no error in its log'})` };
+        : {
+            state: 'failed',
+            reason: `the endpoint's front proxy (port ${front.port}) exited (${lastErrorLine(await tailFile(front.logFile, 40)) ?? 'no error in its log'})`,
+          };
     }
     const currentAlive = snapshot.current ? await isOurProcess(snapshot.current.pid, snapshot.current.id) : undefined;
     const toStop: LocalInstanceRecord[] = [];
@@ -218,11 +221,13 @@ export class InstanceSupervisor {
       const hung = await this.unresponsive(result.current);
       if (hung) return { ...result, status: 'OutOfService', failureReason: hung };
     }
-    await Promise.all(toStop.map(async (i) => {
-      await stopProcess(i.pid, i.id, this.killAfterMs);
-      // Keep the log of a failed instance for the FailureReason; drop the model copy.
-      await rm(i.modelDir.startsWith(i.workDir) ? i.modelDir : join(i.workDir, 'model'), { recursive: true, force: true });
-    }));
+    await Promise.all(
+      toStop.map(async (i) => {
+        await stopProcess(i.pid, i.id, this.killAfterMs);
+        // Keep the log of a failed instance for the FailureReason; drop the model copy.
+        await rm(i.modelDir.startsWith(i.workDir) ? i.modelDir : join(i.workDir, 'model'), { recursive: true, force: true });
+      }),
+    );
     return result;
   }
 
@@ -239,7 +244,10 @@ export class InstanceSupervisor {
       if (r.status === 200) return undefined;
       return `The server process (pid ${i.pid}) of production variant ${i.variantName} answers /ping with ${r.status}. Log: ${i.logFile}`;
     } catch (e) {
-      const why = e instanceof LocalHttpTimeout ? `no answer to /ping within ${this.livenessTimeoutMs} ms` : `/ping failed: ${e instanceof Error ? e.message : String(e)}`;
+      const why =
+        e instanceof LocalHttpTimeout
+          ? `no answer to /ping within ${this.livenessTimeoutMs} ms`
+          : `/ping failed: ${e instanceof Error ? e.message : String(e)}`;
       return `The server process (pid ${i.pid}) of production variant ${i.variantName} ${what} (${why}). Log: ${i.logFile}`;
     }
   }
@@ -267,7 +275,10 @@ export class InstanceSupervisor {
       // not listening yet (or the 2 s ping timeout): still starting
     }
     if (Date.now() > Date.parse(i.startDeadline)) {
-      return { state: 'failed', reason: `no 200 from /ping within the startup window (${Math.round((Date.parse(i.startDeadline) - Date.parse(i.startedAt)) / 1000)} s)` };
+      return {
+        state: 'failed',
+        reason: `no 200 from /ping within the startup window (${Math.round((Date.parse(i.startDeadline) - Date.parse(i.startedAt)) / 1000)} s)`,
+      };
     }
     return { state: 'starting' };
   }
@@ -294,7 +305,9 @@ async function prepareModelDir(source: string, url: string, into: string): Promi
   try {
     isDir = (await stat(source)).isDirectory();
   } catch {
-    throw new LaunchFailure(`Failed to download model data for container "container_1" from URL: "${url}". Please ensure that there is an object located at the URL.`);
+    throw new LaunchFailure(
+      `Failed to download model data for container "container_1" from URL: "${url}". Please ensure that there is an object located at the URL.`,
+    );
   }
   if (isDir) {
     if (!existsSync(join(source, 'manifest.json'))) throw new LaunchFailure(`model directory ${source} has no manifest.json`);

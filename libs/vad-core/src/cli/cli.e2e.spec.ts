@@ -30,7 +30,10 @@ beforeAll(async () => {
   for (const seed of [1, 2]) await writeSceneFrames(generateScene({ seed, frames: 6, kind: 'train' }), join(dir, 'normal', `video-${seed}`));
   await writeSceneFrames(generateScene({ seed: 7, frames: 4, kind: 'test' }), join(dir, 'test'));
   // anomalib v1 layout on purpose, with values other than the defaults so ignoring it would show.
-  writeFileSync(join(dir, 'v1.yaml'), 'model:\n  class_path: anomalib.models.AiVad\n  init_args:\n    n_velocity_bins: 2\n    n_components_velocity: 2\ndata:\n  init_args:\n    image_size: [192, 288]\n');
+  writeFileSync(
+    join(dir, 'v1.yaml'),
+    'model:\n  class_path: anomalib.models.AiVad\n  init_args:\n    n_velocity_bins: 2\n    n_components_velocity: 2\ndata:\n  init_args:\n    image_size: [192, 288]\n',
+  );
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -54,14 +57,20 @@ describe('vad-core fit / score', () => {
     const result = JSON.parse(score.stdout);
     expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual(result);
     expect(result.imageSize).toEqual([192, 288]);
-    expect(result.results.map((r: { frame: number; file: string }) => [r.frame, r.file])).toEqual(readdirSync(join(dir, 'test')).filter((f) => f.endsWith('.png')).sort().slice(1).map((f, i) => [i + 1, f]));
+    expect(result.results.map((r: { frame: number; file: string }) => [r.frame, r.file])).toEqual(
+      readdirSync(join(dir, 'test'))
+        .filter((f) => f.endsWith('.png'))
+        .sort()
+        .slice(1)
+        .map((f, i) => [i + 1, f]),
+    );
     for (const r of result.results) {
       expect(Number.isFinite(r.score)).toBe(true);
       for (const g of r.regions) expect(Object.keys(g.attributes)).toEqual(['velocity']);
     }
   });
 
-  it('without --config: the built-in regions and the built-in stages\' density defaults, said in the output, with a threshold and warnings', () => {
+  it("without --config: the built-in regions and the built-in stages' density defaults, said in the output, with a threshold and warnings", () => {
     const fit = cli('fit', '--videos', join(dir, 'normal'), '--out', join(dir, 'model-defaults'));
     expect(fit.code).toBe(0);
     const report = JSON.parse(fit.stdout);

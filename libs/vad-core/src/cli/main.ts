@@ -52,7 +52,8 @@ async function scoreFolder(modelDir: string, framesDir: string, opts: { provider
   const model = await loadModel(modelDir, { executionProvider: (opts.provider ?? 'cpu') as 'cpu', threads: Number(opts.threads ?? 1) });
   try {
     const video = await folderVideo(framesDir, model.imageSize);
-    if (video.frameCount < 2) throw new VadError('needs_clip', `${framesDir} has one frame: scoring needs at least two (each frame is scored against the one before it)`);
+    if (video.frameCount < 2)
+      throw new VadError('needs_clip', `${framesDir} has one frame: scoring needs at least two (each frame is scored against the one before it)`);
     const results = [];
     let previous = await video.frame(0);
     for (let i = 1; i < video.frameCount; i++) {
@@ -88,7 +89,7 @@ async function run(argv: string[]): Promise<void> {
     .option('--videos <dir>', 'a folder whose sub-folders are the normal videos')
     .option('--video <dir...>', 'one or more folders of frames, each one normal video')
     .requiredOption('--out <dir>', 'model directory to write')
-    .option('--config <config.yaml>', 'anomalib-style config (dataset:, model:); defaults to anomalib\'s')
+    .option('--config <config.yaml>', "anomalib-style config (dataset:, model:); defaults to anomalib's")
     .option('--name <name>', 'model name (default: the output folder name)')
     .option('--regions <regions.onnx>', `object detector network; absent: the built-in regions (${BUILTIN_REGIONS_NAME})`)
     .option('--anomalib-foreground', "without --regions: anomalib's own foreground boxes instead of the built-in regions")
@@ -133,12 +134,18 @@ async function run(argv: string[]): Promise<void> {
       if (off.length > 0) {
         // anomalib's default is every attribute on; say why these are not (after the fit, so a
         // failing fit still ends with exactly one line).
-        console.error(`vad-core fit: ${off.join(' and ')} off (no ${off.map((a) => `--${a}`).join('/')} network given and the config does not enable ${off.length > 1 ? 'them' : 'it'})`);
+        console.error(
+          `vad-core fit: ${off.join(' and ')} off (no ${off.map((a) => `--${a}`).join('/')} network given and the config does not enable ${off.length > 1 ? 'them' : 'it'})`,
+        );
       }
       for (const w of result.warnings) console.error(`vad-core fit: warning: ${w}`);
       const model = parseConfig(config).model;
       const settings = {
-        regions: stages.builtinRegions ? { builtin: BUILTIN_REGIONS_NAME, params: stages.builtinRegions } : o.regions ? { onnx: o.regions } : 'anomalib foreground',
+        regions: stages.builtinRegions
+          ? { builtin: BUILTIN_REGIONS_NAME, params: stages.builtinRegions }
+          : o.regions
+            ? { onnx: o.regions }
+            : 'anomalib foreground',
         flow: o.flow ? { onnx: o.flow } : 'builtin',
         n_velocity_bins: model.n_velocity_bins,
         n_components_velocity: model.n_components_velocity,
@@ -146,7 +153,16 @@ async function run(argv: string[]): Promise<void> {
       };
       console.log(
         JSON.stringify(
-          { out: result.report.dir, clips: result.clips, rows: result.rows, attributes: result.report.attributes, settings, threshold: result.threshold, warnings: result.warnings, seconds: (Date.now() - t0) / 1000 },
+          {
+            out: result.report.dir,
+            clips: result.clips,
+            rows: result.rows,
+            attributes: result.report.attributes,
+            settings,
+            threshold: result.threshold,
+            warnings: result.warnings,
+            seconds: (Date.now() - t0) / 1000,
+          },
           null,
           2,
         ),
@@ -187,7 +203,13 @@ async function run(argv: string[]): Promise<void> {
       const labels = await readLabels(o.frames);
       if (labels && labels.length === result.results.length + 1) {
         const scored = labels.slice(1);
-        if (scored.includes(0) && scored.includes(1)) console.log(`frame-level AUROC against ${o.frames}/labels.json: ${auroc(result.results.map((r) => r.score), scored).toFixed(3)}`);
+        if (scored.includes(0) && scored.includes(1))
+          console.log(
+            `frame-level AUROC against ${o.frames}/labels.json: ${auroc(
+              result.results.map((r) => r.score),
+              scored,
+            ).toFixed(3)}`,
+          );
       }
     });
 

@@ -7,7 +7,10 @@ import { seededRandom } from './random';
 
 function rows(n: number, d: number, seed: number): Float32Tensor {
   const random = seededRandom(seed);
-  return float32(Float32Array.from({ length: n * d }, () => random()), [n, d]);
+  return float32(
+    Float32Array.from({ length: n * d }, () => random()),
+    [n, d],
+  );
 }
 
 /** min/max of the nearest distance of each row to rows of other groups, by brute force. */
@@ -70,7 +73,10 @@ describe('fitDensityState', () => {
   it('refuses no attributes, missing features, bad group ids and single-video banks', async () => {
     const none = { ...model, use_velocity_features: false, use_pose_features: false, use_deep_features: false };
     await expect(fitDensityState(training, none)).rejects.toMatchObject({ code: 'no_attributes' });
-    await expect(fitDensityState({ groups: training.groups, velocity: training.velocity }, model)).rejects.toMatchObject({ code: 'bank_invalid', message: expect.stringMatching(/pose/) });
+    await expect(fitDensityState({ groups: training.groups, velocity: training.velocity }, model)).rejects.toMatchObject({
+      code: 'bank_invalid',
+      message: expect.stringMatching(/pose/),
+    });
     const badGroup = { ...training, pose: { features: training.pose!.features, group: new Int32Array(n).fill(7) } };
     await expect(fitDensityState(badGroup, model)).rejects.toMatchObject({ code: 'bank_invalid' });
     const oneVideo = { ...training, groups: ['only'], pose: { features: training.pose!.features, group: new Int32Array(n) } };
@@ -103,7 +109,11 @@ describe('createDensityScorer', () => {
       expect(Math.max(...s.normalized.velocity!)).toBeCloseTo(1, 9);
       await own.release();
 
-      const typical = { velocity: float32([0.5, 0.5], [1, 2]), pose: float32([0.5, 0.5, 0.5, 0.5], [1, 4]), appearance: float32(new Float32Array(6).fill(0.5), [1, 6]) };
+      const typical = {
+        velocity: float32([0.5, 0.5], [1, 2]),
+        pose: float32([0.5, 0.5, 0.5, 0.5], [1, 4]),
+        appearance: float32(new Float32Array(6).fill(0.5), [1, 6]),
+      };
       const odd = { velocity: float32([9, -9], [1, 2]), pose: float32([9, 9, 9, 9], [1, 4]), appearance: float32(new Float32Array(6).fill(9), [1, 6]) };
       const a = await scorer.score(typical, 1);
       const b = await scorer.score(odd, 1);

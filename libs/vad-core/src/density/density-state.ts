@@ -59,7 +59,10 @@ export interface FitDensityOptions extends Pick<KnnOptions, 'threads' | 'executi
 function training(t: TrainingFeatures, attribute: AttributeName): AttributeTrainingFeatures {
   const a = t[attribute];
   if (!a || (a.features.shape[0] ?? 0) === 0) {
-    throw new VadError('bank_invalid', `${attribute} is enabled but no ${attribute} features were collected from the training clips (no regions found?): check the clips or disable the attribute`);
+    throw new VadError(
+      'bank_invalid',
+      `${attribute} is enabled but no ${attribute} features were collected from the training clips (no regions found?): check the clips or disable the attribute`,
+    );
   }
   for (let r = 0; r < a.group.length; r++) {
     if (a.group[r] < 0 || a.group[r] >= t.groups.length || !Number.isInteger(a.group[r])) {

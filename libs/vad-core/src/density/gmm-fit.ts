@@ -54,7 +54,10 @@ export function bankRowsToFloat64(bank: Float32Tensor, what: string): { x: Float
     const v = bank.data[i];
     if (!Number.isFinite(v)) {
       const row = Math.floor(i / d);
-      throw new VadError('bank_invalid', `${what} bank row ${row} holds ${v} (column ${i % d}): remove or recompute that training feature`, { row, column: i % d });
+      throw new VadError('bank_invalid', `${what} bank row ${row} holds ${v} (column ${i % d}): remove or recompute that training feature`, {
+        row,
+        column: i % d,
+      });
     }
     x[i] = v;
   }
@@ -127,7 +130,10 @@ function mStep(x: Float64Array, n: number, d: number, resp: Float64Array, k: num
         break;
       }
       if (attempt === 8) {
-        throw new VadError('fit_failed', `velocity GMM: the covariance of component ${c} stays singular even with reg_covar ${extra.toExponential(1)}; check the velocity bank for constant or huge-valued features`);
+        throw new VadError(
+          'fit_failed',
+          `velocity GMM: the covariance of component ${c} stays singular even with reg_covar ${extra.toExponential(1)}; check the velocity bank for constant or huge-valued features`,
+        );
       }
       extra *= 10;
       for (let a = 0; a < d; a++) cov[a * d + a] += extra - extra / 10;

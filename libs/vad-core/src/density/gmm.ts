@@ -41,7 +41,11 @@ function invalid(message: string): VadError {
  * scikit-learn's `_compute_precision_cholesky` for full covariances: P = (chol(Σ)⁻¹)ᵀ per component.
  * Returns null for the first component whose covariance is not positive definite.
  */
-export function precisionsCholeskyFromCovariances(covariances: ArrayLike<number>, k: number, d: number): { precisions: Float64Array } | { failedComponent: number } {
+export function precisionsCholeskyFromCovariances(
+  covariances: ArrayLike<number>,
+  k: number,
+  d: number,
+): { precisions: Float64Array } | { failedComponent: number } {
   const out = new Float64Array(k * d * d);
   const cov = new Float64Array(d * d);
   for (let c = 0; c < k; c++) {
@@ -66,7 +70,11 @@ export function prepareGmm(params: GmmParams): PreparedGmm {
     }
   };
   square(params.covariances, 'covariances');
-  for (const [what, t] of [['weights', params.weights], ['means', params.means], ['covariances', params.covariances]] as const) {
+  for (const [what, t] of [
+    ['weights', params.weights],
+    ['means', params.means],
+    ['covariances', params.covariances],
+  ] as const) {
     for (let i = 0; i < t.data.length; i++) if (!Number.isFinite(t.data[i])) throw invalid(`${what} holds a non-finite value at flat index ${i}`);
   }
 
@@ -112,7 +120,9 @@ export function scoreSamples(gmm: GmmParams | PreparedGmm, x: ArrayLike<number>,
   const g = 'logWeights' in gmm ? gmm : prepareGmm(gmm);
   const { nComponents: k, nFeatures: d, logWeights, precisionsCholesky: p, meanProjections, logNormalisers } = g;
   if (x.length !== rows * d) {
-    throw invalid(`the features have ${rows > 0 ? x.length / rows : '?'} values per region but the mixture was fitted on ${d} (n_velocity_bins must match the model)`);
+    throw invalid(
+      `the features have ${rows > 0 ? x.length / rows : '?'} values per region but the mixture was fitted on ${d} (n_velocity_bins must match the model)`,
+    );
   }
   const out = new Float64Array(rows);
   const weighted = new Float64Array(k);

@@ -73,7 +73,11 @@ describe('GroupedKnnEstimator', () => {
     const data = Float32Array.from(rows.flat());
     const qs = Float32Array.from(Array.from({ length: 16 }, () => near(bases[Math.floor(random() * 25)]!)).flat());
     const k = 5;
-    const est = await GroupedKnnEstimator.create(float32(data, [105, dim]), Int32Array.from({ length: 105 }, (_, r) => r % 3), k);
+    const est = await GroupedKnnEstimator.create(
+      float32(data, [105, dim]),
+      Int32Array.from({ length: 105 }, (_, r) => r % 3),
+      k,
+    );
     try {
       const got = await est.kNearestDistances(float32(qs, [16, dim]));
       for (let i = 0; i < 16; i++) {

@@ -113,7 +113,10 @@ export class GroupedKnnEstimator {
     const d = this.dim;
     const members = rowsByGroup(this.group);
     if (members.size < 2) {
-      throw new VadError('bank_invalid', `${this.what}: leave-one-group-out needs at least two videos (groups) in the bank, found ${members.size}; fit on clips from two or more training videos`);
+      throw new VadError(
+        'bank_invalid',
+        `${this.what}: leave-one-group-out needs at least two videos (groups) in the bank, found ${members.size}; fit on clips from two or more training videos`,
+      );
     }
     const out = new Float64Array(n * this.k);
     const masked = Float32Array.from(this.bias);
@@ -142,11 +145,17 @@ export class GroupedKnnEstimator {
   private checkQueries(queries: Float32Tensor): number {
     const d = this.dim;
     if (queries.shape.length !== 2 || queries.shape[1] !== d) {
-      throw new VadError('model_invalid', `${this.what}: features are [${queries.shape.join(', ')}] but the bank holds ${d}-d rows; the model's density was fitted with another feature network`);
+      throw new VadError(
+        'model_invalid',
+        `${this.what}: features are [${queries.shape.join(', ')}] but the bank holds ${d}-d rows; the model's density was fitted with another feature network`,
+      );
     }
     for (let i = 0; i < queries.data.length; i++) {
       if (!Number.isFinite(queries.data[i])) {
-        throw new VadError('model_invalid', `${this.what}: the features of region ${Math.floor(i / d)} hold ${queries.data[i]}; the feature network produced a non-finite output`);
+        throw new VadError(
+          'model_invalid',
+          `${this.what}: the features of region ${Math.floor(i / d)} hold ${queries.data[i]}; the feature network produced a non-finite output`,
+        );
       }
     }
     return queries.shape[0];
@@ -225,7 +234,10 @@ function checkBank(bank: Float32Tensor, group: Int32Array, what: string): void {
   for (let i = 0; i < n * d; i++) {
     if (!Number.isFinite(bank.data[i])) {
       const row = Math.floor(i / d);
-      throw new VadError('bank_invalid', `${what} bank row ${row} holds ${bank.data[i]} (column ${i % d}): remove or recompute that training feature`, { row, column: i % d });
+      throw new VadError('bank_invalid', `${what} bank row ${row} holds ${bank.data[i]} (column ${i % d}): remove or recompute that training feature`, {
+        row,
+        column: i % d,
+      });
     }
   }
   for (let r = 0; r < n; r++) {

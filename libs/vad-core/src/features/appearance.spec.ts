@@ -1,13 +1,7 @@
 /** @jest-environment ./src/testing/onnx-jest-environment.js */
 import { createOnnxSession } from '../runtime/onnx-session';
 import { float32, type Float32Tensor, zeros } from '../tensor';
-import {
-  buildAppearanceModel,
-  buildMissingOutputModel,
-  buildWrongInputNameModel,
-  buildWrongRankModel,
-  testProjection,
-} from '../testing/stage-models';
+import { buildAppearanceModel, buildMissingOutputModel, buildWrongInputNameModel, buildWrongRankModel, testProjection } from '../testing/stage-models';
 import { createAppearanceModel } from './appearance';
 import { rejection } from '../testing/vad-errors';
 
@@ -31,8 +25,8 @@ function roiAlignReference(img: Float32Tensor, box: ArrayLike<number>, s: number
     let xl = Math.floor(x);
     let yh = yl + 1;
     let xh = xl + 1;
-    if (yl >= h - 1) (yh = yl = h - 1), (y = yl);
-    if (xl >= w - 1) (xh = xl = w - 1), (x = xl);
+    if (yl >= h - 1) ((yh = yl = h - 1), (y = yl));
+    if (xl >= w - 1) ((xh = xl = w - 1), (x = xl));
     const ly = y - yl;
     const lx = x - xl;
     return (1 - ly) * (1 - lx) * at(ch, yl, xl) + (1 - ly) * lx * at(ch, yl, xh) + ly * (1 - lx) * at(ch, yh, xl) + ly * lx * at(ch, yh, xh);
@@ -50,7 +44,10 @@ function roiAlignReference(img: Float32Tensor, box: ArrayLike<number>, s: number
 
 const H = 18;
 const W = 26;
-const image = float32(testProjection(3 * H * W, 1, 11).map((v) => (v + 1) / 2), [3, H, W]);
+const image = float32(
+  testProjection(3 * H * W, 1, 11).map((v) => (v + 1) / 2),
+  [3, H, W],
+);
 const boxes = float32([1, 2, 9, 14, 3.5, 0.5, 25.5, 17, 10, 10, 10.4, 10.2], [3, 4]);
 
 describe('AppearanceModel', () => {

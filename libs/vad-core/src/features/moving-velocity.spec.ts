@@ -22,7 +22,7 @@ describe('velocity over the moving pixels (built-in stages)', () => {
   const inSquare = (x: number, y: number) => x >= 10 && x < 14 && y >= 10 && y < 14;
   const mask = Uint8Array.from({ length: H * W }, (_, p) => (inSquare(p % W, Math.floor(p / W)) ? 1 : 0));
 
-  it('reads the mover\'s speed whatever the box around it, where the box mean is diluted by the background', () => {
+  it("reads the mover's speed whatever the box around it, where the box mean is diluted by the background", () => {
     const flow = flowOn(inSquare);
     const tight = float32(new Float32Array([10, 10, 13, 13]), [1, 4]);
     const loose = float32(new Float32Array([2, 2, 29, 25]), [1, 4]);

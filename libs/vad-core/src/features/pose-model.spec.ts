@@ -1,13 +1,7 @@
 /** @jest-environment ./src/testing/onnx-jest-environment.js */
 import { createOnnxSession } from '../runtime/onnx-session';
 import { float32, zeros } from '../tensor';
-import {
-  buildMissingOutputModel,
-  buildPoseModel,
-  buildWrongInputNameModel,
-  buildWrongRankModel,
-  TEST_POSE_FRACTIONS,
-} from '../testing/stage-models';
+import { buildMissingOutputModel, buildPoseModel, buildWrongInputNameModel, buildWrongRankModel, TEST_POSE_FRACTIONS } from '../testing/stage-models';
 import { createPoseModel } from './pose-model';
 import { rejection } from '../testing/vad-errors';
 

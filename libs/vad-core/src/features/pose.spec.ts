@@ -49,13 +49,19 @@ describe('poseFeatures', () => {
   });
 
   it('keeps keypoints outside the box (values outside [0, 1]) as anomalib does', () => {
-    const out = poseFeatures(keypoints(1, () => [-10, 100]), float32([0, 0, 10, 50], [1, 4]));
+    const out = poseFeatures(
+      keypoints(1, () => [-10, 100]),
+      float32([0, 0, 10, 50], [1, 4]),
+    );
     expect(out.data[0]).toBeCloseTo(-1, 6);
     expect(out.data[1]).toBeCloseTo(2, 6);
   });
 
   it('divides by at least 1 px, so a zero-width or zero-height box gives no inf/NaN', () => {
-    const out = poseFeatures(keypoints(1, () => [5.5, 7.25]), float32([5, 7, 5, 7], [1, 4]));
+    const out = poseFeatures(
+      keypoints(1, () => [5.5, 7.25]),
+      float32([5, 7, 5, 7], [1, 4]),
+    );
     expect(Array.from(out.data).every(Number.isFinite)).toBe(true);
     expect(out.data[0]).toBeCloseTo(0.5, 6);
     expect(out.data[1]).toBeCloseTo(0.25, 6);

@@ -44,13 +44,7 @@ const f32 = Math.fround;
  * exactly as the torchvision kernel does with T = float, so that the adaptive grid size
  * (a `ceil` of a float quotient) and the sample positions agree with it bit for bit.
  */
-export function axisTaps(
-  start: number,
-  end: number,
-  size: number,
-  out: number,
-  opts: RoiAlignOptions = {},
-): AxisTaps {
+export function axisTaps(start: number, end: number, size: number, out: number, opts: RoiAlignOptions = {}): AxisTaps {
   const scale = opts.spatialScale ?? 1;
   const samplingRatio = opts.samplingRatio ?? -1;
   const offset = opts.aligned ? 0.5 : 0;
@@ -168,13 +162,7 @@ export function checkRoiInputs(input: Float32Tensor, boxes: Boxes, what: string)
  * torchvision `roi_align(input[None], [boxes], (outH, outW), spatial_scale, sampling_ratio, aligned)[…]`
  * for a single image: input [C, H, W], boxes [M, 4] xyxy → [M, C, outH, outW].
  */
-export function roiAlign(
-  input: Float32Tensor,
-  boxes: Boxes,
-  outH: number,
-  outW: number,
-  opts: RoiAlignOptions = {},
-): Float32Tensor {
+export function roiAlign(input: Float32Tensor, boxes: Boxes, outH: number, outW: number, opts: RoiAlignOptions = {}): Float32Tensor {
   const [channels, height, width] = checkRoiInputs(input, boxes, 'roiAlign');
   if (!Number.isInteger(outH) || !Number.isInteger(outW) || outH < 1 || outW < 1) {
     throw new VadError('bad_argument', `roiAlign: output size must be positive integers, got ${outH}×${outW}`);

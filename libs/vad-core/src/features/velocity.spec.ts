@@ -54,7 +54,7 @@ const codeOf = (f: () => unknown): string | undefined => {
 };
 
 describe('velocityBinEdges', () => {
-  it('are torch.histogram\'s float32 linspace edges over [−π, π]', () => {
+  it("are torch.histogram's float32 linspace edges over [−π, π]", () => {
     const e = velocityBinEdges(8);
     expect(e.length).toBe(9);
     expect(e[0]).toBe(-Math.fround(Math.PI));

@@ -132,9 +132,22 @@ export function velocityFeatures(flow: Float32Tensor, boxes: Boxes, nBins: numbe
     // 2× the bound on torch's float32 error.
     const uvError = 2 * (8 + g) * 2 ** -23 * maxAbsRead(flow.data, height * width, width, ty, tx);
     const box: BoxBinning = {
-      flow: flow.data, width, plane: height * width, ty, tx, nBins, edges, uvError,
-      ev: dirs.ev, eu: dirs.eu, lastBin: 0,
-      row, u, v, sum, count,
+      flow: flow.data,
+      width,
+      plane: height * width,
+      ty,
+      tx,
+      nBins,
+      edges,
+      uvError,
+      ev: dirs.ev,
+      eu: dirs.eu,
+      lastBin: 0,
+      row,
+      u,
+      v,
+      sum,
+      count,
     };
     sum.fill(0);
     count.fill(0);
@@ -174,15 +187,7 @@ function maxAbsRead(data: Float32Array, plane: number, width: number, ty: AxisTa
  * w1..w4 = hy·hx, hy·lx, ly·hx, ly·lx, ((w1·a + w2·b) + w3·c) + w4·d added to the running sum,
  * then divided by the sample count. Only used for the few cells whose bin depends on the last ulp.
  */
-export function torchRoiAlignCell(
-  data: Float32Array,
-  planeOffset: number,
-  width: number,
-  ty: AxisTaps,
-  tx: AxisTaps,
-  ph: number,
-  pw: number,
-): number {
+export function torchRoiAlignCell(data: Float32Array, planeOffset: number, width: number, ty: AxisTaps, tx: AxisTaps, ph: number, pw: number): number {
   const f32 = Math.fround;
   let acc = 0;
   for (let iy = 0; iy < ty.grid; iy++) {

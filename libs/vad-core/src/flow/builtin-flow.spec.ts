@@ -16,7 +16,7 @@ import {
 /** A smooth random texture in [0, 1] (value noise), independent of the code under test. */
 function texture(height: number, width: number, seed: number, cell = 4): Float32Array {
   let s = seed >>> 0;
-  const rnd = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296);
+  const rnd = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296;
   const gw = Math.ceil(width / cell) + 2;
   const gh = Math.ceil(height / cell) + 2;
   const grid = Float32Array.from({ length: gw * gh }, rnd);

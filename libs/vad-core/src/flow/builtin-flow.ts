@@ -70,10 +70,14 @@ export function builtinFlowStage(flow: BuiltinFlow): { kind: 'builtin'; name: st
  */
 export async function loadBuiltinFlowForStage(stage: { name: string; params?: Record<string, unknown> }): Promise<BuiltinFlow> {
   if (stage.name !== BUILTIN_FLOW_NAME) {
-    throw new VadError('model_invalid', `the model was fitted with builtin flow "${stage.name}", but this build provides "${BUILTIN_FLOW_NAME}"; refit the model (vad fit) or ship its flow as onnx/flow.onnx`, {
-      expected: BUILTIN_FLOW_NAME,
-      got: stage.name,
-    });
+    throw new VadError(
+      'model_invalid',
+      `the model was fitted with builtin flow "${stage.name}", but this build provides "${BUILTIN_FLOW_NAME}"; refit the model (vad fit) or ship its flow as onnx/flow.onnx`,
+      {
+        expected: BUILTIN_FLOW_NAME,
+        got: stage.name,
+      },
+    );
   }
   return loadBuiltinFlow(parseBuiltinFlowParams(stage.params));
 }
@@ -83,7 +87,11 @@ export function parseBuiltinFlowParams(params: unknown): FarnebackParams {
   const parsed = FarnebackParamsSchema.safeParse(params ?? {});
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(params)'}: ${i.message}`).join('; ');
-    throw new VadError('model_invalid', `builtin flow "${BUILTIN_FLOW_NAME}" params are invalid (${problems}); fix stages.flow.params in manifest.json or drop them to use the defaults`, { params });
+    throw new VadError(
+      'model_invalid',
+      `builtin flow "${BUILTIN_FLOW_NAME}" params are invalid (${problems}); fix stages.flow.params in manifest.json or drop them to use the defaults`,
+      { params },
+    );
   }
   return { ...parsed.data };
 }
@@ -97,8 +105,16 @@ interface OpenCv {
   CV_32FC2: number;
   OPTFLOW_FARNEBACK_GAUSSIAN?: number;
   calcOpticalFlowFarneback(
-    prev: CvMat, next: CvMat, flow: CvMat, pyrScale: number, levels: number, winSize: number,
-    iterations: number, polyN: number, polySigma: number, flags: number,
+    prev: CvMat,
+    next: CvMat,
+    flow: CvMat,
+    pyrScale: number,
+    levels: number,
+    winSize: number,
+    iterations: number,
+    polyN: number,
+    polySigma: number,
+    flags: number,
   ): void;
 }
 interface CvMat {
@@ -131,7 +147,8 @@ function loadOpenCv(): Promise<{ cv: OpenCv }> {
     const started = Date.now();
     const poll = (): void => {
       if (typeof cv.Mat === 'function' && typeof cv.calcOpticalFlowFarneback === 'function') resolve({ cv });
-      else if (Date.now() - started > OPENCV_LOAD_TIMEOUT_MS) reject(new VadError('internal', `OpenCV WASM did not initialise within ${OPENCV_LOAD_TIMEOUT_MS} ms`));
+      else if (Date.now() - started > OPENCV_LOAD_TIMEOUT_MS)
+        reject(new VadError('internal', `OpenCV WASM did not initialise within ${OPENCV_LOAD_TIMEOUT_MS} ms`));
       else setTimeout(poll, 5);
     };
     poll();
@@ -180,7 +197,10 @@ class FarnebackFlow implements BuiltinFlow {
   private released = false;
   private readonly flags: number;
 
-  constructor(private readonly cv: OpenCv, readonly params: FarnebackParams) {
+  constructor(
+    private readonly cv: OpenCv,
+    readonly params: FarnebackParams,
+  ) {
     this.flags = params.gaussianWindow ? (cv.OPTFLOW_FARNEBACK_GAUSSIAN ?? OPTFLOW_FARNEBACK_GAUSSIAN) : 0;
   }
 
@@ -228,7 +248,10 @@ class FarnebackFlow implements BuiltinFlow {
 const MIN_SIDE = 16;
 
 function checkPair(first: Float32Tensor, last: Float32Tensor): [number, number] {
-  for (const [name, t] of [['first', first], ['last', last]] as const) {
+  for (const [name, t] of [
+    ['first', first],
+    ['last', last],
+  ] as const) {
     if (t.dtype !== 'float32' || t.shape.length !== 3 || t.shape[0] !== 3) {
       throw new VadError('bad_argument', `builtin flow: "${name}" must be a float32 RGB frame [3, H, W], got ${t.dtype} [${t.shape.join(', ')}]`);
     }
@@ -239,10 +262,14 @@ function checkPair(first: Float32Tensor, last: Float32Tensor): [number, number] 
   const height = first.shape[1]!;
   const width = first.shape[2]!;
   if (last.shape[1] !== height || last.shape[2] !== width) {
-    throw new VadError('frame_size_mismatch', `builtin flow: frames differ in size (${height}×${width} vs ${last.shape[1]}×${last.shape[2]}); resize both to the model's imageSize first`, {
-      first: [height, width],
-      last: [last.shape[1], last.shape[2]],
-    });
+    throw new VadError(
+      'frame_size_mismatch',
+      `builtin flow: frames differ in size (${height}×${width} vs ${last.shape[1]}×${last.shape[2]}); resize both to the model's imageSize first`,
+      {
+        first: [height, width],
+        last: [last.shape[1], last.shape[2]],
+      },
+    );
   }
   if (height < MIN_SIDE || width < MIN_SIDE) {
     throw new VadError('bad_argument', `builtin flow: frames of ${height}×${width} are too small (at least ${MIN_SIDE}×${MIN_SIDE})`);
@@ -341,7 +368,21 @@ export function growPlan(inHeight: number, inWidth: number, height: number, widt
   const xs = axis(inWidth, width);
   const ys = axis(inHeight, height);
   const rowCache = { source: new Int32Array(2), u: [new Float64Array(width), new Float64Array(width)], v: [new Float64Array(width), new Float64Array(width)] };
-  return { inHeight, inWidth, height, width, x0: xs.i0, x1: xs.i1, fx: xs.f, y0: ys.i0, y1: ys.i1, fy: ys.f, scaleU: width / inWidth, scaleV: height / inHeight, rowCache };
+  return {
+    inHeight,
+    inWidth,
+    height,
+    width,
+    x0: xs.i0,
+    x1: xs.i1,
+    fx: xs.f,
+    y0: ys.i0,
+    y1: ys.i1,
+    fy: ys.f,
+    scaleU: width / inWidth,
+    scaleV: height / inHeight,
+    rowCache,
+  };
 }
 
 /** Interleaved (u, v) flow on the shrunk grid → planar [2, H, W] at frame size, vectors rescaled. */

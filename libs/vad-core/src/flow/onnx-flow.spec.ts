@@ -1,17 +1,14 @@
 /** @jest-environment ./src/testing/onnx-jest-environment.js */
 import { float32, type Float32Tensor } from '../tensor';
-import {
-  buildFlowModel,
-  buildMissingOutputModel,
-  buildWrongInputNameModel,
-  buildWrongRankModel,
-  testProjection,
-} from '../testing/stage-models';
+import { buildFlowModel, buildMissingOutputModel, buildWrongInputNameModel, buildWrongRankModel, testProjection } from '../testing/stage-models';
 import { createOnnxFlow } from './onnx-flow';
 import { rejection } from '../testing/vad-errors';
 
 function randomImage(h: number, w: number, seed: number): Float32Tensor {
-  return float32(testProjection(3 * h * w, 1, seed).map((v) => (v + 1) / 2), [3, h, w]);
+  return float32(
+    testProjection(3 * h * w, 1, seed).map((v) => (v + 1) / 2),
+    [3, h, w],
+  );
 }
 
 /** The test flow model's formula, computed directly: u = 10·mean_c(last − first), v = 0.5·mean_c(first) + 0.25. */
@@ -52,7 +49,10 @@ describe('OnnxFlow', () => {
 
   it('runs at two sizes with one session (dynamic H, W)', async () => {
     const flow = await createOnnxFlow(buildFlowModel());
-    for (const [h, w] of [[8, 8], [30, 18]]) {
+    for (const [h, w] of [
+      [8, 8],
+      [30, 18],
+    ]) {
       const first = randomImage(h, w, h);
       const got = await flow.run(first, first);
       expect(got.shape).toEqual([2, h, w]);
@@ -61,7 +61,7 @@ describe('OnnxFlow', () => {
     await flow.release();
   });
 
-  it('says onnx_contract when the flow does not come back at the frames\' size', async () => {
+  it("says onnx_contract when the flow does not come back at the frames' size", async () => {
     const flow = await createOnnxFlow(buildFlowModel({ cropOneColumn: true }));
     const img = randomImage(6, 10, 1);
     const e = await rejection(flow.run(img, img));

@@ -27,10 +27,7 @@ export async function createOnnxFlow(model: string | Uint8Array, options: StageS
         throw new VadError('bad_argument', `${label}: the two frames differ in size ([3,${h},${w}] and [3,${h2},${w2}])`);
       }
       // [3,H,W] and [1,3,H,W] share the same row-major data: a new shape, no copy.
-      const out = await session.run(
-        { frame1: tensor('float32', first.data, [1, 3, h, w]), frame2: tensor('float32', last.data, [1, 3, h, w]) },
-        ['flow'],
-      );
+      const out = await session.run({ frame1: tensor('float32', first.data, [1, 3, h, w]), frame2: tensor('float32', last.data, [1, 3, h, w]) }, ['flow']);
       const flow = out['flow'];
       expectOutputShape(label, 'flow', flow.shape, [1, 2, h, w], `the contract's flow [1,2,H,W] at the input frames' size ${h}x${w}`);
       return tensor('float32', flow.data as Float32Array, [2, h, w]);

@@ -26,7 +26,9 @@ describe('prepareFrameFromRgb', () => {
 
 describe('prepareFrame', () => {
   it('decodes, resizes and normalises encoded bytes', async () => {
-    const png = await sharp({ create: { width: 20, height: 10, channels: 3, background: { r: 255, g: 0, b: 51 } } }).png().toBuffer();
+    const png = await sharp({ create: { width: 20, height: 10, channels: 3, background: { r: 255, g: 0, b: 51 } } })
+      .png()
+      .toBuffer();
     const f = await prepareFrame(png, [6, 8]);
     expect(f.image.shape).toEqual([3, 6, 8]);
     expect(f.originalSize).toEqual([10, 20]);
@@ -34,7 +36,9 @@ describe('prepareFrame', () => {
   });
 
   it('passes maxPixels to the decoder', async () => {
-    const png = await sharp({ create: { width: 20, height: 10, channels: 3, background: '#fff' } }).png().toBuffer();
+    const png = await sharp({ create: { width: 20, height: 10, channels: 3, background: '#fff' } })
+      .png()
+      .toBuffer();
     await expect(prepareFrame(png, [6, 8], { maxPixels: 199 })).rejects.toMatchObject({ code: 'bad_image' });
   });
 });

@@ -34,7 +34,11 @@ describe('decodeImage', () => {
     expect(Buffer.from(webp.data)).toEqual(rgb);
     const flat = Buffer.alloc(16 * 16 * 3, 0);
     for (let i = 0; i < flat.length; i += 3) flat.set([200, 40, 90], i);
-    const jpeg = await decodeImage(await sharp(flat, { raw: { width: 16, height: 16, channels: 3 } }).jpeg({ quality: 95 }).toBuffer());
+    const jpeg = await decodeImage(
+      await sharp(flat, { raw: { width: 16, height: 16, channels: 3 } })
+        .jpeg({ quality: 95 })
+        .toBuffer(),
+    );
     expect([jpeg.width, jpeg.height, jpeg.format]).toEqual([16, 16, 'jpeg']);
     expect(Math.abs(jpeg.data[0] - 200) + Math.abs(jpeg.data[1] - 40) + Math.abs(jpeg.data[2] - 90)).toBeLessThan(12);
   });
@@ -42,13 +46,21 @@ describe('decodeImage', () => {
   it('drops alpha without compositing (as cv2.imread IMREAD_COLOR)', async () => {
     const rgba = Buffer.alloc(W * H * 4);
     for (let p = 0; p < W * H; p++) rgba.set([rgb[3 * p], rgb[3 * p + 1], rgb[3 * p + 2], p % 2 ? 0 : 128], 4 * p);
-    const img = await decodeImage(await sharp(rgba, { raw: { width: W, height: H, channels: 4 } }).png().toBuffer());
+    const img = await decodeImage(
+      await sharp(rgba, { raw: { width: W, height: H, channels: 4 } })
+        .png()
+        .toBuffer(),
+    );
     expect(Buffer.from(img.data)).toEqual(rgb);
   });
 
   it('expands grey to three equal channels', async () => {
     const grey = Buffer.from(Array.from({ length: W * H }, (_, i) => i * 10));
-    const img = await decodeImage(await sharp(grey, { raw: { width: W, height: H, channels: 1 } }).png().toBuffer());
+    const img = await decodeImage(
+      await sharp(grey, { raw: { width: W, height: H, channels: 1 } })
+        .png()
+        .toBuffer(),
+    );
     expect(img.data.length).toBe(W * H * 3);
     for (let p = 0; p < W * H; p++) expect([img.data[3 * p], img.data[3 * p + 1], img.data[3 * p + 2]]).toEqual([p * 10, p * 10, p * 10]);
   });
@@ -63,7 +75,10 @@ describe('decodeImage', () => {
 
   it('converts CMYK JPEG to RGB', async () => {
     const white = Buffer.alloc(8 * 8 * 3, 255);
-    const cmyk = await sharp(white, { raw: { width: 8, height: 8, channels: 3 } }).toColourspace('cmyk').jpeg().toBuffer();
+    const cmyk = await sharp(white, { raw: { width: 8, height: 8, channels: 3 } })
+      .toColourspace('cmyk')
+      .jpeg()
+      .toBuffer();
     expect((await sharp(cmyk).metadata()).space).toBe('cmyk');
     const img = await decodeImage(cmyk);
     expect(img.data.length).toBe(8 * 8 * 3);
@@ -97,7 +112,9 @@ describe('decodeImage', () => {
   it.each(['jpeg', 'png', 'webp'] as const)('refuses a truncated %s', async (format) => {
     // A noisy image so the compressed stream is long enough to cut in the middle.
     const noise = Buffer.from(Array.from({ length: 64 * 64 * 3 }, (_, i) => (i * 7919) % 251));
-    const full = await sharp(noise, { raw: { width: 64, height: 64, channels: 3 } }).toFormat(format).toBuffer();
+    const full = await sharp(noise, { raw: { width: 64, height: 64, channels: 3 } })
+      .toFormat(format)
+      .toBuffer();
     await expectBadImage(decodeImage(full.subarray(0, Math.floor(full.length / 2))), /truncated or corrupt/);
   });
 
@@ -111,7 +128,11 @@ describe('decodeImage', () => {
   it('refuses a decompression bomb from its header, before decoding', async () => {
     // A real 1x1 PNG whose header is patched to declare 10000x10000: decoding it would fail
     // differently (its data is short), so the size message proves the header check came first.
-    const bomb = Buffer.from(await sharp(rgb.subarray(0, 3), { raw: { width: 1, height: 1, channels: 3 } }).png().toBuffer());
+    const bomb = Buffer.from(
+      await sharp(rgb.subarray(0, 3), { raw: { width: 1, height: 1, channels: 3 } })
+        .png()
+        .toBuffer(),
+    );
     const ihdr = bomb.indexOf('IHDR');
     bomb.writeUInt32BE(10_000, ihdr + 4);
     bomb.writeUInt32BE(10_000, ihdr + 8);

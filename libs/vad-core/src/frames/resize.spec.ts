@@ -13,7 +13,12 @@ describe('resizeLinearU8', () => {
   it('keeps a constant image constant, up and down, including 255 (no overflow)', () => {
     for (const v of [0, 7, 128, 255]) {
       const src = new Uint8Array(9 * 13 * 3).fill(v);
-      for (const [dh, dw] of [[240, 360], [4, 5], [9, 26], [3, 13]]) {
+      for (const [dh, dw] of [
+        [240, 360],
+        [4, 5],
+        [9, 26],
+        [3, 13],
+      ]) {
         expect(resizeLinearU8(src, 9, 13, 3, dh, dw).every((x) => x === v)).toBe(true);
       }
     }
@@ -53,7 +58,12 @@ describe('resizeImage / toChwFloat', () => {
   });
 
   it('fuses resize and layout without changing a value (resizeRgbToChwFloat)', () => {
-    for (const [h, w, dh, dw] of [[31, 45, 24, 36], [24, 36, 24, 36], [48, 72, 24, 36], [7, 5, 24, 36]]) {
+    for (const [h, w, dh, dw] of [
+      [31, 45, 24, 36],
+      [24, 36, 24, 36],
+      [48, 72, 24, 36],
+      [7, 5, 24, 36],
+    ]) {
       const rgb = Uint8Array.from({ length: h * w * 3 }, (_, i) => (i * 7919 + (i >> 5)) % 256);
       const fused = resizeRgbToChwFloat(rgb, h, w, dh, dw);
       const twoStep = toChwFloat(resizeImage(tensor('uint8', rgb, [h, w, 3]), [dh, dw]));
@@ -63,7 +73,11 @@ describe('resizeImage / toChwFloat', () => {
   });
 
   it('divides (correctly rounded float32 v / 255), the way ToTensor does', () => {
-    const img = tensor('uint8', Uint8Array.from({ length: 255 * 3 }, (_, i) => i % 256), [1, 255, 3]);
+    const img = tensor(
+      'uint8',
+      Uint8Array.from({ length: 255 * 3 }, (_, i) => i % 256),
+      [1, 255, 3],
+    );
     const chw = toChwFloat(img);
     for (let x = 0; x < 255; x++) expect(chw.data[x]).toBe(Math.fround(((3 * x) % 256) / 255));
   });

@@ -55,7 +55,6 @@ function axisTable(srcLen: number, dstLen: number, clampEdges: boolean): AxisTab
   return { ofs, w0, w1 };
 }
 
-
 /** Everything about a resize that does not depend on the pixels. */
 interface LinearPlan {
   srcH: number;
@@ -225,7 +224,6 @@ export function resizeRgbToChwFloat(src: Uint8Array, srcH: number, srcW: number,
   return tensor('float32', out, [3, dstH, dstW]);
 }
 
-
 /**
  * OpenCV turns INTER_LINEAR with an exact 2× downscale on both axes into INTER_AREA's fast path,
  * whose 8-bit kernel averages each 2×2 block as (a + b + c + d + 2) >> 2.
@@ -247,7 +245,13 @@ function areaFast2x(src: Uint8Array, srcW: number, cn: number, dst: Uint8Array, 
 }
 
 function checkDims(len: number, srcH: number, srcW: number, cn: number, dstH: number, dstW: number): void {
-  for (const [name, v] of [['source height', srcH], ['source width', srcW], ['channels', cn], ['target height', dstH], ['target width', dstW]] as const) {
+  for (const [name, v] of [
+    ['source height', srcH],
+    ['source width', srcW],
+    ['channels', cn],
+    ['target height', dstH],
+    ['target width', dstW],
+  ] as const) {
     if (!Number.isInteger(v) || v < 1) throw new VadError('bad_argument', `resize: ${name} must be a positive integer, got ${v}`);
   }
   if (len < srcH * srcW * cn) {

@@ -81,13 +81,7 @@ export function goldenNumber(v: unknown, what = 'value'): number {
 }
 
 /** |got − want| ≤ atol + rtol·|want| elementwise, shapes equal. */
-export function compareArrays(
-  name: string,
-  got: ArrayLike<number>,
-  gotShape: readonly number[],
-  want: unknown,
-  tol: Tolerance,
-): Comparison {
+export function compareArrays(name: string, got: ArrayLike<number>, gotShape: readonly number[], want: unknown, tol: Tolerance): Comparison {
   const w = need(want, name);
   const sameShape = w.shape.length === gotShape.length && w.shape.every((d, i) => d === gotShape[i]);
   if (!sameShape) {
@@ -102,9 +96,7 @@ export function compareArrays(
     }
     if (d > maxAbsDiff || Number.isNaN(d)) maxAbsDiff = Number.isNaN(d) ? Infinity : d;
   }
-  return worst < 0
-    ? { name, ok: true, maxAbsDiff }
-    : { name, ok: false, maxAbsDiff, detail: `index ${worst}: got ${got[worst]}, want ${w.data[worst]}` };
+  return worst < 0 ? { name, ok: true, maxAbsDiff } : { name, ok: false, maxAbsDiff, detail: `index ${worst}: got ${got[worst]}, want ${w.data[worst]}` };
 }
 
 export function compareNumber(name: string, got: number, want: unknown, tol: Tolerance): Comparison {

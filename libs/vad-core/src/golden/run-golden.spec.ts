@@ -8,7 +8,11 @@ describe('golden directories', () => {
   let dir: string;
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'vad-golden-dir-'));
-    for (const [sub, file] of [['', 'gmm-0.json'], ['roi', 'roi_align-0-s7.json'], ['knn/k', 'knn_grouped-0.json']] as const) {
+    for (const [sub, file] of [
+      ['', 'gmm-0.json'],
+      ['roi', 'roi_align-0-s7.json'],
+      ['knn/k', 'knn_grouped-0.json'],
+    ] as const) {
       mkdirSync(join(dir, sub), { recursive: true });
       copyFileSync(join(SHARED_GOLDEN_DIR, file), join(dir, sub, file));
     }

@@ -15,7 +15,13 @@ export interface CaseOutcome {
 export async function evaluateGoldenCase(c: GoldenCase): Promise<CaseOutcome> {
   const evaluate = EVALUATORS[c.kind];
   if (!evaluate) {
-    return { file: c.file, kind: c.kind, ok: false, comparisons: [], error: `no evaluator for kind "${c.kind}" (known: ${Object.keys(EVALUATORS).join(', ')})` };
+    return {
+      file: c.file,
+      kind: c.kind,
+      ok: false,
+      comparisons: [],
+      error: `no evaluator for kind "${c.kind}" (known: ${Object.keys(EVALUATORS).join(', ')})`,
+    };
   }
   try {
     const comparisons = await evaluate(c);

@@ -16,7 +16,10 @@ const state: DensityState = {
     bank: float32([1, 2, 3, 4, 5, 6], [3, 2]),
   },
   pose: {
-    bank: float32(Array.from({ length: 68 }, (_, i) => i / 68), [2, 34]),
+    bank: float32(
+      Array.from({ length: 68 }, (_, i) => i / 68),
+      [2, 34],
+    ),
     group: tensor('int32', new Int32Array([0, 1]), [2]),
     norm: { min: 0.5, max: 1.5 },
     k: 3,

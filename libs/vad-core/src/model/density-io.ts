@@ -59,7 +59,8 @@ function readK(metadata: Record<string, string>, key: string): number {
   const raw = metadata[key];
   if (raw === undefined) return 1;
   const k = Number(raw);
-  if (!Number.isInteger(k) || k < 1) throw new VadError('model_invalid', `density.safetensors __metadata__.${key} = ${JSON.stringify(raw)} is not a positive integer`);
+  if (!Number.isInteger(k) || k < 1)
+    throw new VadError('model_invalid', `density.safetensors __metadata__.${key} = ${JSON.stringify(raw)} is not a positive integer`);
   return k;
 }
 

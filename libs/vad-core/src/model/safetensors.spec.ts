@@ -3,14 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { VadError } from '../errors';
 import { float32, tensor } from '../tensor';
-import {
-  entryFromTensor,
-  entryToFloat32,
-  entryToTensor,
-  parseSafetensors,
-  serializeSafetensors,
-  type SafetensorsEntry,
-} from './safetensors';
+import { entryFromTensor, entryToFloat32, entryToTensor, parseSafetensors, serializeSafetensors, type SafetensorsEntry } from './safetensors';
 
 const f32le = (...v: number[]) => new Uint8Array(new Float32Array(v).buffer);
 
@@ -41,10 +34,9 @@ describe('serializeSafetensors: the published reference bytes (safetensors/src/t
   it('test_serialization: one F32 [1,2,3] tensor, header already 8-aligned', () => {
     const out = serializeSafetensors({ 'attn.0': { dtype: 'F32', shape: [1, 2, 3], bytes: six } });
     expect([...out]).toEqual([
-      64, 0, 0, 0, 0, 0, 0, 0, 123, 34, 97, 116, 116, 110, 46, 48, 34, 58, 123, 34, 100, 116, 121, 112, 101, 34, 58, 34, 70, 51,
-      50, 34, 44, 34, 115, 104, 97, 112, 101, 34, 58, 91, 49, 44, 50, 44, 51, 93, 44, 34, 100, 97, 116, 97, 95, 111, 102, 102,
-      115, 101, 116, 115, 34, 58, 91, 48, 44, 50, 52, 93, 125, 125, 0, 0, 0, 0, 0, 0, 128, 63, 0, 0, 0, 64, 0, 0, 64, 64, 0, 0,
-      128, 64, 0, 0, 160, 64,
+      64, 0, 0, 0, 0, 0, 0, 0, 123, 34, 97, 116, 116, 110, 46, 48, 34, 58, 123, 34, 100, 116, 121, 112, 101, 34, 58, 34, 70, 51, 50, 34, 44, 34, 115, 104, 97,
+      112, 101, 34, 58, 91, 49, 44, 50, 44, 51, 93, 44, 34, 100, 97, 116, 97, 95, 111, 102, 102, 115, 101, 116, 115, 34, 58, 91, 48, 44, 50, 52, 93, 125, 125,
+      0, 0, 0, 0, 0, 0, 128, 63, 0, 0, 0, 64, 0, 0, 64, 64, 0, 0, 128, 64, 0, 0, 160, 64,
     ]);
   });
 
@@ -65,7 +57,11 @@ describe('serializeSafetensors: the published reference bytes (safetensors/src/t
 
 describe('serializeSafetensors: order', () => {
   it('sorts by dtype rank descending (I64 > F64 > F32 > I32 > F16 > U8 > BOOL), then by name', () => {
-    const t = (dtype: SafetensorsEntry['dtype'], n: number): SafetensorsEntry => ({ dtype, shape: [n], bytes: new Uint8Array(n * { I64: 8, F64: 8, F32: 4, I32: 4, F16: 2, U8: 1, BOOL: 1 }[dtype as 'I64']) });
+    const t = (dtype: SafetensorsEntry['dtype'], n: number): SafetensorsEntry => ({
+      dtype,
+      shape: [n],
+      bytes: new Uint8Array(n * { I64: 8, F64: 8, F32: 4, I32: 4, F16: 2, U8: 1, BOOL: 1 }[dtype as 'I64']),
+    });
     const out = serializeSafetensors({
       b_bool: t('BOOL', 1),
       z_f32: t('F32', 1),
@@ -92,9 +88,9 @@ describe('serializeSafetensors vs an independent Python writer', () => {
       'pose.group': { dtype: 'I32', shape: [3], bytes: new Uint8Array(new Int32Array([0, 1, 1]).buffer) },
       'pose.bank': { dtype: 'F32', shape: [3, 2], bytes: f32le(1, 2, 3, 4, 5, 6) },
       'big.i64': { dtype: 'I64', shape: [1], bytes: new Uint8Array(new BigInt64Array([-5n]).buffer) },
-      'half': { dtype: 'F16', shape: [2], bytes: new Uint8Array([0, 60, 0, 188]) },
-      'vidéo': { dtype: 'U8', shape: [1, 1], bytes: new Uint8Array([7]) },
-      'empty': { dtype: 'F32', shape: [0, 4], bytes: new Uint8Array(0) },
+      half: { dtype: 'F16', shape: [2], bytes: new Uint8Array([0, 60, 0, 188]) },
+      vidéo: { dtype: 'U8', shape: [1, 1], bytes: new Uint8Array([7]) },
+      empty: { dtype: 'F32', shape: [0, 4], bytes: new Uint8Array(0) },
     };
     const metadata = { groups: '["01","02"]', k_pose: '1', fitted_with: 'vad-serve 0.1.0 "quoted"\n' };
     const spec = {
@@ -122,7 +118,9 @@ describe('parseSafetensors', () => {
 
   it('accepts tensors in any order as long as they tile the data', () => {
     const data = new Uint8Array([...f32le(1), ...f32le(2, 3)]);
-    const file = parseSafetensors(withHeader({ b: { dtype: 'F32', shape: [2], data_offsets: [4, 12] }, a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }, data));
+    const file = parseSafetensors(
+      withHeader({ b: { dtype: 'F32', shape: [2], data_offsets: [4, 12] }, a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }, data),
+    );
     expect(Array.from(entryToFloat32(file.tensors.get('b')!))).toEqual([2, 3]);
   });
 
@@ -142,12 +140,32 @@ describe('parseSafetensors', () => {
 
   it.each([
     ['a truncated length', new Uint8Array(4), /less than the 8-byte/],
-    ['a header over 100 MB', (() => { const b = new Uint8Array(16); new DataView(b.buffer).setBigUint64(0, 100_000_001n, true); return b; })(), /exceeds/],
-    ['a header past the end', (() => { const b = new Uint8Array(16); new DataView(b.buffer).setBigUint64(0, 64n, true); return b; })(), /past the end/],
+    [
+      'a header over 100 MB',
+      (() => {
+        const b = new Uint8Array(16);
+        new DataView(b.buffer).setBigUint64(0, 100_000_001n, true);
+        return b;
+      })(),
+      /exceeds/,
+    ],
+    [
+      'a header past the end',
+      (() => {
+        const b = new Uint8Array(16);
+        new DataView(b.buffer).setBigUint64(0, 64n, true);
+        return b;
+      })(),
+      /past the end/,
+    ],
     ['non-JSON', withHeader({}, new Uint8Array(0)).fill(0x41, 8), /not UTF-8 JSON/],
     ['an unknown dtype', withHeader({ a: { dtype: 'C64', shape: [1], data_offsets: [0, 8] } }, new Uint8Array(8)), /unsupported dtype/],
     ['a shape/bytes mismatch', withHeader({ a: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, new Uint8Array(8)), /needs 12 bytes/],
-    ['overlapping tensors', withHeader({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }, new Uint8Array(8)), /overlaps/],
+    [
+      'overlapping tensors',
+      withHeader({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }, new Uint8Array(8)),
+      /overlaps/,
+    ],
     ['a gap', withHeader({ a: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }, new Uint8Array(8)), /gap before/],
     ['trailing bytes', withHeader({ a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }, new Uint8Array(8)), /data section holds 8/],
     ['offsets out of bounds', withHeader({ a: { dtype: 'F32', shape: [4], data_offsets: [0, 16] } }, new Uint8Array(8)), /cover 16 bytes/],

@@ -22,12 +22,30 @@ import { shapeSize, tensor, type DType, type Tensor } from '../tensor';
 export type SafetensorsDType = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
 
 const ITEM_SIZE: Record<SafetensorsDType, number> = {
-  F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1,
+  F64: 8,
+  F32: 4,
+  F16: 2,
+  BF16: 2,
+  I64: 8,
+  I32: 4,
+  I16: 2,
+  I8: 1,
+  U8: 1,
+  BOOL: 1,
 };
 
 /** Position in the Rust `Dtype` enum (safetensors/src/tensor.rs); the writer sorts by it, descending. */
 const RUST_DTYPE_RANK: Record<SafetensorsDType, number> = {
-  BOOL: 0, U8: 1, I8: 2, I16: 5, F16: 7, BF16: 8, I32: 9, F32: 11, F64: 12, I64: 13,
+  BOOL: 0,
+  U8: 1,
+  I8: 2,
+  I16: 5,
+  F16: 7,
+  BF16: 8,
+  I32: 9,
+  F32: 11,
+  F64: 12,
+  I64: 13,
 };
 
 /** The header is refused above this size, like the reference implementation (MAX_HEADER_SIZE). */
@@ -117,7 +135,10 @@ export function parseSafetensors(bytes: Uint8Array, source = 'safetensors'): Saf
   let cursor = 0;
   for (const t of infos) {
     if (t.begin !== cursor) {
-      throw invalid(source, t.begin < cursor ? `tensor ${t.name} overlaps the previous tensor` : `gap before tensor ${t.name} (at ${cursor}, it begins at ${t.begin})`);
+      throw invalid(
+        source,
+        t.begin < cursor ? `tensor ${t.name} overlaps the previous tensor` : `gap before tensor ${t.name} (at ${cursor}, it begins at ${t.begin})`,
+      );
     }
     cursor = t.end;
   }

@@ -64,7 +64,13 @@ describe('writeModelDir + verifyModelDir', () => {
     expect(report.manifest.createdBy).toMatch(/^vad-serve /);
     expect(report.manifest.imageSize).toEqual([24, 36]);
     expect(report.manifest.stages.flow).toEqual({ kind: 'builtin', name: 'farneback', params: { levels: 3 } });
-    expect(Object.keys(report.manifest.files).sort()).toEqual(['config.yaml', 'density.safetensors', 'onnx/appearance.onnx', 'onnx/pose.onnx', 'onnx/regions.onnx']);
+    expect(Object.keys(report.manifest.files).sort()).toEqual([
+      'config.yaml',
+      'density.safetensors',
+      'onnx/appearance.onnx',
+      'onnx/pose.onnx',
+      'onnx/regions.onnx',
+    ]);
     for (const f of report.files) expect(f.sha256).toBe(await sha256File(join(dir, f.path)));
     expect(report.density.groups).toEqual(['01', '02']);
     expect(report.warnings).toEqual([]);

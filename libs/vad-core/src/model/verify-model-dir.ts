@@ -70,7 +70,9 @@ async function readManifest(dir: string): Promise<{ manifest: Manifest; sha256: 
   try {
     bytes = await readFile(path);
   } catch {
-    throw new VadError('model_invalid', `${dir} has no ${MANIFEST_FILE}: not a vad-serve model directory (build one with \`nx run artifacts:pack\`)`, { file: MANIFEST_FILE });
+    throw new VadError('model_invalid', `${dir} has no ${MANIFEST_FILE}: not a vad-serve model directory (build one with \`nx run artifacts:pack\`)`, {
+      file: MANIFEST_FILE,
+    });
   }
   let json: unknown;
   try {
@@ -79,7 +81,8 @@ async function readManifest(dir: string): Promise<{ manifest: Manifest; sha256: 
     throw new VadError('model_invalid', `${MANIFEST_FILE} is not JSON: ${(e as Error).message}`, { file: MANIFEST_FILE });
   }
   const parsed = ManifestSchema.safeParse(json);
-  if (!parsed.success) throw new VadError('model_invalid', `${MANIFEST_FILE} does not follow model format v1: ${describeZod(parsed.error.issues)}`, { file: MANIFEST_FILE });
+  if (!parsed.success)
+    throw new VadError('model_invalid', `${MANIFEST_FILE} does not follow model format v1: ${describeZod(parsed.error.issues)}`, { file: MANIFEST_FILE });
   return { manifest: parsed.data, sha256: sha256Bytes(bytes) };
 }
 
@@ -114,7 +117,10 @@ function assertFinite(name: string, t: SafetensorsEntry): void {
   const v = entryToFloat32(t, name);
   for (let i = 0; i < v.length; i++) {
     if (!Number.isFinite(v[i]!)) {
-      throw new VadError('bank_invalid', `${DENSITY_FILE}: ${name} holds a non-finite value (${v[i]}) at element ${i}; refit the model`, { tensor: name, index: i });
+      throw new VadError('bank_invalid', `${DENSITY_FILE}: ${name} holds a non-finite value (${v[i]}) at element ${i}; refit the model`, {
+        tensor: name,
+        index: i,
+      });
     }
   }
 }
@@ -199,7 +205,11 @@ export function checkDensity(density: SafetensorsFile, config: AiVadConfig, warn
     const ids = entryToInt32(group, names.group);
     for (let i = 0; i < ids.length; i++) {
       if (ids[i]! < 0 || ids[i]! >= groups.length) {
-        throw new VadError('bank_invalid', `${DENSITY_FILE}: ${names.group}[${i}] = ${ids[i]} is not an index into the ${groups.length} groups of __metadata__.groups`, { tensor: names.group, index: i });
+        throw new VadError(
+          'bank_invalid',
+          `${DENSITY_FILE}: ${names.group}[${i}] = ${ids[i]} is not an index into the ${groups.length} groups of __metadata__.groups`,
+          { tensor: names.group, index: i },
+        );
       }
     }
     checkNorm(names.norm, need(density, names.norm, why));
@@ -235,7 +245,11 @@ export async function verifyModelDir(dir: string): Promise<ModelDirReport> {
     if (!present.has(path)) throw new VadError('model_invalid', `${MANIFEST_FILE} lists ${path} but the file is missing`, { file: path });
     const actual = await sha256File(join(dir, path));
     if (actual !== expected) {
-      throw new VadError('digest_mismatch', `${path}: sha256 ${actual} does not match the manifest (${expected}); the file was changed or damaged`, { file: path, expected, actual });
+      throw new VadError('digest_mismatch', `${path}: sha256 ${actual} does not match the manifest (${expected}); the file was changed or damaged`, {
+        file: path,
+        expected,
+        actual,
+      });
     }
     files.push({ path, sha256: actual, bytes: (await stat(join(dir, path))).size });
   }
@@ -251,7 +265,11 @@ export async function verifyModelDir(dir: string): Promise<ModelDirReport> {
     const on = (config.model as Record<string, unknown>)[key] === true;
     const has = manifest.stages[stage] !== null;
     if (on !== has) {
-      throw new VadError('model_invalid', has ? `stage ${stage} is present but config model.${key} is false` : `config model.${key} is true but the manifest has no ${stage} stage`, { stage });
+      throw new VadError(
+        'model_invalid',
+        has ? `stage ${stage} is present but config model.${key} is false` : `config model.${key} is true but the manifest has no ${stage} stage`,
+        { stage },
+      );
     }
   }
   const stageFiles = new Set<string>();
@@ -262,7 +280,10 @@ export async function verifyModelDir(dir: string): Promise<ModelDirReport> {
     const listed = manifest.files[stage.file];
     const actual = listed !== undefined && listed === stage.sha256 ? listed : await sha256File(join(dir, stage.file));
     if (actual !== stage.sha256) {
-      throw new VadError('digest_mismatch', `${stage.file}: sha256 ${actual} does not match stage ${name} (${stage.sha256})`, { file: stage.file, stage: name });
+      throw new VadError('digest_mismatch', `${stage.file}: sha256 ${actual} does not match stage ${name} (${stage.sha256})`, {
+        file: stage.file,
+        stage: name,
+      });
     }
     if (listed === undefined) warnings.push(`${stage.file} (stage ${name}) is not listed in manifest files`);
   }

@@ -1,14 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { copyFile, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import {
-  AiVadConfigSchema,
-  MODEL_FORMAT_VERSION,
-  STAGE_FILES,
-  type Manifest,
-  type Stage,
-  type StageName,
-} from '@vad/contracts';
+import { AiVadConfigSchema, MODEL_FORMAT_VERSION, STAGE_FILES, type Manifest, type Stage, type StageName } from '@vad/contracts';
 import { stringify as stringifyYaml } from 'yaml';
 import { VadError } from '../errors';
 import { sha256File } from './digest';
@@ -73,7 +66,8 @@ export async function assertWritableTarget(dir: string, options: WriteModelDirOp
 export async function writeModelDir(spec: ModelDirSpec, dir: string, options: WriteModelDirOptions = {}): Promise<ModelDirReport> {
   const target = await assertWritableTarget(dir, options);
   const parsedConfig = AiVadConfigSchema.safeParse(spec.config);
-  if (!parsedConfig.success) throw new VadError('config_invalid', `model config: ${parsedConfig.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!parsedConfig.success)
+    throw new VadError('config_invalid', `model config: ${parsedConfig.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
 
   await mkdir(dirname(target), { recursive: true });
   const tmp = join(dirname(target), `.${basename(target)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);

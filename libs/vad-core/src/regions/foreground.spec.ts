@@ -40,8 +40,7 @@ function referenceForeground(first: Float32Tensor, last: Float32Tensor, boxes: n
   const refl = (i: number, n: number): number => (i < 0 ? -i : i >= n ? 2 * n - 2 - i : i);
   const blur = (f: Float32Tensor, c: number, y: number, x: number): number => {
     let s = 0;
-    for (let dy = 0; dy < k; dy++)
-      for (let dx = 0; dx < k; dx++) s += k1[dy] * k1[dx] * f.data[(c * h + refl(y + dy - p, h)) * w + refl(x + dx - p, w)];
+    for (let dy = 0; dy < k; dy++) for (let dx = 0; dx < k; dx++) s += k1[dy] * k1[dx] * f.data[(c * h + refl(y + dy - p, h)) * w + refl(x + dx - p, w)];
     return s;
   };
   const fg: boolean[][] = [];
@@ -113,14 +112,22 @@ describe('foregroundDetections', () => {
     [1, 3, []],
     [2, 3, [[10.7, 5.2, 30.9, 25.5]]],
     [3, 5, []],
-    [4, 5, [[-3.5, -1, 12.2, 8.9], [50.1, 30.3, 70, 44]]],
+    [
+      4,
+      5,
+      [
+        [-3.5, -1, 12.2, 8.9],
+        [50.1, 30.3, 70, 44],
+      ],
+    ],
     [5, 3, [[0, 0, 69, 44]]],
   ])('matches a literal implementation of the spec (seed %i, kernel %i)', (seed, k, boxes) => {
     const [first, last] = movingBlobs(seed, 45, 70);
     const got = foregroundDetections(first, last, Float32Array.from(boxes.flat()), { kernelSize: k, binaryThreshold: 18 });
     const want = referenceForeground(first, last, boxes, k, 18);
     expect(boxesOf(got.boxes)).toEqual(want);
-    if (seed === 5) expect(want).toEqual([]); // a box over the whole frame removes everything
+    if (seed === 5)
+      expect(want).toEqual([]); // a box over the whole frame removes everything
     else expect(want.length).toBeGreaterThan(0);
   });
 
@@ -150,7 +157,14 @@ describe('foregroundDetections', () => {
   it('refuses an even kernel and frames of different sizes', () => {
     const f = frame(8, 8, () => 0);
     expect(() => foregroundDetections(f, f, new Float32Array(0), { kernelSize: 4, binaryThreshold: 18 })).toThrow(/odd/);
-    expect(() => foregroundDetections(f, frame(8, 9, () => 0), new Float32Array(0), T18)).toThrow(VadError);
+    expect(() =>
+      foregroundDetections(
+        f,
+        frame(8, 9, () => 0),
+        new Float32Array(0),
+        T18,
+      ),
+    ).toThrow(VadError);
   });
 });
 
@@ -170,7 +184,12 @@ describe('foregroundMask', () => {
   it('weights channels with 0.2989, 0.587, 0.114 (grey of the difference)', () => {
     // A uniform change in one channel only: grey = weight · |d| (the blur of a constant is itself).
     const t = Math.fround(18 / 255);
-    const changed = (channel: number, d: number) => foregroundMask(frame(4, 4, () => 0.5), frame(4, 4, (c) => (c === channel ? 0.5 + d : 0.5)), T18);
+    const changed = (channel: number, d: number) =>
+      foregroundMask(
+        frame(4, 4, () => 0.5),
+        frame(4, 4, (c) => (c === channel ? 0.5 + d : 0.5)),
+        T18,
+      );
     expect(changed(1, (t / 0.587) * 1.01)[0]).toBe(1);
     expect(changed(1, (t / 0.587) * 0.99)[0]).toBe(0);
     expect(changed(2, (t / 0.587) * 1.01)[0]).toBe(0); // blue weighs far less
@@ -193,8 +212,7 @@ describe('clearDetectorBoxes', () => {
     const mask = new Uint8Array(h * w).fill(1);
     clearDetectorBoxes(mask, h, w, Float32Array.from([4.9, 5.99, 6.2, 6.7]));
     // x: trunc 4..6 grown to 2..8; y: trunc 5..6 grown to 3..8.
-    for (let y = 0; y < h; y++)
-      for (let x = 0; x < w; x++) expect([y, x, mask[y * w + x]]).toEqual([y, x, x >= 2 && x <= 8 && y >= 3 && y <= 8 ? 0 : 1]);
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) expect([y, x, mask[y * w + x]]).toEqual([y, x, x >= 2 && x <= 8 && y >= 3 && y <= 8 ? 0 : 1]);
   });
 
   it('clips boxes at and beyond the border, and ignores boxes fully outside', () => {

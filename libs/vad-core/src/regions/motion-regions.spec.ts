@@ -39,8 +39,16 @@ describe('built-in motion regions', () => {
   it('keeps objects further apart than twice the radius separate, and reports no motion on a still pair', () => {
     const a = barFrame(5, 6);
     const b = barFrame(7, 6);
-    const far = tensor('float32', a.data.map((v, i) => (i % W >= 60 && i % W < 66 && Math.floor(i / W) % H >= 10 && Math.floor(i / W) % H < 30 ? 0.9 : v)), [3, H, W]);
-    const farMoved = tensor('float32', b.data.map((v, i) => (i % W >= 62 && i % W < 68 && Math.floor(i / W) % H >= 10 && Math.floor(i / W) % H < 30 ? 0.9 : v)), [3, H, W]);
+    const far = tensor(
+      'float32',
+      a.data.map((v, i) => (i % W >= 60 && i % W < 66 && Math.floor(i / W) % H >= 10 && Math.floor(i / W) % H < 30 ? 0.9 : v)),
+      [3, H, W],
+    );
+    const farMoved = tensor(
+      'float32',
+      b.data.map((v, i) => (i % W >= 62 && i % W < 68 && Math.floor(i / W) % H >= 10 && Math.floor(i / W) % H < 30 ? 0.9 : v)),
+      [3, H, W],
+    );
     expect(motionRegions(far, farMoved, DEFAULT_MOTION_REGION_PARAMS).regions.count).toBe(2);
     const still = motionRegions(a, a, DEFAULT_MOTION_REGION_PARAMS);
     expect(still).toMatchObject({ regions: { count: 0 }, motionPixels: 0 });

@@ -22,7 +22,13 @@ import { REGION_SOURCE, type Regions, emptyRegions } from './regions';
 export const BUILTIN_REGIONS_NAME = 'motion-components-v1';
 
 export const MotionRegionParamsSchema = z.strictObject({
-  kernelSize: z.number().int().min(1).max(15).refine((k) => k % 2 === 1, 'an odd kernel size').default(3),
+  kernelSize: z
+    .number()
+    .int()
+    .min(1)
+    .max(15)
+    .refine((k) => k % 2 === 1, 'an odd kernel size')
+    .default(3),
   binaryThreshold: z.number().min(0).max(255).default(18),
   closeRadius: z.number().int().min(0).max(32).default(4),
   minPixels: z.number().int().min(1).max(10_000).default(6),
@@ -38,11 +44,18 @@ export const MotionRegionParamsSchema = z.strictObject({
 export type MotionRegionParams = z.infer<typeof MotionRegionParamsSchema>;
 
 /** What new fits use (and record): the schema's defaults, velocity from the moving pixels. */
-export const DEFAULT_MOTION_REGION_PARAMS: MotionRegionParams = Object.freeze({ ...MotionRegionParamsSchema.parse({}), velocityFrom: 'moving-pixels-p90' as const });
+export const DEFAULT_MOTION_REGION_PARAMS: MotionRegionParams = Object.freeze({
+  ...MotionRegionParamsSchema.parse({}),
+  velocityFrom: 'moving-pixels-p90' as const,
+});
 
 export function parseMotionRegionParams(params: unknown): MotionRegionParams {
   const r = MotionRegionParamsSchema.safeParse(params ?? {});
-  if (!r.success) throw new VadError('model_invalid', `built-in regions "${BUILTIN_REGIONS_NAME}": ${r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+  if (!r.success)
+    throw new VadError(
+      'model_invalid',
+      `built-in regions "${BUILTIN_REGIONS_NAME}": ${r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
+    );
   return { ...r.data };
 }
 

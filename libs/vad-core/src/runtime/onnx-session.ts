@@ -91,7 +91,10 @@ export async function createOnnxSession(model: string | Uint8Array, options: Ses
   const wanted = options.executionProvider ?? 'cpu';
   const useCuda = wanted === 'cuda' || (wanted === 'auto' && cudaBackendListed());
   if (wanted === 'cuda' && !cudaBackendListed()) {
-    throw new VadError('onnx_runtime', `${label}: the CUDA execution provider was asked for, but this onnxruntime-node build has no CUDA backend (the GPU image installs it: ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install)`);
+    throw new VadError(
+      'onnx_runtime',
+      `${label}: the CUDA execution provider was asked for, but this onnxruntime-node build has no CUDA backend (the GPU image installs it: ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install)`,
+    );
   }
   const sessionOptions: ort.InferenceSession.SessionOptions = {
     executionProviders: useCuda ? ['cuda', 'cpu'] : ['cpu'],
@@ -103,10 +106,7 @@ export async function createOnnxSession(model: string | Uint8Array, options: Ses
   };
   let session: ort.InferenceSession;
   try {
-    session =
-      typeof model === 'string'
-        ? await ort.InferenceSession.create(model, sessionOptions)
-        : await ort.InferenceSession.create(model, sessionOptions);
+    session = typeof model === 'string' ? await ort.InferenceSession.create(model, sessionOptions) : await ort.InferenceSession.create(model, sessionOptions);
   } catch (e) {
     const message = (e as Error).message;
     if (typeof model === 'string' && /no such file|ENOENT|doesn't exist|does not exist/i.test(message)) {

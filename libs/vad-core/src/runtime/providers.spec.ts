@@ -47,13 +47,16 @@ describe('openSession', () => {
     const attempt = openSession(buildFlowModel(), 'flow.onnx', { executionProvider: 'cuda' });
     if (cudaProviderInstalled) {
       // A GPU image: either it works on CUDA or it fails as the machine's fault.
-      const outcome = await attempt.then((r) => r.report.provider, (e: VadError) => e.code);
+      const outcome = await attempt.then(
+        (r) => r.report.provider,
+        (e: VadError) => e.code,
+      );
       expect(['cuda', 'onnx_runtime']).toContain(outcome);
       return;
     }
     const e = await rejection(attempt);
     expect(e.code).toBe('onnx_runtime');
-    expect(e.message).toContain("flow.onnx: the CUDA execution provider was asked for but could not be loaded");
+    expect(e.message).toContain('flow.onnx: the CUDA execution provider was asked for but could not be loaded');
     expect(e.message).toContain("use executionProvider 'cpu' or 'auto'");
   });
 

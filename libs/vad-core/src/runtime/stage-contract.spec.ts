@@ -32,9 +32,7 @@ describe('validateStage (metadata only)', () => {
   it('names the missing input, what the contract wants and what the model has', () => {
     const e = thrown(() => validateStage(io('regions.onnx', [{ name: 'img', type: 'float32', shape: [3, 'height', 'width'] }], regionsOut), 'regions'));
     expect(e.code).toBe('onnx_contract');
-    expect(e.message).toBe(
-      "regions.onnx: input 'image' is missing; the contract wants image [3,H,W] float32; found inputs: img [3,height,width] float32",
-    );
+    expect(e.message).toBe("regions.onnx: input 'image' is missing; the contract wants image [3,H,W] float32; found inputs: img [3,height,width] float32");
   });
 
   it('rejects a wrong rank, a wrong element type and a wrong fixed size', () => {
@@ -43,13 +41,21 @@ describe('validateStage (metadata only)', () => {
     const rank = thrown(() => validateStage(io('flow.onnx', [{ name: 'frame1', type: 'float32', shape: [3, 'H', 'W'] }, frame2], flowOut), 'flow'));
     expect(rank.message).toMatch(/^flow\.onnx: input 'frame1' has rank 3 \(\[3,H,W\]\); the contract wants frame1 \[1,3,H,W\] float32$/);
 
-    const type = thrown(() =>
-      validateStage(io('regions.onnx', [{ name: 'image', type: 'uint8', shape: [3, 'H', 'W'] }], regionsOut), 'regions'),
-    );
+    const type = thrown(() => validateStage(io('regions.onnx', [{ name: 'image', type: 'uint8', shape: [3, 'H', 'W'] }], regionsOut), 'regions'));
     expect(type.message).toContain("input 'image' has element type uint8");
 
     const size = thrown(() =>
-      validateStage(io('pose.onnx', [{ name: 'image', type: 'float32', shape: [3, 'H', 'W'] }, { name: 'boxes', type: 'float32', shape: ['M', 5] }], [{ name: 'keypoints', type: 'float32', shape: ['M', 17, 3] }]), 'pose'),
+      validateStage(
+        io(
+          'pose.onnx',
+          [
+            { name: 'image', type: 'float32', shape: [3, 'H', 'W'] },
+            { name: 'boxes', type: 'float32', shape: ['M', 5] },
+          ],
+          [{ name: 'keypoints', type: 'float32', shape: ['M', 17, 3] }],
+        ),
+        'pose',
+      ),
     );
     expect(size.message).toContain("input 'boxes' has size 5 on axis 1");
   });
@@ -73,7 +79,14 @@ describe('validateStage (metadata only)', () => {
 
   it('checks fixed H and W against the working size only when they are fixed', () => {
     const flowIo = (h: number | string, w: number | string) =>
-      io('flow.onnx', [{ name: 'frame1', type: 'float32', shape: [1, 3, h, w] }, { name: 'frame2', type: 'float32', shape: [1, 3, h, w] }], [{ name: 'flow', type: 'float32', shape: [1, 2, h, w] }]);
+      io(
+        'flow.onnx',
+        [
+          { name: 'frame1', type: 'float32', shape: [1, 3, h, w] },
+          { name: 'frame2', type: 'float32', shape: [1, 3, h, w] },
+        ],
+        [{ name: 'flow', type: 'float32', shape: [1, 2, h, w] }],
+      );
     expect(() => validateStage(flowIo(240, 360), 'flow', { imageSize: [240, 360] })).not.toThrow();
     expect(() => validateStage(flowIo('H', 'W'), 'flow', { imageSize: [240, 360] })).not.toThrow();
     const e = thrown(() => validateStage(flowIo(520, 960), 'flow', { imageSize: [240, 360] }));
@@ -81,7 +94,19 @@ describe('validateStage (metadata only)', () => {
   });
 
   it('treats a shape the model does not declare as unknown rank', () => {
-    expect(() => validateStage(io('a', [{ name: 'image', type: 'float32', shape: [] }, { name: 'boxes', type: 'float32' }], [{ name: 'features', type: 'float32', shape: [] }]), 'appearance')).not.toThrow();
+    expect(() =>
+      validateStage(
+        io(
+          'a',
+          [
+            { name: 'image', type: 'float32', shape: [] },
+            { name: 'boxes', type: 'float32' },
+          ],
+          [{ name: 'features', type: 'float32', shape: [] }],
+        ),
+        'appearance',
+      ),
+    ).not.toThrow();
   });
 });
 

@@ -77,7 +77,9 @@ export function describeTensor(t: TensorContract): string {
 }
 
 function describeFound(io: readonly IoSpec[]): string {
-  return io.length === 0 ? '(none)' : io.map((s) => (s.shape && s.shape.length > 0 ? `${s.name} [${s.shape.join(',')}] ${s.type}` : `${s.name} ${s.type}`)).join(', ');
+  return io.length === 0
+    ? '(none)'
+    : io.map((s) => (s.shape && s.shape.length > 0 ? `${s.name} [${s.shape.join(',')}] ${s.type}` : `${s.name} ${s.type}`)).join(', ');
 }
 
 export interface ValidateOptions {
@@ -143,7 +145,9 @@ function checkTensor(kind: 'input' | 'output', got: IoSpec, want: TensorContract
     if (typeof d === 'number' && g !== d) fail(`${kind} '${got.name}' has size ${g} on axis ${i} ([${shape.join(',')}]); ${wants}`);
     const size = d === 'H' ? options.imageSize?.[0] : d === 'W' ? options.imageSize?.[1] : undefined;
     if (size !== undefined && g !== size) {
-      fail(`${kind} '${got.name}' is fixed at ${d} = ${g}, but the model's imageSize has ${d} = ${size}; export it with a dynamic ${d} axis or at the working size`);
+      fail(
+        `${kind} '${got.name}' is fixed at ${d} = ${g}, but the model's imageSize has ${d} = ${size}; export it with a dynamic ${d} axis or at the working size`,
+      );
     }
   });
 }
@@ -171,10 +175,14 @@ export function boxCountOf(boxes: Float32Tensor, what: string): number {
 /** Throws onnx_contract when a model's output does not have the shape the contract promises. */
 export function expectOutputShape(label: string, name: string, got: readonly number[], want: readonly number[], why: string): void {
   if (got.length !== want.length || got.some((d, i) => want[i] >= 0 && d !== want[i])) {
-    throw new VadError('onnx_contract', `${label}: output '${name}' came back [${got.join(',')}], expected [${want.map((d) => (d < 0 ? '?' : d)).join(',')}] (${why})`, {
-      file: label,
-      tensor: name,
-      shape: [...got],
-    });
+    throw new VadError(
+      'onnx_contract',
+      `${label}: output '${name}' came back [${got.join(',')}], expected [${want.map((d) => (d < 0 ? '?' : d)).join(',')}] (${why})`,
+      {
+        file: label,
+        tensor: name,
+        shape: [...got],
+      },
+    );
   }
 }

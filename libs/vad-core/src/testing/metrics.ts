@@ -7,14 +7,15 @@ export function auroc(scores: ArrayLike<number>, labels: ArrayLike<number>): num
   const idx = Array.from({ length: scores.length }, (_, i) => i).sort((a, b) => scores[a] - scores[b]);
   let positives = 0;
   let rankSum = 0;
-  for (let i = 0; i < idx.length; ) {
+  for (let i = 0; i < idx.length;) {
     let j = i;
     while (j + 1 < idx.length && scores[idx[j + 1]] === scores[idx[i]]) j++;
     const rank = (i + j) / 2 + 1; // average rank of a tie block
-    for (let t = i; t <= j; t++) if (labels[idx[t]]) {
-      positives++;
-      rankSum += rank;
-    }
+    for (let t = i; t <= j; t++)
+      if (labels[idx[t]]) {
+        positives++;
+        rankSum += rank;
+      }
     i = j + 1;
   }
   const negatives = scores.length - positives;

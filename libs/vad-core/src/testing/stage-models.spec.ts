@@ -16,7 +16,16 @@ describe('stage models for tests', () => {
   it('the regions model with masks gives masks [N,1,H,W] = score × channel mean', async () => {
     const image = zeros([3, 10, 12]);
     image.data.fill(0.3, 0, 120); // red 0.3, green and blue 0: channel mean 0.1, box means 0.1
-    const session = await createOnnxSession(buildRegionsModel({ boxes: [[0, 0, 4, 4], [2, 2, 12, 10]], withMasks: true, labelsType: 'int32' }));
+    const session = await createOnnxSession(
+      buildRegionsModel({
+        boxes: [
+          [0, 0, 4, 4],
+          [2, 2, 12, 10],
+        ],
+        withMasks: true,
+        labelsType: 'int32',
+      }),
+    );
     const out = await session.run({ image });
     expect(out['masks'].shape).toEqual([2, 1, 10, 12]);
     expect(out['labels'].dtype).toBe('int32');

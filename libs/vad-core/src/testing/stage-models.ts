@@ -1,13 +1,5 @@
 import type { StageName } from '@vad/contracts';
-import {
-  buildOnnxModel,
-  type Dim,
-  type GraphSpec,
-  type InitializerSpec,
-  type NodeSpec,
-  type OnnxElemType,
-  type ValueSpec,
-} from '../runtime/onnx-graph';
+import { buildOnnxModel, type Dim, type GraphSpec, type InitializerSpec, type NodeSpec, type OnnxElemType, type ValueSpec } from '../runtime/onnx-graph';
 import { STAGE_CONTRACTS } from '../runtime/stage-contract';
 
 /**
@@ -58,10 +50,7 @@ export function regionsGraph(options: RegionsModelOptions = {}): GraphSpec {
   const init: InitializerSpec[] = [];
   const perBox: string[] = [];
   candidates.forEach((b, k) => {
-    init.push(
-      { name: `start_${k}`, type: 'int64', dims: [2], values: [b[1], b[0]] },
-      { name: `end_${k}`, type: 'int64', dims: [2], values: [b[3], b[2]] },
-    );
+    init.push({ name: `start_${k}`, type: 'int64', dims: [2], values: [b[1], b[0]] }, { name: `end_${k}`, type: 'int64', dims: [2], values: [b[3], b[2]] });
     nodes.push(
       { op: 'Slice', inputs: ['image', `start_${k}`, `end_${k}`, 'hw_axes'], outputs: [`crop_${k}`] },
       { op: 'ReduceMean', inputs: [`crop_${k}`], outputs: [`mean_${k}`], attrs: { axes: [0, 1, 2], keepdims: 1 } },

@@ -112,11 +112,13 @@ function checkOptions(options: SceneOptions): ResolvedOptions {
   };
   if (!Number.isInteger(o.seed)) bad(`seed must be an integer, got ${o.seed}`);
   if (!Number.isInteger(o.frames) || o.frames < 1) bad(`frames must be a positive integer, got ${o.frames}`);
-  if (!Number.isInteger(o.width) || !Number.isInteger(o.height) || o.width < 64 || o.height < 64) bad(`width and height must be integers ≥ 64, got ${o.width}×${o.height}`);
+  if (!Number.isInteger(o.width) || !Number.isInteger(o.height) || o.width < 64 || o.height < 64)
+    bad(`width and height must be integers ≥ 64, got ${o.width}×${o.height}`);
   if (o.kind !== 'train' && o.kind !== 'test') bad(`kind must be "train" or "test", got ${String(o.kind)}`);
   if (!(o.walkers >= 0 && o.walkers <= 50)) bad(`walkers must be in [0, 50], got ${o.walkers}`);
   if (!(o.anomalousFraction > 0 && o.anomalousFraction < 1)) bad(`anomalousFraction must be in (0, 1), got ${o.anomalousFraction}`);
-  if (o.anomalyKinds.length === 0 || o.anomalyKinds.some((k) => !ANOMALOUS_OBJECT_KINDS.includes(k))) bad(`anomalyKinds must be a non-empty subset of ${ANOMALOUS_OBJECT_KINDS.join(', ')}`);
+  if (o.anomalyKinds.length === 0 || o.anomalyKinds.some((k) => !ANOMALOUS_OBJECT_KINDS.includes(k)))
+    bad(`anomalyKinds must be a non-empty subset of ${ANOMALOUS_OBJECT_KINDS.join(', ')}`);
   if (!(o.noise >= 0 && o.noise <= 40)) bad(`noise must be in [0, 40] grey levels, got ${o.noise}`);
   return o;
 }
@@ -258,10 +260,36 @@ const KINDS: Record<SceneObjectKind, KindSpec> = {
   cart: { speed: [3, 6], w: [54, 76], h: [30, 40], headings: [0, PI] },
 };
 
-const SHIRTS: readonly Rgb[] = [[200, 40, 40], [40, 70, 170], [230, 200, 60], [40, 140, 70], [235, 235, 235], [30, 30, 35], [150, 60, 150], [230, 120, 40]];
-const TROUSERS: readonly Rgb[] = [[40, 45, 70], [30, 30, 30], [90, 80, 60], [60, 60, 65], [110, 110, 130]];
-const SKINS: readonly Rgb[] = [[240, 200, 170], [210, 160, 120], [150, 100, 70], [100, 70, 50]];
-const VEHICLES: readonly Rgb[] = [[210, 30, 30], [30, 90, 200], [240, 240, 240], [250, 180, 0], [20, 20, 20]];
+const SHIRTS: readonly Rgb[] = [
+  [200, 40, 40],
+  [40, 70, 170],
+  [230, 200, 60],
+  [40, 140, 70],
+  [235, 235, 235],
+  [30, 30, 35],
+  [150, 60, 150],
+  [230, 120, 40],
+];
+const TROUSERS: readonly Rgb[] = [
+  [40, 45, 70],
+  [30, 30, 30],
+  [90, 80, 60],
+  [60, 60, 65],
+  [110, 110, 130],
+];
+const SKINS: readonly Rgb[] = [
+  [240, 200, 170],
+  [210, 160, 120],
+  [150, 100, 70],
+  [100, 70, 50],
+];
+const VEHICLES: readonly Rgb[] = [
+  [210, 30, 30],
+  [30, 90, 200],
+  [240, 240, 240],
+  [250, 180, 0],
+  [20, 20, 20],
+];
 
 function planActors(o: ResolvedOptions, rng: Rng): Actor[] {
   const actors: Actor[] = [];

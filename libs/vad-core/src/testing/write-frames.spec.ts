@@ -22,7 +22,9 @@ describe('writeSceneFrames', () => {
     expect(names[0]).toBe('frame_0000.png');
     expect(names[11]).toBe('frame_0011.png');
     for (const [i, name] of names.entries()) {
-      const { data, info } = await sharp(join(dir, 'clip', name)).raw().toBuffer({ resolveWithObject: true });
+      const { data, info } = await sharp(join(dir, 'clip', name))
+        .raw()
+        .toBuffer({ resolveWithObject: true });
       expect([info.width, info.height, info.channels]).toEqual([160, 120, 3]);
       expect(Buffer.compare(data, Buffer.from(scene.frames[i]!))).toBe(0);
     }

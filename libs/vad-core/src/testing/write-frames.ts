@@ -36,7 +36,9 @@ export async function writeSceneFrames(scene: Scene, dir: string): Promise<strin
       names.slice(start, start + parallel).map(async (name, k) => {
         const path = join(dir, name);
         try {
-          await sharp(scene.frames[start + k]!, { raw }).png({ compressionLevel: 3 }).toFile(path);
+          await sharp(scene.frames[start + k]!, { raw })
+            .png({ compressionLevel: 3 })
+            .toFile(path);
         } catch (e) {
           throw new VadError('internal', `cannot write ${path}: ${(e as Error).message}`, undefined, { cause: e });
         }

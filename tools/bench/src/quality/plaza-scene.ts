@@ -67,7 +67,19 @@ function spawn(rand: () => number, anomalous: boolean, start: number): Mover {
   const colour = (): [number, number, number] => [40 + rand() * 180, 40 + rand() * 180, 40 + rand() * 180];
   return anomalous
     ? { x, y, heading, speed: 5 + rand() * 5, w: 10 + rand() * 14, h: 8 + rand() * 10, body: colour(), head: colour(), anomalous, rect: true, start }
-    : { x, y, heading, speed: 0.4 + rand() * 1.8, w: 7 + rand() * 6, h: 14 + rand() * 10, body: colour(), head: [200, 170, 140], anomalous, rect: false, start };
+    : {
+        x,
+        y,
+        heading,
+        speed: 0.4 + rand() * 1.8,
+        w: 7 + rand() * 6,
+        h: 14 + rand() * 10,
+        body: colour(),
+        head: [200, 170, 140],
+        anomalous,
+        rect: false,
+        start,
+      };
 }
 
 function inView(m: Mover): boolean {

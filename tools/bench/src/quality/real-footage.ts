@@ -19,7 +19,11 @@ const HEIGHT = 240;
 
 /** Every frame of `file`, decoded by ffmpeg and resized to 360×240 RGB (what the models work at). */
 export function decodeVideo(file: string): Uint8Array[] {
-  const raw = execFileSync('ffmpeg', ['-v', 'error', '-i', file, '-vf', `scale=${WIDTH}:${HEIGHT}:flags=bilinear`, '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], { maxBuffer: 1 << 30 });
+  const raw = execFileSync(
+    'ffmpeg',
+    ['-v', 'error', '-i', file, '-vf', `scale=${WIDTH}:${HEIGHT}:flags=bilinear`, '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'],
+    { maxBuffer: 1 << 30 },
+  );
   const size = WIDTH * HEIGHT * 3;
   const frames: Uint8Array[] = [];
   for (let o = 0; o + size <= raw.length; o += size) frames.push(new Uint8Array(raw.buffer, raw.byteOffset + o, size));
@@ -51,7 +55,13 @@ const PROTOCOLS: Protocol[] = [
 
 function videosOf(frames: Uint8Array[], [a, b]: [number, number], parts: number, prefix: string): LabelledVideo[] {
   const len = Math.floor((b - a) / parts);
-  return Array.from({ length: parts }, (_, p) => ({ id: `${prefix}-${p}`, width: WIDTH, height: HEIGHT, frames: frames.slice(a + p * len, a + (p + 1) * len), labels: new Uint8Array(len) }));
+  return Array.from({ length: parts }, (_, p) => ({
+    id: `${prefix}-${p}`,
+    width: WIDTH,
+    height: HEIGHT,
+    frames: frames.slice(a + p * len, a + (p + 1) * len),
+    labels: new Uint8Array(len),
+  }));
 }
 
 /** Paints a mover onto a copy of `rgb` at (cx, cy). */

@@ -8,7 +8,7 @@ export function walkwaySet(): QualitySet {
     return { id, width: s.width, height: s.height, frames: s.frames, labels: s.labels };
   };
   return {
-    name: 'walkway (default model\'s generator)',
+    name: "walkway (default model's generator)",
     train: TRAIN_SCENES.map(({ seed, frames }) => video(`walkway-${seed}`, seed, frames, 'train')),
     test: QUALITY_SCENES.map(({ seed, frames }) => video(`test-${seed}`, seed, frames, 'test')),
   };

@@ -18,7 +18,12 @@ export function fitComparison(mean: number, want: number): Comparison {
   const within = compareNumber(name, mean, want, { atol: 0, rtol: FIT_RELATIVE_TOLERANCE });
   if (within.ok || !(mean > want)) return within;
   const better = ((mean - want) / Math.abs(want)) * 100;
-  return { name, ok: true, maxAbsDiff: 0, note: `${mean} is ${better.toFixed(1)} % above scikit-learn's ${want} (a better local optimum of the same EM objective)` };
+  return {
+    name,
+    ok: true,
+    maxAbsDiff: 0,
+    note: `${mean} is ${better.toFixed(1)} % above scikit-learn's ${want} (a better local optimum of the same EM objective)`,
+  };
 }
 
 /**
