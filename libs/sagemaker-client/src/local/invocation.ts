@@ -1,7 +1,7 @@
 import { InvocationTimeoutError, ModelError, NotFoundError, PayloadTooLargeError, ValidationError } from '../errors';
 import { assertInvokeOptions, DEFAULT_CLIENT_TIMEOUT_MS, MAX_REALTIME_PAYLOAD_BYTES, toBytes } from '../rules';
 import type { InvokeBody, InvokeOptions, InvokeResult } from '../target';
-import { LocalHttpTimeout, localRequest, openLocalRequest } from './http';
+import { LocalHttpTimeout, localRequest, openLocalRequest, type LocalHttpRequest } from './http';
 import { ACCOUNT } from './names';
 import type { LocalInstanceRecord } from './state';
 import type { InstanceSupervisor } from './supervisor';
@@ -18,18 +18,10 @@ export class LocalInvoker {
   ) {}
 
   async invoke(endpointName: string, body: InvokeBody, options: InvokeOptions = {}): Promise<InvokeResult> {
-    const { instance, variantName, bytes, headers, clientTimeout, deadline } = await this.prepareInvoke(endpointName, body, options);
+    const { instance, variantName, request, clientTimeout } = await this.prepareInvoke(endpointName, body, options);
     let res;
     try {
-      res = await localRequest({
-        port: instance.port,
-        method: 'POST',
-        path: '/invocations',
-        headers,
-        body: bytes,
-        timeoutMs: deadline,
-        signal: options.signal,
-      });
+      res = await localRequest(request);
     } catch (e) {
       throw this.invokeFailure(e, endpointName, instance, clientTimeout);
     }
@@ -52,18 +44,10 @@ export class LocalInvoker {
 
   async *invokeStream(endpointName: string, body: InvokeBody, options: InvokeOptions = {}): AsyncIterable<Uint8Array> {
     if (options.sessionId === 'NEW_SESSION') throw new ValidationError('a stateful session cannot be started with the streaming API; start it with invoke()');
-    const { instance, bytes, headers, clientTimeout, deadline } = await this.prepareInvoke(endpointName, body, options);
+    const { instance, request, clientTimeout } = await this.prepareInvoke(endpointName, body, options);
     let opened;
     try {
-      opened = await openLocalRequest({
-        port: instance.port,
-        method: 'POST',
-        path: '/invocations',
-        headers,
-        body: bytes,
-        timeoutMs: deadline,
-        signal: options.signal,
-      });
+      opened = await openLocalRequest(request);
     } catch (e) {
       throw this.invokeFailure(e, endpointName, instance, clientTimeout);
     }
@@ -79,10 +63,10 @@ export class LocalInvoker {
         const b = c as Buffer;
         yield new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
       }
-      if (timedOut()) throw new LocalHttpTimeout(deadline);
+      if (timedOut()) throw new LocalHttpTimeout(request.timeoutMs);
     } catch (e) {
       if (e instanceof ModelError) throw e;
-      throw this.invokeFailure(timedOut() ? new LocalHttpTimeout(deadline) : e, endpointName, instance, clientTimeout);
+      throw this.invokeFailure(timedOut() ? new LocalHttpTimeout(request.timeoutMs) : e, endpointName, instance, clientTimeout);
     }
   }
 
@@ -105,7 +89,17 @@ export class LocalInvoker {
     if (options.sessionId !== undefined) headers['x-amzn-sagemaker-session-id'] = options.sessionId;
     if (options.inferenceId !== undefined) headers['x-amzn-sagemaker-inference-id'] = options.inferenceId;
     const clientTimeout = options.timeoutMs ?? DEFAULT_CLIENT_TIMEOUT_MS;
-    return { instance, variantName: instance.variantName, bytes, headers, clientTimeout, deadline: Math.min(clientTimeout, this.invocationTimeoutMs) };
+    // The one POST /invocations both invoke() and invokeStream() send.
+    const request: LocalHttpRequest = {
+      port: instance.port,
+      method: 'POST',
+      path: '/invocations',
+      headers,
+      body: bytes,
+      timeoutMs: Math.min(clientTimeout, this.invocationTimeoutMs),
+      signal: options.signal,
+    };
+    return { instance, variantName: instance.variantName, request, clientTimeout };
   }
 
   private invokeFailure(e: unknown, endpointName: string, instance: LocalInstanceRecord, clientTimeout: number): Error {
