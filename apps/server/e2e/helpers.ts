@@ -99,6 +99,21 @@ export function sampleFrame(i: number): Buffer {
   return readFileSync(join(SAMPLE_CLIP, `frame_${String(i).padStart(4, '0')}.jpg`));
 }
 
+/**
+ * An S3 client for s3rver: path-style, checksums WHEN_REQUIRED (with the SDK's defaults s3rver
+ * stores wrong bytes for streamed bodies; toolchain-notes §2).
+ */
+export function s3rverClient(endpoint: string, credentials: { accessKeyId: string; secretAccessKey: string }): S3Client {
+  return new S3Client({
+    endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+}
+
 export interface LocalS3 {
   /** The environment that points the server's S3 client at this store. */
   env: Record<string, string>;
@@ -115,14 +130,7 @@ export async function startLocalS3(buckets: string[], objects: Record<string, Ui
   const { port } = await s3.run();
   const endpoint = `http://127.0.0.1:${port}`;
   const credentials = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
-  const put = new S3Client({
-    endpoint,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials,
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
+  const put = s3rverClient(endpoint, credentials);
   try {
     for (const [path, body] of Object.entries(objects)) {
       const slash = path.indexOf('/');

@@ -14,6 +14,7 @@ import { SessionStore } from './plugins/sessions';
 import { executionParametersRoute } from './routes/execution-parameters';
 import { invocationsRoute } from './routes/invocations';
 import { pingRoute, answerPing } from './routes/ping';
+import { lingerAfterAnswer } from './plugins/linger';
 import { transport } from './plugins/transport';
 
 export interface BuildOptions {
@@ -125,7 +126,10 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
     return true;
   };
   app.addHook('onSend', async (req, reply, payload) => {
-    if (closing || unreadBodyTooLarge(req, reply.statusCode, config.maxBodyBytes)) reply.header('connection', 'close');
+    if (unreadBodyTooLarge(req, reply.statusCode, config.maxBodyBytes)) {
+      reply.header('connection', 'close');
+      lingerAfterAnswer(req.raw.socket);
+    } else if (closing) reply.header('connection', 'close');
     return payload;
   });
   app.addHook('onResponse', async (req, reply) => {

@@ -1,13 +1,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
 import { createServer, Agent, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { mapS3Error, S3FrameFetcher } from './s3-uris';
 import { parseS3Uri } from './s3-uri';
+import { s3rverClient } from '../../e2e/helpers';
 
 // s3rver on loopback stands in for S3 (toolchain-notes §2: path-style, checksums WHEN_REQUIRED).
 let server: S3rver;
@@ -30,14 +31,7 @@ beforeAll(async () => {
   });
   const { port } = await server.run();
   endpoint = `http://127.0.0.1:${port}`;
-  const put = new S3Client({
-    endpoint,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials,
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
+  const put = s3rverClient(endpoint, credentials);
   for (let i = 0; i < 6; i++) await put.send(new PutObjectCommand({ Bucket: 'frames-ok', Key: `clip/${i}.png`, Body: Buffer.from(`frame-${i}`) }));
   await put.send(new PutObjectCommand({ Bucket: 'frames-other', Key: 'x.png', Body: Buffer.from('x') }));
   put.destroy();
