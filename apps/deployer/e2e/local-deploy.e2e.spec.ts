@@ -62,16 +62,13 @@ describe('deployer on the local target', () => {
 
     // 2. invoke through the client
     const clip = await readClip();
-    const r1 = JSON.parse(
-      Buffer.from(
-        (
-          await target.invoke(
-            'vad-e2e',
-            JSON.stringify({ clips: [[{ b64: Buffer.from(clip.bytes[0]!).toString('base64') }, { b64: Buffer.from(clip.bytes[1]!).toString('base64') }]] }),
-          )
-        ).body,
-      ).toString(),
-    );
+    // One two-frame clip through the client; the answer as JSON.
+    const scoreFirstPair = async () => {
+      const b64 = (i: number) => Buffer.from(clip.bytes[i]!).toString('base64');
+      const res = await target.invoke('vad-e2e', JSON.stringify({ clips: [[{ b64: b64(0) }, { b64: b64(1) }]] }));
+      return JSON.parse(Buffer.from(res.body).toString());
+    };
+    const r1 = await scoreFirstPair();
     expect(r1.results).toHaveLength(1);
     const firstModel = r1.model.name as string;
 
@@ -98,16 +95,7 @@ describe('deployer on the local target', () => {
     expect(alive(p1[0]!.pid)).toBe(false);
 
     // 4. invoke again: the second model answers
-    const r2 = JSON.parse(
-      Buffer.from(
-        (
-          await target.invoke(
-            'vad-e2e',
-            JSON.stringify({ clips: [[{ b64: Buffer.from(clip.bytes[0]!).toString('base64') }, { b64: Buffer.from(clip.bytes[1]!).toString('base64') }]] }),
-          )
-        ).body,
-      ).toString(),
-    );
+    const r2 = await scoreFirstPair();
     expect(r2.model.name).toBe('second-model');
     expect(r2.model.name).not.toBe(firstModel);
     // the superseded model and config were collected; only the serving ones remain
