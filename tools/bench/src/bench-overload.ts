@@ -12,8 +12,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { createS3Client } from '@vad/sagemaker-client';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
 import { arg, autocannon, freePort, percentile, REPO } from './bench-util';
 
@@ -118,7 +117,14 @@ async function oversizeS3(): Promise<void> {
   const { port } = await s3.run();
   const endpoint = `http://127.0.0.1:${port}`;
   const credentials = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
-  const put = createS3Client({ region: 'us-east-1', endpoint, credentials });
+  const put = new S3Client({
+    endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
   await put.send(new PutObjectCommand({ Bucket: 'frames', Key: 'huge.jpg', Body: Buffer.alloc(OBJECT_MB * 1024 * 1024, 0xff) }));
   put.destroy();
   const { child, url } = await start({
