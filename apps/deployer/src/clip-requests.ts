@@ -1,4 +1,4 @@
-import { VadError } from '@vad/contracts';
+import { VadError, type DeployConfig } from '@vad/contracts';
 
 /**
  * How a folder of frames becomes requests within the server's limits (api.md: at most
@@ -28,26 +28,29 @@ export function framesBodyBytes(b64Lengths: readonly number[]): number {
 
 export function planClipRequests(b64Lengths: readonly number[], limits: RequestLimits = SERVER_DEFAULT_LIMITS): ClipRequest[] {
   if (limits.maxFrames < 2) throw new VadError('bad_argument', `a request must hold at least two frames (max frames is ${limits.maxFrames})`);
+  const frameBytes = (i: number) => framesBodyBytes([b64Lengths[i]!]) - framesBodyBytes([]);
   const requests: ClipRequest[] = [];
   let start = 0;
   while (start < b64Lengths.length - 1) {
     let end = start + 1;
-    if (framesBodyBytes(b64Lengths.slice(start, end + 1)) > limits.maxBodyBytes) {
+    // The body's size, kept as frames are added (one pass over the clip).
+    let bytes = framesBodyBytes([b64Lengths[start]!, b64Lengths[end]!]);
+    if (bytes > limits.maxBodyBytes) {
       throw new VadError(
         'payload_too_large',
-        `frames ${start} and ${end} alone make a ${framesBodyBytes(b64Lengths.slice(start, end + 1))}-byte request, over the ${limits.maxBodyBytes}-byte limit: send smaller frames`,
+        `frames ${start} and ${end} alone make a ${bytes}-byte request, over the ${limits.maxBodyBytes}-byte limit: send smaller frames`,
       );
     }
-    while (end + 1 < b64Lengths.length && end + 1 - start + 1 <= limits.maxFrames && framesBodyBytes(b64Lengths.slice(start, end + 2)) <= limits.maxBodyBytes)
-      end++;
+    while (end + 1 < b64Lengths.length && end + 2 - start <= limits.maxFrames && bytes + frameBytes(end + 1) <= limits.maxBodyBytes) bytes += frameBytes(++end);
     requests.push({ start, end });
     start = end;
   }
   return requests;
 }
 
-/** The limits of an endpoint whose container environment may set its own (`aws.env`). */
-export function limitsFromEnv(env: Readonly<Record<string, string>> = {}): RequestLimits {
+/** The limits of the endpoint `config` deploys, whose container environment may set its own (`aws.env`). */
+export function requestLimitsFor(config: DeployConfig): RequestLimits {
+  const env: Readonly<Record<string, string>> = config.target === 'aws' ? config.aws.env : {};
   const frames = Number(env['VAD_MAX_FRAMES']);
   const mb = Number(env['VAD_MAX_BODY_MB']);
   return {

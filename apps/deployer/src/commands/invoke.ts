@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { VadError, type DeployConfig } from '@vad/contracts';
 import { NotFoundError } from '@vad/sagemaker-client';
 import type { Targets } from '../targets';
-import { limitsFromEnv, progressOnStderr } from '../clip-requests';
+import { requestLimitsFor, progressOnStderr } from '../clip-requests';
 import { invokeClip, readClip, type SmokeResult } from '../smoke';
 
 /** `invoke`: the sample clip (or --clip) through the endpoint; scores and the annotated PNG. */
@@ -15,7 +15,7 @@ export async function runInvoke(config: DeployConfig, { target }: Targets): Prom
     throw e;
   }
   return invokeClip(target, config.name, await readClip(config.smoke.clip), resolve(config.smoke.png), {
-    limits: limitsFromEnv(config.target === 'aws' ? config.aws.env : {}),
+    limits: requestLimitsFor(config),
     onProgress: progressOnStderr('invoke'),
   });
 }

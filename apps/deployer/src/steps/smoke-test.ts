@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { VadError } from '@vad/contracts';
-import { limitsFromEnv } from '../clip-requests';
+import { requestLimitsFor } from '../clip-requests';
 import { invokeClip, readClip } from '../smoke';
 import type { DeployStep } from './types';
 import { plannedCall } from './types';
@@ -25,7 +25,7 @@ export const smokeTestStep: DeployStep<'smoke-test'> = {
   },
   async run({ config, target, names, outputs, record }) {
     const smoke = await invokeClip(target, names.endpointName, await readClip(config.smoke.clip), resolve(config.smoke.png), {
-      limits: limitsFromEnv(config.target === 'aws' ? config.aws.env : {}),
+      limits: requestLimitsFor(config),
     });
     // The deploy's check of the endpoint fails when the annotated frame is not a PNG (an
     // emulator's canned body, an error page); `invoke` only reports it (smoke.ts notAPng).
