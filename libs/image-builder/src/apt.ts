@@ -166,7 +166,9 @@ export function aptSourcesFor(os: BaseOs, o: { mirror?: string; securityMirror?:
       { mirror: security, suite: `${c}-security`, components },
     ];
   }
-  throw new ImageBuildError(`system packages: the base is ${os.id || 'an unknown OS'} ${c}; only Debian and Ubuntu bases are supported (or use a base that has them)`);
+  throw new ImageBuildError(
+    `system packages: the base is ${os.id || 'an unknown OS'} ${c}; only Debian and Ubuntu bases are supported (or use a base that has them)`,
+  );
 }
 
 const sha256hex = (b: Buffer): string => createHash('sha256').update(b).digest('hex');

@@ -31,8 +31,8 @@ export interface BaseRootfs {
 
 const WANTED_FILES = /^(etc\/os-release|usr\/lib\/os-release|var\/lib\/dpkg\/status|etc\/dpkg\/dpkg\.cfg\.d\/[^/]+)$/;
 
-type Entry = { kind: 'symlink'; target: string } | { kind: 'file'; text?: string } | { kind: 'dir' };
-interface LayerFacts {
+export type Entry = { kind: 'symlink'; target: string } | { kind: 'file'; text?: string } | { kind: 'dir' };
+export interface LayerFacts {
   entries: [string, Entry][];
   whiteouts: string[];
   opaque: string[];
@@ -78,19 +78,30 @@ export async function readBaseRootfs(
 ): Promise<BaseRootfs> {
   const dir = join(cacheDir, 'base-layers');
   mkdirSync(dir, { recursive: true });
+  const all: LayerFacts[] = [];
+  for (const d of layers) {
+    const file = join(dir, `${d.digest.replace(':', '-')}.json`);
+    if (existsSync(file)) all.push(JSON.parse(readFileSync(file, 'utf8')) as LayerFacts);
+    else {
+      onNote(`read base layer ${d.digest.slice(0, 19)} (${d.size} bytes) for its OS and dpkg database`);
+      const facts = await layerFacts(client, repo, d);
+      writeFileSync(file, JSON.stringify(facts));
+      all.push(facts);
+    }
+  }
+  return rootfsOf(
+    all,
+    layers.map((d) => d.digest),
+  );
+}
+
+/** Applies layers bottom-up: opaque directories and whiteouts remove what lower layers had, then the layer's own entries. */
+export function rootfsOf(layers: readonly LayerFacts[], layerDigests: readonly string[]): BaseRootfs {
   const fs = new Map<string, Entry>();
   const dropUnder = (p: string, self: boolean) => {
     for (const k of [...fs.keys()]) if ((self && k === p) || k.startsWith(p ? `${p}/` : '')) fs.delete(k);
   };
-  for (const d of layers) {
-    const file = join(dir, `${d.digest.replace(':', '-')}.json`);
-    let facts: LayerFacts;
-    if (existsSync(file)) facts = JSON.parse(readFileSync(file, 'utf8')) as LayerFacts;
-    else {
-      onNote(`read base layer ${d.digest.slice(0, 19)} (${d.size} bytes) for its OS and dpkg database`);
-      facts = await layerFacts(client, repo, d);
-      writeFileSync(file, JSON.stringify(facts));
-    }
+  for (const facts of layers) {
     for (const o of facts.opaque) dropUnder(o, false);
     for (const w of facts.whiteouts) dropUnder(w, true);
     for (const [p, e] of facts.entries) {
@@ -120,7 +131,7 @@ export async function readBaseRootfs(
     dpkgConfig,
     symlinks,
     present,
-    layerDigests: layers.map((d) => d.digest),
+    layerDigests,
   };
 }
 

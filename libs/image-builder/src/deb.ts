@@ -93,7 +93,8 @@ export async function readTar(buf: Buffer, what: string): Promise<TarItem[]> {
           if (e.type === 'Directory') items.push({ path, type: 'dir', mode });
           else if (e.type === 'SymbolicLink') items.push({ path, type: 'symlink', mode, linkpath: e.linkpath ?? '' });
           else if (e.type === 'Link') items.push({ path, type: 'hardlink', mode, linkpath: normalTarPath(e.linkpath ?? '') });
-          else if (e.type === 'File' || e.type === 'OldFile' || e.type === 'ContiguousFile') items.push({ path, type: 'file', mode, data: Buffer.concat(chunks) });
+          else if (e.type === 'File' || e.type === 'OldFile' || e.type === 'ContiguousFile')
+            items.push({ path, type: 'file', mode, data: Buffer.concat(chunks) });
         });
       },
     });

@@ -53,7 +53,10 @@ export interface SystemPackagesResult {
 /** dpkg's --path-exclude/--path-include (last match wins; fnmatch without FNM_PATHNAME: `*` crosses `/`). */
 export function dpkgPathFilter(config: string): (imagePath: string) => boolean {
   const rules = [...config.matchAll(/^\s*path-(exclude|include)[=\s]+(\S+)\s*$/gm)].map((m) => {
-    const re = m[2]!.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+    const re = m[2]!
+      .replace(/[.+^${}()|\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.');
     return { exclude: m[1] === 'exclude', re: new RegExp(`^${re}$`) };
   });
   return (p) => {
