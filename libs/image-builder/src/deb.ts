@@ -1,7 +1,5 @@
 import { gunzipSync } from 'node:zlib';
 import { Parser, type ReadEntry } from 'tar';
-import { decompress as zstdDecompress } from 'fzstd';
-import { XzReadableStream } from 'xz-decompress';
 import { ImageBuildError } from './errors';
 
 /**
@@ -34,7 +32,9 @@ export function parseAr(buf: Buffer, what = 'archive'): ArMember[] {
   return out;
 }
 
+// Loaded on first use: the deployer imports this library at start-up and most runs never unpack a .deb.
 async function unxz(data: Buffer): Promise<Buffer> {
+  const { XzReadableStream } = await import('xz-decompress');
   const stream = new XzReadableStream(new Blob([data]).stream() as ReadableStream<Uint8Array>);
   return Buffer.from(await new Response(stream).arrayBuffer());
 }
@@ -44,7 +44,7 @@ export async function decompressMember(m: ArMember, what = m.name): Promise<Buff
   if (m.name.endsWith('.tar')) return m.data;
   if (m.name.endsWith('.gz')) return gunzipSync(m.data);
   if (m.name.endsWith('.xz')) return unxz(m.data);
-  if (m.name.endsWith('.zst')) return Buffer.from(zstdDecompress(m.data));
+  if (m.name.endsWith('.zst')) return Buffer.from((await import('fzstd')).decompress(m.data));
   throw new ImageBuildError(`${what}: unsupported compression of ${m.name}`);
 }
 

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -88,6 +89,10 @@ describe('system-packages layer', () => {
     // The alternative with shell variables in it is not guessed at.
     expect(e.has('usr/bin/x')).toBe(false);
     expect(e.get('var/lib/dpkg/status')).toBe('File');
+    const status = execFileSync('tar', ['-xzOf', r.layer!.file, 'var/lib/dpkg/status'], { encoding: 'utf8' });
+    expect(status).toMatch(/^Package: libc6\nStatus: install ok installed\n/);
+    expect(status).toContain('\n\nPackage: tool\nStatus: install ok installed\nVersion: 1.0\n');
+    expect(status).toContain('Description: test package tool\n second line of the description');
   });
 
   it('the same packages give the same layer digest from a fresh cache; a rebuild on the same cache downloads nothing', async () => {

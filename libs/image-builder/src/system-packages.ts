@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join, posix } from 'node:path';
 import { AptCache, aptSourcesFor, installedNames, resolveClosure, type AptPackage } from './apt';
@@ -174,7 +174,11 @@ export async function buildSystemPackagesLayer(o: SystemPackagesOptions): Promis
   writeFileSync(statusFile, `${o.base.dpkgStatus.trimEnd()}\n\n${stanzas.join('\n\n')}\n`);
 
   mkdirSync(join(o.cacheDir, 'layers'), { recursive: true });
-  const layer = await tarLayer(SYSTEM_PACKAGES_LAYER, root, join(o.cacheDir, 'layers', `${key}.tar.gz`));
+  const file = join(o.cacheDir, 'layers', `${key}.tar.gz`);
+  // Written aside and renamed: a build running beside this one never reads half a layer.
+  const built = await tarLayer(SYSTEM_PACKAGES_LAYER, root, `${file}.${process.pid}.tmp`);
+  renameSync(built.file, file);
+  const layer = { ...built, file };
   rmSync(root, { recursive: true, force: true });
   writeFileSync(cachedMeta, JSON.stringify({ layer, libraryPaths }));
   return { layer, added, libraryPaths, downloadedBytes: cache.downloaded, summary: summary(layer) };
