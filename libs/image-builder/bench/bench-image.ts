@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildAndPushImage, buildLayers, imagePlan, type BuildAndPushResult } from '../src';
-import { checkPrerequisites, REPO, skopeo, startRegistry, TEST_APT_MIRROR, testBaseLayout } from '../e2e/harness';
+import { checkPrerequisites, REPO, skopeo, startRegistry, testBaseLayout, testCpuBuild } from '../e2e/harness';
 
 /**
  * `nx run bench:image`: the daemonless build per variant — build time, compressed size (whole
@@ -21,14 +21,7 @@ const mb = (b: number) => `${(b / 1e6).toFixed(1)} MB`;
   try {
     const base = `${registry.host}/test/base:bookworm`;
     skopeo('copy', '--quiet', '--dest-tls-verify=false', testBaseLayout(), `docker://${base}`);
-    const opts = {
-      workspaceRoot: REPO,
-      variant: 'cpu' as const,
-      baseImage: base,
-      dest: { registry: registry.host, repository: 'bench' },
-      cacheDir: join(work, 'apt-cache'),
-      aptMirror: TEST_APT_MIRROR,
-    };
+    const opts = { ...testCpuBuild(registry.host, base, 'bench'), cacheDir: join(work, 'apt-cache') };
     const sys = (r: BuildAndPushResult) =>
       `system-packages ${r.systemPackages.added.length} packages, layer ${mb(r.systemPackages.layerBytes)} in ${r.systemPackages.seconds.toFixed(1)} s (downloaded ${mb(r.systemPackages.downloadedBytes)})`;
     const first = await buildAndPushImage({ ...opts, workDir: join(work, 'a') });

@@ -127,6 +127,11 @@ export function testBaseLayout(log: (l: string) => void = () => {}): string {
   return `oci:${layout}:base`;
 }
 
+/** The cpu build onto the test base in a loopback registry (e2e and bench:image): ffmpeg and fonts from TEST_APT_MIRROR. */
+export function testCpuBuild(registry: string, baseImage: string, repository: string) {
+  return { workspaceRoot: REPO, variant: 'cpu' as const, baseImage, dest: { registry, repository }, aptMirror: TEST_APT_MIRROR };
+}
+
 export function skopeo(...args: string[]): string {
   return execFileSync('skopeo', args, { encoding: 'utf8', maxBuffer: 64 << 20 });
 }

@@ -13,7 +13,7 @@ import {
   skopeo,
   startRegistry,
   testBaseLayout,
-  TEST_APT_MIRROR,
+  testCpuBuild,
   waitFor,
   type ImageProcess,
   type LocalRegistry,
@@ -118,14 +118,7 @@ describe('daemonless cpu image', () => {
   let img: UnpackedImage;
 
   it('builds onto the base and pushes a Docker v2 schema 2 manifest; a rebuild of the same sources pushes 0 bytes', async () => {
-    const opts = {
-      workspaceRoot: REPO,
-      variant: 'cpu' as const,
-      baseImage: baseRef,
-      dest: { registry: registry.host, repository: 'vad-serve' },
-      workDir: join(work, 'build'),
-      aptMirror: TEST_APT_MIRROR,
-    };
+    const opts = { ...testCpuBuild(registry.host, baseRef, 'vad-serve'), workDir: join(work, 'build') };
     const first = await buildAndPushImage(opts);
     process.stdout.write(`${first.systemPackages.summary} in ${first.systemPackages.seconds.toFixed(1)} s\n`);
     expect(first.mediaType).toBe(MEDIA.dockerManifest);
