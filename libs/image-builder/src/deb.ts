@@ -34,7 +34,9 @@ export function parseAr(buf: Buffer, what = 'archive'): ArMember[] {
 
 // Loaded on first use: the deployer imports this library at start-up and most runs never unpack a .deb.
 async function unxz(data: Buffer): Promise<Buffer> {
-  const { XzReadableStream } = await import('xz-decompress');
+  const m = (await import('xz-decompress')) as typeof import('xz-decompress') & { default?: typeof import('xz-decompress') };
+  // A webpack CommonJS bundle: native ESM import() sees it under `default`, require() directly.
+  const XzReadableStream = m.XzReadableStream ?? m.default!.XzReadableStream;
   const stream = new XzReadableStream(new Blob([data]).stream() as ReadableStream<Uint8Array>);
   return Buffer.from(await new Response(stream).arrayBuffer());
 }
