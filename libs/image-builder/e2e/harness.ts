@@ -77,23 +77,30 @@ export async function startRegistry(): Promise<LocalRegistry> {
   };
 }
 
-const BASE_PACKAGES = 'ffmpeg,fontconfig,fonts-dejavu-core,libstdc++6';
+/**
+ * The Debian mirror the test base is debootstrapped from; the daemonless build's system-packages
+ * layer fetches ffmpeg and fonts from the same one (VAD_APT_MIRROR overrides both).
+ */
+export const TEST_APT_MIRROR = process.env.VAD_APT_MIRROR ?? 'http://deb.debian.org/debian';
+/** Only what node itself needs: ffmpeg and fonts come from the builder's system-packages layer. */
+const BASE_PACKAGES = 'libstdc++6';
 
 /**
- * An OCI layout holding a Debian bookworm minbase with ffmpeg and fonts (what the cpu variant
- * expects its base to provide), built once with debootstrap from the Debian mirror and cached in
- * VAD_TEST_BASE_DIR or node_modules/.cache/vad-test-base. Returns `oci:<dir>:base`.
+ * An OCI layout holding a bare Debian bookworm minbase (no ffmpeg, no fonts: the daemonless
+ * builder must add them), built once with debootstrap and cached in VAD_TEST_BASE_DIR or
+ * node_modules/.cache/vad-test-base, under a name that changes with the package list. Returns
+ * `oci:<dir>:base`.
  */
 export function testBaseLayout(log: (l: string) => void = () => {}): string {
   const dir = process.env.VAD_TEST_BASE_DIR ?? join(REPO, 'node_modules/.cache/vad-test-base');
-  const layout = join(dir, 'oci');
+  const layout = join(dir, `oci-minbase-${BASE_PACKAGES.replace(/[^a-z0-9]+/gi, '_')}`);
   if (existsSync(join(layout, 'index.json'))) return `oci:${layout}:base`;
   mkdirSync(dir, { recursive: true });
   const work = mkdtempSync(join(dir, 'build-'));
   try {
     log(`building the test base image (debootstrap --variant=minbase bookworm + ${BASE_PACKAGES}) into ${layout}`);
     const rootfs = join(work, 'rootfs');
-    execFileSync('debootstrap', ['--variant=minbase', `--include=${BASE_PACKAGES}`, 'bookworm', rootfs, 'http://deb.debian.org/debian'], { stdio: 'ignore' });
+    execFileSync('debootstrap', ['--variant=minbase', `--include=${BASE_PACKAGES}`, 'bookworm', rootfs, TEST_APT_MIRROR], { stdio: 'ignore' });
     rmSync(join(rootfs, 'var/cache/apt/archives'), { recursive: true, force: true });
     const oci = join(work, 'oci');
     const bundle = join(work, 'bundle');
@@ -118,6 +125,11 @@ export function testBaseLayout(log: (l: string) => void = () => {}): string {
     rmSync(work, { recursive: true, force: true });
   }
   return `oci:${layout}:base`;
+}
+
+/** The cpu build onto the test base in a loopback registry (e2e and bench:image): ffmpeg and fonts from TEST_APT_MIRROR. */
+export function testCpuBuild(registry: string, baseImage: string, repository: string) {
+  return { workspaceRoot: REPO, variant: 'cpu' as const, baseImage, dest: { registry, repository }, aptMirror: TEST_APT_MIRROR };
 }
 
 export function skopeo(...args: string[]): string {

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +13,7 @@ import {
   skopeo,
   startRegistry,
   testBaseLayout,
+  testCpuBuild,
   waitFor,
   type ImageProcess,
   type LocalRegistry,
@@ -35,7 +36,34 @@ interface Answer {
   body: Buffer;
 }
 
-/** The same three requests against any server: a clip (JSON), two frames rendered as PNG, the tutorial's single image bytes. */
+/** An H.264 mp4 of the sample clip's first `n` frames, made by this machine's ffmpeg (the image's comes from its system-packages layer). */
+function clipVideo(n: number): Buffer {
+  const dir = mkdtempSync(join(tmpdir(), 'vad-e2e-video-'));
+  try {
+    const out = join(dir, 'clip.mp4');
+    execFileSync('ffmpeg', [
+      '-nostdin',
+      '-loglevel',
+      'error',
+      '-framerate',
+      '5',
+      '-i',
+      join(CLIP, 'frame_%04d.jpg'),
+      '-frames:v',
+      String(n),
+      '-c:v',
+      'libx264',
+      '-pix_fmt',
+      'yuv420p',
+      out,
+    ]);
+    return readFileSync(out);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The same four requests against any server: a clip (JSON), two frames rendered as PNG, the tutorial's single image bytes, an mp4 (ffmpeg). */
 async function answers(url: string): Promise<Answer[]> {
   const requests: [string, Record<string, string>][] = [
     [clipBody(6), { 'content-type': 'application/json', accept: 'application/json' }],
@@ -46,6 +74,7 @@ async function answers(url: string): Promise<Answer[]> {
   out.push(
     await answer(fetch(`${url}/invocations`, { method: 'POST', body: frame(0), headers: { 'content-type': 'application/x-image', accept: 'image/png' } })),
   );
+  out.push(await answer(fetch(`${url}/invocations`, { method: 'POST', body: video, headers: { 'content-type': 'video/mp4', accept: 'application/json' } })));
   return out;
 }
 
@@ -65,6 +94,7 @@ async function answer(p: Promise<Response>): Promise<Answer> {
 
 const pingIs200 = async (url: string) => ((await fetch(`${url}/ping`)).status === 200 ? true : undefined);
 
+const video = clipVideo(6);
 let registry: LocalRegistry;
 let work: string;
 let baseRef: string;
@@ -88,15 +118,12 @@ describe('daemonless cpu image', () => {
   let img: UnpackedImage;
 
   it('builds onto the base and pushes a Docker v2 schema 2 manifest; a rebuild of the same sources pushes 0 bytes', async () => {
-    const opts = {
-      workspaceRoot: REPO,
-      variant: 'cpu' as const,
-      baseImage: baseRef,
-      dest: { registry: registry.host, repository: 'vad-serve' },
-      workDir: join(work, 'build'),
-    };
+    const opts = { ...testCpuBuild(registry.host, baseRef, 'vad-serve'), workDir: join(work, 'build') };
     const first = await buildAndPushImage(opts);
+    process.stdout.write(`${first.systemPackages.summary} in ${first.systemPackages.seconds.toFixed(1)} s\n`);
     expect(first.mediaType).toBe(MEDIA.dockerManifest);
+    // The test base has no ffmpeg and no fonts: the system-packages layer brings them from the Debian mirror.
+    expect(first.systemPackages.added).toEqual(expect.arrayContaining(['ffmpeg', 'fontconfig', 'fonts-dejavu-core', 'ca-certificates']));
     expect(first.bytesPushed).toBeGreaterThan(first.ourBytes);
     const again = await buildAndPushImage({ ...opts, workDir: join(work, 'build2') });
     expect([again.digest, again.tag, again.bytesPushed]).toEqual([first.digest, first.tag, 0]);
@@ -142,6 +169,8 @@ describe('daemonless cpu image', () => {
       expect(fromImage.map((a) => [a.status, a.type])).toEqual(fromWorkspace.map((a) => [a.status, a.type]));
       expect(fromImage[0]!.status).toBe(200);
       expect(fromImage[1]!.type).toBe('image/png');
+      // video/mp4 decoded by the layer's ffmpeg inside the image (501 video_decoder_missing without it).
+      expect([fromImage[3]!.status, fromImage[3]!.body.toString().slice(0, 200)]).toEqual([200, expect.stringContaining('"results"')]);
       for (let i = 0; i < fromImage.length; i++) {
         const a = fromImage[i]!;
         const b = fromWorkspace[i]!;

@@ -64,7 +64,7 @@ export async function assembleImage(
     history: [
       ...(baseConfig.history ?? []),
       ...ours.map((l) => {
-        const why = plan.layers.find((p) => p.id === l.id)?.why ?? l.id;
+        const why = l.why ?? plan.layers.find((p) => p.id === l.id)?.why ?? l.id;
         return { created: EPOCH, created_by: `vad-serve image-builder ${plan.variant}: ${l.id} (${why})` };
       }),
     ],

@@ -1,6 +1,7 @@
 export {
   APP_DIR,
   BASE_IMAGES,
+  BASE_PACKAGES,
   imagePlan,
   runtimePackages,
   variantForInstanceType,

@@ -15,6 +15,8 @@ export interface BuiltLayer {
   /** sha256 of the uncompressed tar: the image config's rootfs.diff_ids entry. */
   readonly diffId: string;
   readonly size: number;
+  /** The image history's reason for it (default: the plan's `why` for this id). */
+  readonly why?: string;
 }
 
 /** Every layer entry carries this mtime, so the same sources give the same digests on any day. */

@@ -41,7 +41,7 @@ export interface ImagePlan {
   readonly ortInstall: 'cuda12' | 'skip';
   /** Packages the server bundle keeps external (native or wasm), at the workspace's pinned versions. */
   readonly runtimePackages: readonly RuntimePackage[];
-  /** What the base must provide (the Dockerfile installs them; the daemonless builder cannot run apt). */
+  /** What the image needs from the distribution (the Dockerfile installs them with apt; the daemonless builder adds them as a layer when the base lacks them). */
   readonly basePackages: readonly string[];
   readonly layers: readonly PlannedLayer[];
   readonly user: { readonly name: string; readonly uid: number; readonly gid: number };
@@ -52,6 +52,13 @@ export interface ImagePlan {
   readonly entrypoint: readonly string[];
   readonly cmd: readonly string[];
 }
+
+/**
+ * System packages the server needs from the image: ffmpeg (video/* requests), fonts (the score
+ * drawn on image/png answers), CA certificates. The Dockerfile installs them with apt; the
+ * daemonless builder adds what the base lacks as its system-packages layer.
+ */
+export const BASE_PACKAGES: readonly string[] = ['ffmpeg', 'fontconfig', 'fonts-dejavu-core', 'ca-certificates'];
 
 export const APP_DIR = '/opt/vad';
 export const SERVE_LINK = '/usr/local/bin/serve';
@@ -75,7 +82,7 @@ export function imagePlan(variant: Variant, workspaceRoot: string, baseImage: st
     baseImage,
     ortInstall: ORT_INSTALL[variant],
     runtimePackages: runtimePackages(workspaceRoot),
-    basePackages: ['ffmpeg', 'fontconfig', 'fonts-dejavu-core', 'ca-certificates'],
+    basePackages: BASE_PACKAGES,
     layers: [
       { id: 'node', imagePath: '/usr/local/bin/node', why: "the Node.js runtime (the builder machine's own binary, linux x64)" },
       { id: 'runtime-modules', imagePath: `${APP_DIR}/node_modules`, why: 'the native/wasm packages the bundle keeps external' },

@@ -73,6 +73,7 @@ it('exports exactly the public surface', () => {
     'toDeploymentConfig',
     'uploadArtifact',
     'waitForTransformJob',
+    'wantsDaemonless',
     'withRetry',
     'workspaceStateDir',
   ]);

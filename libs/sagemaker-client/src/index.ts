@@ -26,5 +26,6 @@ export { listS3Keys } from './aws/s3-list';
 export { ensureRepository, ecrLogin, pinImage, DOCKER_V2_MANIFEST, type EcrRepository, type EcrLogin, type PinnedImage } from './aws/ecr';
 export { putTargetTracking, removeTargetTracking, type TargetTrackingSpec } from './aws/autoscaling';
 export { checkInstanceQuota, readInstanceQuota, type QuotaCheck, type QuotaReading } from './aws/quotas';
+export { wantsDaemonless } from './aws/daemonless-image';
 export { createAwsServices, type AwsServices, type Docker, type ResolvedImage, type TransformJobRequest, type UploadRequest } from './aws/deploy-services';
 export { createTransformJob, describeTransformJob, waitForTransformJob, type TransformJobSpec, type TransformJobStatus } from './aws/batch';

@@ -1,6 +1,6 @@
 import type { ImageSource } from '@vad/contracts';
-import { variantForInstanceType } from '@vad/image-builder';
-import type { ResolvedImage } from '@vad/sagemaker-client';
+import { BASE_IMAGES, BASE_PACKAGES, variantForInstanceType } from '@vad/image-builder';
+import { wantsDaemonless, type ResolvedImage } from '@vad/sagemaker-client';
 import type { DeployStep, RunContext } from './types';
 import { plannedCall } from './types';
 
@@ -28,14 +28,35 @@ export const imageStep: DeployStep<'image'> = {
         calls: [plannedCall('ecr', 'DescribeImages', { imageUri: image.uri, check: 'manifest is Docker v2, not OCI' })],
       };
     const variant = variantForInstanceType(config.aws.instanceType);
+    const repository = plannedCall('ecr', 'CreateRepository', { repositoryName: image?.build.repository, imageTagMutability: 'IMMUTABLE', tags });
+    const pinned = plannedCall('ecr', 'DescribeImages', { check: 'manifest is Docker v2, not OCI' });
+    // The same choice the build makes (VAD_IMAGE_BUILDER, else Docker when `docker` is on PATH): plan says what will run.
+    if (wantsDaemonless())
+      return {
+        title: `build the ${variant} image (${config.aws.instanceType}) without Docker (daemonless builder) + push to ECR`,
+        calls: [
+          repository,
+          plannedCall('ecr', 'GetAuthorizationToken'),
+          plannedCall('image-builder', 'build', {
+            variant,
+            base: process.env.VAD_IMAGE_BASE ?? BASE_IMAGES[variant],
+            context: image?.build.context,
+            layers: ['system-packages (only what the base lacks)', 'node', 'runtime-modules', 'server', 'entrypoint'],
+            systemPackages: BASE_PACKAGES,
+            aptMirror: process.env.VAD_APT_MIRROR ?? "the base distribution's (deb.debian.org / archive.ubuntu.com)",
+          }),
+          plannedCall('image-builder', 'push', { api: 'Registry HTTP API v2', sends: 'the blobs the repository lacks, then the manifest' }),
+          pinned,
+        ],
+      };
     return {
-      title: `build the ${variant} image (${config.aws.instanceType}; docker build, or the daemonless builder without a Docker engine) + push to ECR`,
+      title: `build the ${variant} image (${config.aws.instanceType}) with docker buildx build + push to ECR`,
       calls: [
         plannedCall('docker', 'build', { provenance: false, dockerfile: image?.build.dockerfile, context: image?.build.context, variant }),
-        plannedCall('ecr', 'CreateRepository', { repositoryName: image?.build.repository, imageTagMutability: 'IMMUTABLE', tags }),
+        repository,
         plannedCall('ecr', 'GetAuthorizationToken'),
         plannedCall('docker', 'push'),
-        plannedCall('ecr', 'DescribeImages', { check: 'manifest is Docker v2, not OCI' }),
+        pinned,
       ],
     };
   },

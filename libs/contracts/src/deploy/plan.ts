@@ -24,7 +24,18 @@ export type DeployStepId = z.infer<typeof DeployStepIdSchema>;
 
 export const PlannedCallSchema = z
   .object({
-    service: z.enum(['sagemaker', 's3', 'ecr', 'docker', 'service-quotas', 'application-autoscaling', 'cloudwatch-logs', 'sagemaker-runtime', 'local']),
+    service: z.enum([
+      'sagemaker',
+      's3',
+      'ecr',
+      'docker',
+      'image-builder',
+      'service-quotas',
+      'application-autoscaling',
+      'cloudwatch-logs',
+      'sagemaker-runtime',
+      'local',
+    ]),
     operation: z.string().min(1),
     input: z.record(z.string(), z.unknown()).default({}),
   })
