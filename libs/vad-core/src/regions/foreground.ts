@@ -263,21 +263,25 @@ export function clearDetectorBoxes(mask: Uint8Array, h: number, w: number, boxes
   }
 }
 
-let labelScratch = new Int32Array(0);
-function labelPlane(n: number): Int32Array {
-  if (labelScratch.length < n) labelScratch = new Int32Array(n);
-  return labelScratch;
+let runScratch = { start: new Int32Array(0), end: new Int32Array(0), label: new Int32Array(0) };
+/** Two rows of runs (previous, current) for componentBoxes: a row of w pixels holds at most ⌈w/2⌉ runs. */
+function runRows(w: number): { start: Int32Array; end: Int32Array; label: Int32Array } {
+  const n = 2 * (Math.ceil(w / 2) + 1);
+  if (runScratch.start.length < n) runScratch = { start: new Int32Array(n), end: new Int32Array(n), label: new Int32Array(n) };
+  return runScratch;
 }
 
 /**
  * Bounding boxes [min x, min y, max x, max y] (inclusive pixel indices) of the 8-connected
- * components of `mask`, in the order of each component's first pixel in raster order.
- * One pass with union-find over provisional labels; boxes are merged per root, so no second pass
- * over the pixels is needed.
+ * components of `mask` (any non-zero pixel is set), in the order of each component's first pixel
+ * in raster order. One pass over the rows' runs of set pixels: a run joins every run of the row
+ * above that touches it (overlapping or diagonal), with union-find over per-run labels; boxes are
+ * merged per root, so no label plane and no second pass over the pixels.
  */
 export function componentBoxes(mask: Uint8Array, h: number, w: number): Float32Array {
-  const labels = labelPlane(h * w); // 0 = background, provisional labels from 1
-  const parent: number[] = [0];
+  const runs = runRows(w);
+  const half = runs.start.length >> 1; // previous row's runs at [prevAt, …), this row's at [curAt, …)
+  const parent: number[] = [0]; // label 0 unused; labels from 1, in raster order of their first run
   const box: number[] = [0, 0, 0, 0];
   const find = (l: number): number => {
     while (parent[l] !== l) {
@@ -286,51 +290,52 @@ export function componentBoxes(mask: Uint8Array, h: number, w: number): Float32A
     }
     return l;
   };
-  // The smaller root wins, so a root is the first label its component got: its first pixel.
-  const union = (p: number, q: number): number => {
-    p = find(p);
-    q = find(q);
-    if (p === q) return p;
-    if (p < q) {
-      parent[q] = p;
-      return p;
-    }
-    parent[p] = q;
-    return q;
-  };
+  let prevAt = 0;
+  let prevCount = 0;
   for (let y = 0; y < h; y++) {
     const row = y * w;
-    const up = row - w;
+    const curAt = prevAt === 0 ? half : 0;
+    let count = 0;
+    let j = prevAt; // first run above that can still touch this row's next run
+    const prevEnd = prevAt + prevCount;
     for (let x = 0; x < w; x++) {
-      if (mask[row + x] === 0) {
-        labels[row + x] = 0; // the label plane is reused: background must be written too
-        continue;
-      }
+      if (mask[row + x] === 0) continue;
+      const start = x;
+      while (x + 1 < w && mask[row + x + 1] !== 0) x++;
+      const end = x;
+      // Runs above touching [start − 1, end + 1] (8-connectivity): the smaller root wins, so a
+      // root stays the first label its component got.
+      while (j < prevEnd && runs.end[j] < start - 1) j++;
       let l = 0;
-      if (x > 0 && labels[row + x - 1] !== 0) l = labels[row + x - 1];
-      if (y > 0) {
-        // N, NW, NE neighbours (8-connectivity).
-        for (let dx = -1; dx <= 1; dx++) {
-          const nx = x + dx;
-          if (nx < 0 || nx >= w) continue;
-          const m = labels[up + nx];
-          if (m !== 0) l = l === 0 ? m : l === m ? l : union(l, m);
+      for (let k = j; k < prevEnd && runs.start[k] <= end + 1; k++) {
+        const m = find(runs.label[k]);
+        if (l === 0) l = m;
+        else if (m !== l) {
+          if (m < l) {
+            parent[l] = m;
+            l = m;
+          } else parent[m] = l;
         }
       }
       if (l === 0) {
         l = parent.length;
         parent.push(l);
-        box.push(x, y, x, y);
+        box.push(start, y, end, y);
       } else {
         const b = 4 * l;
-        if (x < box[b]) box[b] = x;
-        if (x > box[b + 2]) box[b + 2] = x;
+        if (start < box[b]) box[b] = start;
+        if (end > box[b + 2]) box[b + 2] = end;
         box[b + 3] = y; // rows arrive in order: the latest row is the largest
       }
-      labels[row + x] = l;
+      runs.start[curAt + count] = start;
+      runs.end[curAt + count] = end;
+      runs.label[curAt + count] = l;
+      count++;
     }
+    prevAt = curAt;
+    prevCount = count;
   }
-  // Merge every provisional box into its root, then emit roots in label order.
+  // Merge every label's box into its root, then emit roots in label order.
   const n = parent.length;
   for (let l = 1; l < n; l++) {
     const r = find(l);
