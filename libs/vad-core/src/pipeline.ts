@@ -57,7 +57,8 @@ interface StageRunners {
   detector?: ObjectDetector;
   /** The built-in region proposals' params, when stages.regions is the built-in stage. */
   motion?: MotionRegionParams;
-  flow?: { compute(first: Float32Tensor, last: Float32Tensor): Promise<Float32Tensor>; release(): Promise<void> | void };
+  /** `onlyIn` (boxes xyxy): the caller reads the flow inside these boxes only; a stage may skip the rest (the built-in flow does). */
+  flow?: { compute(first: Float32Tensor, last: Float32Tensor, onlyIn?: Float32Array): Promise<Float32Tensor>; release(): Promise<void> | void };
   pose?: PoseModel;
   appearance?: AppearanceModel;
   providers: Record<StageName, StageProvider>;
@@ -115,7 +116,7 @@ async function openStages(sources: StageSources, config: AiVadConfig, enabled: r
           );
         }
         const f = await loadBuiltinFlow(flow.params ?? {});
-        runners.flow = { compute: async (a, b) => f.compute(a, b), release: () => f.release() };
+        runners.flow = { compute: async (a, b, onlyIn) => f.compute(a, b, onlyIn), release: () => f.release() };
         runners.providers.flow = 'builtin';
       } else {
         throw new VadError('model_invalid', 'velocity features are enabled but no flow stage is given (stages.flow is null)');
@@ -241,7 +242,9 @@ export class FeatureExtractor {
     // No region, no feature: anomalib would fail here; we skip flow and the networks entirely.
     if (count > 0 && this.stages.flow) {
       t = process.hrtime.bigint();
-      const flow = await this.stages.flow.compute(first.image, last.image);
+      // The moving-pixel velocity reads the flow inside the boxes only (RoIAlign's box mean samples
+      // bilinearly at the box edges, so it gets the whole field).
+      const flow = await this.stages.flow.compute(first.image, last.image, movingMask ? boxes.data : undefined);
       timingsMs['flow'] = elapsed(t);
       t = process.hrtime.bigint();
       const bins = this.config.model.n_velocity_bins;

@@ -3,6 +3,7 @@ import { type Float32Tensor, float32 } from '../tensor';
 import {
   BUILTIN_FLOW_NAME,
   DEFAULT_BUILTIN_FLOW_PARAMS,
+  growInBoxes,
   growPlan,
   growToPlanar,
   loadBuiltinFlow,
@@ -192,6 +193,51 @@ describe('BuiltinFlow.compute', () => {
     }
   });
 
+  it('reuses the grey image of the previous last frame only while that frame is unchanged', async () => {
+    const [a, b, c] = [0, 2, 4].map((dx) => frame(H, W, { ...patch, x: patch.x + dx }));
+    const fresh = await loadBuiltinFlow();
+    const chained = await loadBuiltinFlow();
+    try {
+      const want = fresh.compute(b!, c!).data;
+      chained.compute(a!, b!);
+      expect(chained.compute(b!, c!).data).toEqual(want); // b's grey image taken over from the first call
+      // The same array refilled with another frame: converted again, not mistaken for the old one.
+      c!.data.set(a!.data);
+      expect(chained.compute(c!, b!).data).toEqual(fresh.compute(a!, b!).data);
+    } finally {
+      fresh.release();
+      chained.release();
+    }
+  });
+
+  it('fills only the pixels of onlyIn boxes, with exactly the values of the whole field there', async () => {
+    const flow = await loadBuiltinFlow();
+    try {
+      const a = frame(H, W, patch);
+      const b = frame(H, W, { ...patch, x: patch.x + 3, y: patch.y - 1 });
+      const whole = flow.compute(a, b);
+      const boxes = Float32Array.from([150.4, 88.6, 195.2, 151, -4, 200.5, 30, 260, 350, -2, 365, 10, 160, 100, 170, 110]);
+      const part = flow.compute(a, b, boxes);
+      const inside = new Uint8Array(H * W);
+      for (let i = 0; i < boxes.length; i += 4) {
+        const [x1, y1, x2, y2] = [Math.floor(boxes[i]!), Math.floor(boxes[i + 1]!), Math.ceil(boxes[i + 2]!), Math.ceil(boxes[i + 3]!)];
+        for (let y = Math.max(0, y1); y <= Math.min(H - 1, y2); y++) for (let x = Math.max(0, x1); x <= Math.min(W - 1, x2); x++) inside[y * W + x] = 1;
+      }
+      let moving = 0;
+      for (let c = 0; c < 2; c++)
+        for (let p = 0; p < H * W; p++) {
+          const got = part.data[c * H * W + p]!;
+          if (inside[p]) {
+            if (!Object.is(got, whole.data[c * H * W + p])) throw new Error(`channel ${c} pixel ${p}: ${got} vs ${whole.data[c * H * W + p]}`);
+            if (Math.abs(got) > 1) moving++;
+          } else if (got !== 0) throw new Error(`channel ${c} pixel ${p} outside the boxes is ${got}`);
+        }
+      expect(moving).toBeGreaterThan(100); // the patch's motion is inside the first box
+    } finally {
+      flow.release();
+    }
+  });
+
   it('refuses mismatched, malformed or tiny frames with a stable code, and use after release', async () => {
     const flow = await loadBuiltinFlow();
     const codeOf = (f: () => unknown) => {
@@ -240,6 +286,34 @@ describe('shrinkToGrey', () => {
     expect(Array.from(one)).toEqual([76, 76, 76, 76]);
   });
 
+  it.each([
+    [240, 360],
+    [121, 183],
+    [17, 2],
+    [1, 5],
+  ])('gives the general accumulator loop bit for bit at factor 2 (%i×%i)', (h, w) => {
+    let state = h * 1000 + w;
+    const rand = () => (state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 4294967296;
+    const rgb = Float32Array.from({ length: 3 * h * w }, () => rand());
+    const plan = shrinkPlan(h, w, 2);
+    // The general form: a float32 accumulator per output column, rows summed in order.
+    const want = new Uint8ClampedArray(plan.outHeight * plan.outWidth);
+    const acc = new Float32Array(plan.outWidth);
+    for (let oy = 0; oy < plan.outHeight; oy++) {
+      acc.fill(0);
+      const y1 = Math.min(h, 2 * oy + 2);
+      for (let y = 2 * oy; y < y1; y++)
+        for (let x = 0; x < w; x++) {
+          const i = y * w + x;
+          acc[x >> 1] += 0.299 * rgb[i]! + 0.587 * rgb[h * w + i]! + 0.114 * rgb[2 * h * w + i]!;
+        }
+      for (let ox = 0; ox < plan.outWidth; ox++) want[oy * plan.outWidth + ox] = acc[ox]! * plan.colScale[ox]! * (1 / (y1 - 2 * oy));
+    }
+    const out = new Uint8Array(plan.outHeight * plan.outWidth);
+    shrinkToGrey(rgb, plan, out);
+    expect(Array.from(out)).toEqual(Array.from(want));
+  });
+
   it('clamps values outside [0, 1]', () => {
     const rgb = new Float32Array([2, -1, 2, -1, 2, -1]);
     const out = new Uint8Array(2);
@@ -266,6 +340,31 @@ describe('growToPlanar', () => {
     for (const X of [1, 5, 9, 14]) expect(out[H * W + 3 * W + X]).toBeCloseTo(2 * ((X + 0.5) / 2 - 0.5), 5);
     expect(out[H * W + 3 * W]).toBeCloseTo(0, 6);
     expect(out[H * W + 3 * W + W - 1]).toBeCloseTo(2 * (w - 1), 5);
+  });
+
+  it.each([
+    [6, 8, 12, 16],
+    [5, 7, 9, 13],
+    [4, 4, 4, 4],
+  ])('restricted to boxes (growInBoxes), gives the same values inside them and leaves the rest (%i×%i → %i×%i)', (h, w, H, W) => {
+    const flow = Float32Array.from({ length: 2 * h * w }, (_, i) => Math.sin(i * 1.7) * 3);
+    const plan = growPlan(h, w, H, W);
+    const full = new Float32Array(2 * H * W);
+    growToPlanar(flow, plan, full);
+    const part = new Float32Array(2 * H * W).fill(NaN);
+    const boxes = Float32Array.from([1.5, 0.2, 3, 2.7, W - 3, H - 2, W + 4, H + 1]);
+    growInBoxes(flow, plan, boxes, part);
+    let filled = 0;
+    for (let i = 0; i < 2 * H * W; i++) {
+      if (Number.isNaN(part[i])) continue;
+      expect(part[i]).toBe(full[i]);
+      filled++;
+    }
+    // Box 1 covers x 1..3, y 0..3; box 2 x W−3..W−1, y H−2..H−1 (clipped); both channels.
+    const covered = new Set<number>();
+    for (let y = 0; y < 4; y++) for (let x = 1; x <= 3; x++) covered.add(y * W + x);
+    for (let y = H - 2; y < H; y++) for (let x = W - 3; x < W; x++) covered.add(y * W + x);
+    expect(filled).toBe(2 * covered.size);
   });
 
   it('copies interleaved to planar unchanged when the sizes agree', () => {

@@ -46,8 +46,18 @@ export interface BuiltinFlow {
    * channel 0 = x displacement, channel 1 = y displacement, in working-size pixels.
    * Synchronous and not re-entrant per instance (one set of OpenCV buffers); use one instance per
    * worker thread.
+   *
+   * `onlyIn` (boxes xyxy, [M·4]): only the pixels a box covers, [⌊x1⌋, ⌈x2⌉] × [⌊y1⌋, ⌈y2⌉] clipped
+   * to the frame, are filled in (with exactly the values the whole field would have there); every
+   * other pixel is 0. For consumers that read the flow inside boxes only: the upsampling of the
+   * whole field is most of the cost after Farnebäck itself.
+   *
+   * Frames are taken as immutable once passed: the grey image of `last` is kept, and when the same
+   * array comes back as the next call's `first` (scoring consecutive pairs) it is reused instead of
+   * converted again. A few sampled values are compared too, so a buffer refilled with another
+   * frame is not mistaken for the old one.
    */
-  compute(first: Float32Tensor, last: Float32Tensor): Float32Tensor;
+  compute(first: Float32Tensor, last: Float32Tensor, onlyIn?: Float32Array): Float32Tensor;
   /** Frees the OpenCV buffers; the instance must not be used afterwards. */
   release(): void;
 }
@@ -189,6 +199,15 @@ interface SizeState {
   readonly flow: CvMat;
   readonly shrink: ShrinkPlan;
   readonly grow: GrowPlan;
+  /** Which frame `next` holds the grey image of: the array, and its values at a few indices. */
+  readonly lastGrey: { source: Float32Array | undefined; readonly at: Int32Array; readonly samples: Float32Array };
+}
+
+/** Sampled positions spread over all three planes (a refilled buffer differs at nearly all of them). */
+const GREY_KEY_SAMPLES = 61;
+function greyKey(length: number): SizeState['lastGrey'] {
+  const at = Int32Array.from({ length: GREY_KEY_SAMPLES }, (_, i) => Math.floor(((i + 0.5) * length) / GREY_KEY_SAMPLES));
+  return { source: undefined, at, samples: new Float32Array(GREY_KEY_SAMPLES) };
 }
 
 class FarnebackFlow implements BuiltinFlow {
@@ -204,14 +223,26 @@ class FarnebackFlow implements BuiltinFlow {
     this.flags = params.gaussianWindow ? (cv.OPTFLOW_FARNEBACK_GAUSSIAN ?? OPTFLOW_FARNEBACK_GAUSSIAN) : 0;
   }
 
-  compute(first: Float32Tensor, last: Float32Tensor): Float32Tensor {
+  compute(first: Float32Tensor, last: Float32Tensor, onlyIn?: Float32Array): Float32Tensor {
     if (this.released) throw new VadError('internal', 'builtin flow used after release()');
     const [height, width] = checkPair(first, last);
-    const s = this.stateFor(height, width);
-    shrinkToGrey(first.data, s.shrink, s.prev.data);
+    let s = this.stateFor(height, width);
+    if (s.lastGrey.source === first.data && s.lastGrey.samples.every((v, i) => Object.is(v, first.data[s.lastGrey.at[i]!]))) {
+      // `first` is the previous call's `last`, unchanged: its grey image is already in `next`.
+      s = this.swapPrevNext(s);
+    } else {
+      shrinkToGrey(first.data, s.shrink, s.prev.data);
+    }
     shrinkToGrey(last.data, s.shrink, s.next.data);
+    s.lastGrey.source = last.data;
+    for (let i = 0; i < s.lastGrey.at.length; i++) s.lastGrey.samples[i] = last.data[s.lastGrey.at[i]!]!;
     const p = this.params;
     this.cv.calcOpticalFlowFarneback(s.prev, s.next, s.flow, p.pyrScale, p.levels, p.winSize, p.iterations, p.polyN, p.polySigma, this.flags);
+    if (onlyIn) {
+      const out = new Float32Array(2 * height * width);
+      growInBoxes(s.flow.data32F, s.grow, onlyIn, out);
+      return tensor('float32', out, [2, height, width]);
+    }
     // growToPlanar writes every element, so the zero-fill `new Float32Array` does is skipped.
     const out = new Float32Array(Buffer.allocUnsafeSlow(8 * height * width).buffer, 0, 2 * height * width);
     growToPlanar(s.flow.data32F, s.grow, out);
@@ -231,7 +262,13 @@ class FarnebackFlow implements BuiltinFlow {
     const prev = new cv.Mat(shrink.outHeight, shrink.outWidth, cv.CV_8UC1);
     const next = new cv.Mat(shrink.outHeight, shrink.outWidth, cv.CV_8UC1);
     const flow = new cv.Mat(shrink.outHeight, shrink.outWidth, cv.CV_32FC2);
-    this.state = { height, width, prev, next, flow, shrink, grow: growPlan(shrink.outHeight, shrink.outWidth, height, width) };
+    const grow = growPlan(shrink.outHeight, shrink.outWidth, height, width);
+    this.state = { height, width, prev, next, flow, shrink, grow, lastGrey: greyKey(3 * height * width) };
+    return this.state;
+  }
+
+  private swapPrevNext(s: SizeState): SizeState {
+    this.state = { ...s, prev: s.next, next: s.prev };
     return this.state;
   }
 
@@ -315,6 +352,10 @@ export function shrinkToGrey(rgb: Float32Array, plan: ShrinkPlan, out: Uint8Arra
     for (let i = 0; i < plane; i++) clamped[i] = 255 * (0.299 * rgb[i]! + 0.587 * rgb[plane + i]! + 0.114 * rgb[2 * plane + i]!);
     return;
   }
+  if (factor === 2) {
+    shrinkByTwo(rgb, plan, clamped);
+    return;
+  }
   const acc = new Float32Array(outWidth);
   for (let oy = 0, y0 = 0; y0 < height; oy++, y0 += factor) {
     acc.fill(0);
@@ -329,6 +370,38 @@ export function shrinkToGrey(rgb: Float32Array, plan: ShrinkPlan, out: Uint8Arra
     const rowScale = 1 / (y1 - y0);
     const o = oy * outWidth;
     for (let ox = 0; ox < outWidth; ox++) clamped[o + ox] = acc[ox]! * colScale[ox]! * rowScale;
+  }
+}
+
+/**
+ * shrinkToGrey for factor 2, the default: the same float32 sums in the same order as the general
+ * loop (row y0's two pixels, then row y0 + 1's, each add rounded to float32 as the accumulator
+ * array did), so the grey levels are bit-identical, without the accumulator array and the column map.
+ */
+function shrinkByTwo(rgb: Float32Array, plan: ShrinkPlan, out: Uint8ClampedArray): void {
+  const { height, width, outWidth, colScale } = plan;
+  const plane = height * width;
+  const g = plane;
+  const b = 2 * plane;
+  const fround = Math.fround;
+  for (let oy = 0, y0 = 0; y0 < height; oy++, y0 += 2) {
+    const r0 = y0 * width;
+    const twoRows = y0 + 1 < height;
+    const r1 = r0 + width;
+    const rowScale = twoRows ? 0.5 : 1;
+    const o = oy * outWidth;
+    for (let ox = 0, x = 0; x < width; ox++, x += 2) {
+      let i = r0 + x;
+      let acc = fround(0.299 * rgb[i]! + 0.587 * rgb[g + i]! + 0.114 * rgb[b + i]!);
+      const twoCols = x + 1 < width;
+      if (twoCols) acc = fround(acc + (0.299 * rgb[i + 1]! + 0.587 * rgb[g + i + 1]! + 0.114 * rgb[b + i + 1]!));
+      if (twoRows) {
+        i = r1 + x;
+        acc = fround(acc + (0.299 * rgb[i]! + 0.587 * rgb[g + i]! + 0.114 * rgb[b + i]!));
+        if (twoCols) acc = fround(acc + (0.299 * rgb[i + 1]! + 0.587 * rgb[g + i + 1]! + 0.114 * rgb[b + i + 1]!));
+      }
+      out[o + ox] = acc * colScale[ox]! * rowScale;
+    }
   }
 }
 
@@ -429,6 +502,48 @@ export function growToPlanar(flow: Float32Array, plan: GrowPlan, out: Float32Arr
     for (let x = 0; x < width; x++) {
       out[o + x] = (u0[x]! + wy * (u1[x]! - u0[x]!)) * scaleU;
       out[plane + o + x] = (v0[x]! + wy * (v1[x]! - v0[x]!)) * scaleV;
+    }
+  }
+}
+
+/**
+ * growToPlanar restricted to the pixels boxes cover ([⌊x1⌋, ⌈x2⌉] × [⌊y1⌋, ⌈y2⌉], clipped): each is
+ * interpolated with the same float64 operations as there, so it gets the same float32 value; `out`
+ * is left untouched elsewhere. Overlapping boxes just write their shared pixels twice.
+ */
+export function growInBoxes(flow: Float32Array, plan: GrowPlan, boxes: Float32Array, out: Float32Array): void {
+  const { inWidth, height, width, x0, x1, fx, y0, y1, fy, scaleU, scaleV } = plan;
+  const plane = height * width;
+  const same = plan.inHeight === height && inWidth === width;
+  const clip = (v: number, n: number) => Math.min(Math.max(v, 0), n - 1);
+  for (let i = 0; i + 3 < boxes.length; i += 4) {
+    const bx1 = clip(Math.floor(boxes[i]!), width);
+    const by1 = clip(Math.floor(boxes[i + 1]!), height);
+    const bx2 = clip(Math.ceil(boxes[i + 2]!), width);
+    const by2 = clip(Math.ceil(boxes[i + 3]!), height);
+    for (let y = by1; y <= by2; y++) {
+      const o = y * width;
+      if (same) {
+        for (let x = bx1; x <= bx2; x++) {
+          out[o + x] = flow[2 * (o + x)]!;
+          out[plane + o + x] = flow[2 * (o + x) + 1]!;
+        }
+        continue;
+      }
+      const r0 = 2 * y0[y]! * inWidth;
+      const r1 = 2 * y1[y]! * inWidth;
+      const wy = fy[y]!;
+      for (let x = bx1; x <= bx2; x++) {
+        const a = 2 * x0[x]!;
+        const c = 2 * x1[x]!;
+        const wx = fx[x]!;
+        const u0 = flow[r0 + a]! + wx * (flow[r0 + c]! - flow[r0 + a]!);
+        const v0 = flow[r0 + a + 1]! + wx * (flow[r0 + c + 1]! - flow[r0 + a + 1]!);
+        const u1 = flow[r1 + a]! + wx * (flow[r1 + c]! - flow[r1 + a]!);
+        const v1 = flow[r1 + a + 1]! + wx * (flow[r1 + c + 1]! - flow[r1 + a + 1]!);
+        out[o + x] = (u0 + wy * (u1 - u0)) * scaleU;
+        out[plane + o + x] = (v0 + wy * (v1 - v0)) * scaleV;
+      }
     }
   }
 }

@@ -1,6 +1,6 @@
 import { VadError } from '../errors';
 import { type Float32Tensor, tensor } from '../tensor';
-import { clearDetectorBoxes, componentBoxes, foregroundDetections, foregroundMask, gaussianKernel1d } from './foreground';
+import { clearDetectorBoxes, componentBoxes, foregroundDetections, foregroundMask, foregroundMaskTwoPass, gaussianKernel1d } from './foreground';
 import { REGION_SOURCE } from './regions';
 
 const T18 = { kernelSize: 3, binaryThreshold: 18 };
@@ -55,6 +55,13 @@ function referenceForeground(first: Float32Tensor, last: Float32Tensor, boxes: n
     for (let y = Math.max(0, Math.trunc(by1) - 2); y <= Math.min(h - 1, Math.trunc(by2) + 2); y++)
       for (let x = Math.max(0, Math.trunc(bx1) - 2); x <= Math.min(w - 1, Math.trunc(bx2) + 2); x++) fg[y][x] = false;
   }
+  return floodFillBoxes(fg);
+}
+
+/** Boxes of the 8-connected components of `fg` by flood fill, in raster order of their first pixel. */
+function floodFillBoxes(fg: boolean[][]): number[][] {
+  const h = fg.length;
+  const w = fg[0]?.length ?? 0;
   const seen = fg.map((r) => r.map(() => false));
   const out: number[][] = [];
   for (let y = 0; y < h; y++)
@@ -196,6 +203,28 @@ describe('foregroundMask', () => {
     expect(changed(0, -(t / 0.2989) * 1.01)[0]).toBe(1); // |difference|: darker counts too
   });
 
+  it.each([
+    [1, 45, 70],
+    [2, 2, 2],
+    [3, 3, 7],
+    [4, 17, 2],
+    [5, 240, 360],
+  ])('gives the same mask, bit for bit, with the one-sweep 3-tap path as with the two-pass blur (seed %i, %i×%i)', (seed, h, w) => {
+    const [first, last] = movingBlobs(seed, h, w);
+    const fused = foregroundMask(first, last, T18);
+    expect(fused).toEqual(foregroundMaskTwoPass(first, last, T18));
+    // Differences spread around the threshold, so that a reordered sum would flip some pixels.
+    const rand = mulberry32(seed);
+    const near = tensor(
+      'float32',
+      first.data.map((v) => v + (18 / 255) * (0.9 + 0.25 * rand())),
+      first.shape,
+    );
+    const nearFused = foregroundMask(first, near, T18);
+    expect(nearFused).toEqual(foregroundMaskTwoPass(first, near, T18));
+    if (h * w > 100) expect(nearFused.some((v) => v === 1) && nearFused.some((v) => v === 0)).toBe(true);
+  });
+
   it('uses a normalised kernel with sigma 0.8 for k = 3 and 1.1 for k = 5', () => {
     const k3 = gaussianKernel1d(3);
     expect(k3[0] / k3[1]).toBeCloseTo(Math.exp(-0.5 / 0.64), 12);
@@ -250,6 +279,21 @@ describe('componentBoxes', () => {
     // The first pixel (raster order) is at x = 3; the box still reaches x = 0 further down.
     const { mask, h, w } = maskFrom(['...#', '..#.', '.#..', '#...']);
     expect(boxesOf(componentBoxes(mask, h, w))).toEqual([[0, 0, 3, 3]]);
+  });
+
+  it.each([
+    [1, 30, 41, 0.3],
+    [2, 64, 64, 0.55],
+    [3, 1, 50, 0.5],
+    [4, 50, 1, 0.5],
+    [5, 240, 360, 0.08],
+  ])('matches a flood fill on random masks (seed %i, %i×%i, density %f)', (seed, h, w, density) => {
+    const rand = mulberry32(seed);
+    const fg = Array.from({ length: h }, () => Array.from({ length: w }, () => rand() < density));
+    const mask = Uint8Array.from(fg.flat(), (v) => (v ? 1 + Math.floor(rand() * 255) : 0)); // any non-zero value is set
+    const want = floodFillBoxes(fg);
+    expect(boxesOf(componentBoxes(mask, h, w))).toEqual(want);
+    expect(want.length).toBeGreaterThan(0);
   });
 
   it('returns no boxes for an empty mask, one for a full one', () => {

@@ -58,15 +58,29 @@ export function foregroundMask(first: Float32Tensor, last: Float32Tensor, opts: 
   }
   const kernel = gaussianKernel1d(k);
   const plane = h * w;
-  const { rows, grey } = scratchPlanes(plane);
   // torch compares the float32 grey image with the threshold cast to float32.
   const threshold = Math.fround(opts.binaryThreshold / 255);
   const mask = new Uint8Array(plane);
+  if (k === 3 && w >= 2 && h >= 2) maskFused3(first.data, last.data, h, w, kernel, threshold, mask);
+  else maskTwoPass(first.data, last.data, c, h, w, kernel, threshold, mask);
+  return mask;
+}
+
+/** foregroundMask without the fused 3-tap sweep: a horizontal then a vertical pass per channel (exported for the spec). */
+export function foregroundMaskTwoPass(first: Float32Tensor, last: Float32Tensor, opts: ForegroundOptions): Uint8Array {
+  const [c, h, w] = checkFrames(first, last);
+  const mask = new Uint8Array(h * w);
+  maskTwoPass(first.data, last.data, c, h, w, gaussianKernel1d(opts.kernelSize), Math.fround(opts.binaryThreshold / 255), mask);
+  return mask;
+}
+
+function maskTwoPass(a: Float32Array, b: Float32Array, c: number, h: number, w: number, kernel: Float64Array, threshold: number, mask: Uint8Array): void {
+  const plane = h * w;
+  const { rows, grey } = scratchPlanes(plane);
   for (let ch = 0; ch < c; ch++) {
-    blurRowsOfDifference(first.data, last.data, ch * plane, h, w, kernel, rows);
+    blurRowsOfDifference(a, b, ch * plane, h, w, kernel, rows);
     blurColumnsIntoGrey(rows, h, w, kernel, GREY[ch], ch === 0, ch === c - 1 ? { mask, threshold } : undefined, grey);
   }
-  return mask;
 }
 
 // Two float64 planes reused from call to call: allocating (and zeroing) them each time costs more
@@ -75,6 +89,63 @@ let scratch: { rows: Float64Array; grey: Float64Array } | undefined;
 function scratchPlanes(plane: number): { rows: Float64Array; grey: Float64Array } {
   if (!scratch || scratch.rows.length < plane) scratch = { rows: new Float64Array(plane), grey: new Float64Array(plane) };
   return scratch;
+}
+
+/**
+ * foregroundMask for the 3-tap kernel (the default) in one sweep over the rows: the horizontal pass
+ * of each channel's difference row goes into a ring of three rows (with reflect-101, the rows any
+ * output row needs are three consecutive ones), and the vertical pass, |·|, the grey weights and the
+ * threshold follow at once, so the planes never leave the cache. Every value is computed with the
+ * same float64 operations in the same order as the two-pass form (blurRowsOfDifference, then
+ * blurColumnsIntoGrey per channel), so the mask is bit-identical to it.
+ */
+function maskFused3(a: Float32Array, b: Float32Array, h: number, w: number, kernel: Float64Array, threshold: number, mask: Uint8Array): void {
+  const plane = h * w;
+  const { rows, slotRow } = fusedRing(w);
+  slotRow.fill(-1);
+  const k0 = kernel[0];
+  const k1 = kernel[1];
+  const [wr, wg, wb] = GREY;
+  for (let y = 0; y < h; y++) {
+    const up = reflect101(y - 1, h);
+    const down = reflect101(y + 1, h);
+    for (let t = 0; t < 3; t++) {
+      const yy = t === 0 ? up : t === 1 ? y : down;
+      const slot = yy % 3;
+      if (slotRow[slot] === yy) continue;
+      slotRow[slot] = yy;
+      for (let ch = 0; ch < 3; ch++) horizontalRow3(a, b, ch * plane + yy * w, w, k0, k1, rows, (3 * slot + ch) * w);
+    }
+    const ou = 3 * (up % 3) * w;
+    const oc = 3 * (y % 3) * w;
+    const od = 3 * (down % 3) * w;
+    const o = y * w;
+    for (let x = 0; x < w; x++) {
+      let grey = wr * Math.abs(k0 * rows[ou + x] + k1 * rows[oc + x] + k0 * rows[od + x]);
+      grey += wg * Math.abs(k0 * rows[ou + w + x] + k1 * rows[oc + w + x] + k0 * rows[od + w + x]);
+      mask[o + x] = +(grey + wb * Math.abs(k0 * rows[ou + 2 * w + x] + k1 * rows[oc + 2 * w + x] + k0 * rows[od + 2 * w + x]) > threshold);
+    }
+  }
+}
+
+/** One row of blurRowsOfDifference's 3-tap pass: (a − b) at `row`, blurred into `out` from `o`. */
+function horizontalRow3(a: Float32Array, b: Float32Array, row: number, w: number, k0: number, k1: number, out: Float64Array, o: number): void {
+  let prev = a[row + 1] - b[row + 1];
+  let cur = a[row] - b[row];
+  for (let x = 0; x < w - 1; x++) {
+    const next = a[row + x + 1] - b[row + x + 1];
+    out[o + x] = k0 * prev + k1 * cur + k0 * next;
+    prev = cur;
+    cur = next;
+  }
+  out[o + w - 1] = k0 * prev + k1 * cur + k0 * prev;
+}
+
+// Nine float64 rows (three rows × three channels, row-major in one array) for maskFused3, reused.
+let fusedScratch: { rows: Float64Array; slotRow: Int32Array; w: number } | undefined;
+function fusedRing(w: number): { rows: Float64Array; slotRow: Int32Array } {
+  if (!fusedScratch || fusedScratch.w !== w) fusedScratch = { rows: new Float64Array(9 * w), slotRow: new Int32Array(3), w };
+  return fusedScratch;
 }
 
 /** Horizontal pass of the blur over (a − b) of one channel plane starting at `off`. */
@@ -192,21 +263,25 @@ export function clearDetectorBoxes(mask: Uint8Array, h: number, w: number, boxes
   }
 }
 
-let labelScratch = new Int32Array(0);
-function labelPlane(n: number): Int32Array {
-  if (labelScratch.length < n) labelScratch = new Int32Array(n);
-  return labelScratch;
+let runScratch = { start: new Int32Array(0), end: new Int32Array(0), label: new Int32Array(0) };
+/** Two rows of runs (previous, current) for componentBoxes: a row of w pixels holds at most ⌈w/2⌉ runs. */
+function runRows(w: number): { start: Int32Array; end: Int32Array; label: Int32Array } {
+  const n = 2 * (Math.ceil(w / 2) + 1);
+  if (runScratch.start.length < n) runScratch = { start: new Int32Array(n), end: new Int32Array(n), label: new Int32Array(n) };
+  return runScratch;
 }
 
 /**
  * Bounding boxes [min x, min y, max x, max y] (inclusive pixel indices) of the 8-connected
- * components of `mask`, in the order of each component's first pixel in raster order.
- * One pass with union-find over provisional labels; boxes are merged per root, so no second pass
- * over the pixels is needed.
+ * components of `mask` (any non-zero pixel is set), in the order of each component's first pixel
+ * in raster order. One pass over the rows' runs of set pixels: a run joins every run of the row
+ * above that touches it (overlapping or diagonal), with union-find over per-run labels; boxes are
+ * merged per root, so no label plane and no second pass over the pixels.
  */
 export function componentBoxes(mask: Uint8Array, h: number, w: number): Float32Array {
-  const labels = labelPlane(h * w); // 0 = background, provisional labels from 1
-  const parent: number[] = [0];
+  const runs = runRows(w);
+  const half = runs.start.length >> 1; // previous row's runs at [prevAt, …), this row's at [curAt, …)
+  const parent: number[] = [0]; // label 0 unused; labels from 1, in raster order of their first run
   const box: number[] = [0, 0, 0, 0];
   const find = (l: number): number => {
     while (parent[l] !== l) {
@@ -215,51 +290,52 @@ export function componentBoxes(mask: Uint8Array, h: number, w: number): Float32A
     }
     return l;
   };
-  // The smaller root wins, so a root is the first label its component got: its first pixel.
-  const union = (p: number, q: number): number => {
-    p = find(p);
-    q = find(q);
-    if (p === q) return p;
-    if (p < q) {
-      parent[q] = p;
-      return p;
-    }
-    parent[p] = q;
-    return q;
-  };
+  let prevAt = 0;
+  let prevCount = 0;
   for (let y = 0; y < h; y++) {
     const row = y * w;
-    const up = row - w;
+    const curAt = prevAt === 0 ? half : 0;
+    let count = 0;
+    let j = prevAt; // first run above that can still touch this row's next run
+    const prevEnd = prevAt + prevCount;
     for (let x = 0; x < w; x++) {
-      if (mask[row + x] === 0) {
-        labels[row + x] = 0; // the label plane is reused: background must be written too
-        continue;
-      }
+      if (mask[row + x] === 0) continue;
+      const start = x;
+      while (x + 1 < w && mask[row + x + 1] !== 0) x++;
+      const end = x;
+      // Runs above touching [start − 1, end + 1] (8-connectivity): the smaller root wins, so a
+      // root stays the first label its component got.
+      while (j < prevEnd && runs.end[j] < start - 1) j++;
       let l = 0;
-      if (x > 0 && labels[row + x - 1] !== 0) l = labels[row + x - 1];
-      if (y > 0) {
-        // N, NW, NE neighbours (8-connectivity).
-        for (let dx = -1; dx <= 1; dx++) {
-          const nx = x + dx;
-          if (nx < 0 || nx >= w) continue;
-          const m = labels[up + nx];
-          if (m !== 0) l = l === 0 ? m : l === m ? l : union(l, m);
+      for (let k = j; k < prevEnd && runs.start[k] <= end + 1; k++) {
+        const m = find(runs.label[k]);
+        if (l === 0) l = m;
+        else if (m !== l) {
+          if (m < l) {
+            parent[l] = m;
+            l = m;
+          } else parent[m] = l;
         }
       }
       if (l === 0) {
         l = parent.length;
         parent.push(l);
-        box.push(x, y, x, y);
+        box.push(start, y, end, y);
       } else {
         const b = 4 * l;
-        if (x < box[b]) box[b] = x;
-        if (x > box[b + 2]) box[b + 2] = x;
+        if (start < box[b]) box[b] = start;
+        if (end > box[b + 2]) box[b + 2] = end;
         box[b + 3] = y; // rows arrive in order: the latest row is the largest
       }
-      labels[row + x] = l;
+      runs.start[curAt + count] = start;
+      runs.end[curAt + count] = end;
+      runs.label[curAt + count] = l;
+      count++;
     }
+    prevAt = curAt;
+    prevCount = count;
   }
-  // Merge every provisional box into its root, then emit roots in label order.
+  // Merge every label's box into its root, then emit roots in label order.
   const n = parent.length;
   for (let l = 1; l < n; l++) {
     const r = find(l);

@@ -70,6 +70,30 @@ describe('built-in motion regions', () => {
     expect(rows).toEqual(['11000', '11011', '00011', '00011', '00000']);
   });
 
+  it.each([
+    [1, 40, 80, 4, 0.02],
+    [2, 37, 53, 1, 0.05],
+    [3, 24, 36, 3, 0.3],
+    [4, 9, 6, 7, 0.1],
+    [5, 240, 360, 4, 0.03],
+    [6, 1, 13, 2, 0.2],
+  ])('dilates exactly as the naive square max (seed %i, %i×%i, radius %i)', (seed, h, w, r, density) => {
+    let state = seed;
+    const rand = () => (state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 4294967296;
+    const mask = Uint8Array.from({ length: h * w }, () => (rand() < density ? 1 + Math.floor(rand() * 255) : 0));
+    const naive = new Uint8Array(h * w);
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++)
+        for (let dy = -r; dy <= r; dy++)
+          for (let dx = -r; dx <= r; dx++) {
+            const yy = y + dy;
+            const xx = x + dx;
+            if (yy >= 0 && yy < h && xx >= 0 && xx < w && mask[yy * w + xx]) naive[y * w + x] = 1;
+          }
+    expect(dilateSquare(mask, h, w, r)).toEqual(naive);
+    expect(naive.some((v) => v === 1)).toBe(true);
+  });
+
   it('fills its defaults and refuses unknown or invalid params', () => {
     // A manifest written before velocityFrom existed was fitted on whole-box velocity: it keeps it.
     expect(parseMotionRegionParams({})).toEqual({ ...DEFAULT_MOTION_REGION_PARAMS, velocityFrom: 'box' });
