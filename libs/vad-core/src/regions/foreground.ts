@@ -128,7 +128,10 @@ function maskFused3(a: Float32Array, b: Float32Array, h: number, w: number, kern
   }
 }
 
-/** One row of blurRowsOfDifference's 3-tap pass: (a − b) at `row`, blurred into `out` from `o`. */
+/**
+ * One row of the 3-tap horizontal pass: (a − b) at `row`, blurred into `out` from `o`. A sliding
+ * window; reflect-101 makes the missing neighbour at each end the pixel one further in.
+ */
 function horizontalRow3(a: Float32Array, b: Float32Array, row: number, w: number, k0: number, k1: number, out: Float64Array, o: number): void {
   let prev = a[row + 1] - b[row + 1];
   let cur = a[row] - b[row];
@@ -155,20 +158,7 @@ function blurRowsOfDifference(a: Float32Array, b: Float32Array, off: number, h: 
   if (k === 3 && w >= 2) {
     const k0 = kernel[0];
     const k1 = kernel[1];
-    for (let y = 0; y < h; y++) {
-      const row = off + y * w;
-      const o = y * w;
-      // Sliding window; reflect-101 makes the missing neighbour at each end the pixel one further in.
-      let prev = a[row + 1] - b[row + 1];
-      let cur = a[row] - b[row];
-      for (let x = 0; x < w - 1; x++) {
-        const next = a[row + x + 1] - b[row + x + 1];
-        out[o + x] = k0 * prev + k1 * cur + k0 * next;
-        prev = cur;
-        cur = next;
-      }
-      out[o + w - 1] = k0 * prev + k1 * cur + k0 * prev;
-    }
+    for (let y = 0; y < h; y++) horizontalRow3(a, b, off + y * w, w, k0, k1, out, y * w);
     return;
   }
   // Any other kernel: the difference row, reflect-padded, then the taps over contiguous values.
