@@ -29,7 +29,9 @@ import { walkwaySet } from './quality/walkway-set';
  * default model's generator, a second independently written generator, and real footage
  * (opencv-doc's vtest.avi, two protocols). Then the built-in stages' throughput. Goal ≥ 0.95 in
  * every row, both columns. Nothing here is tuned to a set: every set runs the same settings.
- *   nx run bench:quality [-- --model <dir>]
+ *   nx run bench:quality [-- --model <dir>] [--sets walkway,plaza,vtest]
+ * --sets keeps the sets whose name contains one of the comma-separated words (for exploring;
+ * report the full table).
  */
 const SMOOTH_RADIUS = 3;
 const IMAGE: [number, number] = [240, 360];
@@ -89,14 +91,19 @@ async function stageThroughput(): Promise<void> {
 
 async function main(): Promise<void> {
   const modelArg = process.argv.indexOf('--model');
+  const setsArg = process.argv.indexOf('--sets');
+  const only = setsArg > 0 ? (process.argv[setsArg + 1] ?? '').split(',').filter(Boolean) : undefined;
+  const wanted = (name: string) => !only || only.some((w) => name.includes(w));
   const defaultModel = await loadModel(modelArg > 0 ? process.argv[modelArg + 1]! : defaultModelDir());
   console.log(
     `default model ${defaultModel.name} ${defaultModel.sha256.slice(0, 12)}; fitted = vad-core fit with no --config on the set's normal videos; smoothed = centred mean over ${2 * SMOOTH_RADIUS + 1} frames`,
   );
-  const sets: (() => QualitySet[])[] = [() => [walkwaySet()], () => [plazaSet()]];
+  const sets: (() => QualitySet[])[] = [];
+  if (wanted('walkway')) sets.push(() => [walkwaySet()]);
+  if (wanted('plaza')) sets.push(() => [plazaSet()]);
   const missing = realFootageMissing();
   if (missing) console.log(`real footage skipped: ${missing}`);
-  else sets.push(realFootageSets);
+  else sets.push(() => realFootageSets().filter((s) => wanted(s.name)));
   const rows: string[] = [];
   const work = mkdtempSync(join(tmpdir(), 'bench-quality-'));
   try {
