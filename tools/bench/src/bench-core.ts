@@ -3,7 +3,7 @@
  * bench:core — the default model's speed at 240×360 (a program that prints numbers, never a test):
  * per-stage ms/frame on one thread, then frames/s with one worker thread per core (each worker its
  * own model, as the server runs), then the density estimators (bench-density: kNN 1000 × 100 000 ×
- * 512, one query, GMM scoring). Goal: ≥ 200 frames/s across both cores (issue 9; it was 120) with ~5 regions per frame.
+ * 512, one query, GMM scoring). Goal: ≥ 200 frames/s across both cores (issue 9; 288 before the bit-identical regions/flow speed-ups, 402 after, idle machine) with ~5 regions per frame.
  *   nx run bench:core [-- --seconds 8 --workers 2 --skip-density]
  */
 import { execFileSync } from 'node:child_process';
