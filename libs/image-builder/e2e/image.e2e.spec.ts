@@ -239,7 +239,9 @@ describe('gpu variant (never pulled or run here: no CUDA base, no GPU)', () => {
     expect(paths).toContain('opt/vad/node_modules/onnxruntime-node/installed-by-test');
     expect(layers.map((l) => l.id)).toEqual(['node', 'runtime-modules', 'server', 'entrypoint']);
     const ref = parseImageRef(baseRef);
-    const image = await assembleImage(plan, { client: new RegistryClient(ref.registry), repository: ref.repository, reference: ref.reference }, layers);
+    const client = new RegistryClient(ref.registry);
+    const { manifest: baseManifest } = await client.imageManifest(ref.repository, ref.reference);
+    const image = await assembleImage(plan, { client, repository: ref.repository, manifest: baseManifest }, layers);
     const manifest = JSON.parse(image.manifest.toString()) as {
       mediaType: string;
       config: { mediaType: string };

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import { decompressMember, parseControl } from './deb';
 import { ImageBuildError } from './errors';
 
@@ -238,7 +237,7 @@ export class AptCache {
         const name = ['gz', 'xz'].map((ext) => `${comp}/binary-amd64/Packages.${ext}`).find((n) => sums.has(n));
         if (!name) throw new ImageBuildError(`system packages: ${s.mirror} ${s.suite} lists no ${comp}/binary-amd64/Packages.{gz,xz}`);
         const packed = await this.verified(`${s.mirror}/dists/${s.suite}/${name}`, sums.get(name)!, `${s.suite} ${name}`);
-        const text = name.endsWith('.gz') ? gunzipSync(packed) : await decompressMember({ name, data: packed });
+        const text = await decompressMember({ name, data: packed });
         texts.push({ mirror: s.mirror, text: text.toString('utf8') });
         names.push(`${s.mirror} ${s.suite}/${comp}`);
       }

@@ -71,13 +71,7 @@ export async function buildAndPushImage(o: BuildAndPushOptions): Promise<BuildAn
     ...(sys.layer ? [{ ...sys.layer, why: `${plan.basePackages.join(', ')} and their dependencies: ${sys.added.length} ${rootfs.os.id} packages` }] : []),
     ...(await buildLayers(plan, { workspaceRoot: o.workspaceRoot, workDir: o.workDir, installOrtCuda: o.installOrtCuda })),
   ];
-  let imagePlanWithEnv = plan;
-  if (sys.libraryPaths.length) {
-    const baseConfig = (await (await baseClient.getBlob(baseRef.repository, baseManifest.config.digest)).json()) as { config?: { Env?: string[] } };
-    const baseLd = baseConfig.config?.Env?.find((e) => e.startsWith('LD_LIBRARY_PATH='))?.slice('LD_LIBRARY_PATH='.length);
-    imagePlanWithEnv = { ...plan, env: { ...plan.env, LD_LIBRARY_PATH: [...(baseLd ? [baseLd] : []), ...sys.libraryPaths].join(':') } };
-  }
-  const image = await assembleImage(imagePlanWithEnv, { client: baseClient, repository: baseRef.repository, reference: baseRef.reference }, layers);
+  const image = await assembleImage(plan, { client: baseClient, repository: baseRef.repository, manifest: baseManifest }, layers, sys.libraryPaths);
   const t1 = Date.now();
   const dest = new RegistryClient(o.dest.registry, { auth: o.dest.auth });
   const pushed = await pushImage(

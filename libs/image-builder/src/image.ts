@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import type { BuiltLayer } from './layer';
 import { LAYER_MTIME } from './layer';
 import type { ImagePlan } from './plan';
-import { MEDIA, type Descriptor, type RegistryClient } from './registry';
+import { MEDIA, type Descriptor, type ImageManifest, type RegistryClient } from './registry';
 import { RegistryError } from './errors';
 
 /**
@@ -31,18 +31,25 @@ export interface AssembledImage {
 const digestOf = (b: Buffer): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 const EPOCH = LAYER_MTIME.toISOString().replace('.000Z', 'Z');
 
-function mergeEnv(base: string[] | undefined, ours: Readonly<Record<string, string>>): string[] {
+/** Ours override the base's variables; `libraryPaths` are appended to the base's LD_LIBRARY_PATH (kept first). */
+function mergeEnv(base: string[] | undefined, ours: Readonly<Record<string, string>>, libraryPaths: readonly string[]): string[] {
   const out = new Map((base ?? []).map((kv) => [kv.slice(0, kv.indexOf('=')), kv] as const));
   for (const [k, v] of Object.entries(ours)) out.set(k, `${k}=${v}`);
+  if (libraryPaths.length) {
+    const baseLd = out.get('LD_LIBRARY_PATH')?.slice('LD_LIBRARY_PATH='.length);
+    out.set('LD_LIBRARY_PATH', `LD_LIBRARY_PATH=${[...(baseLd ? [baseLd] : []), ...libraryPaths].join(':')}`);
+  }
   return [...out.values()];
 }
 
 export async function assembleImage(
   plan: ImagePlan,
-  base: { client: RegistryClient; repository: string; reference: string },
+  base: { client: RegistryClient; repository: string; manifest: ImageManifest },
   ours: readonly BuiltLayer[],
+  /** Library directories our layers add outside the loader's defaults (the system-packages layer's). */
+  libraryPaths: readonly string[] = [],
 ): Promise<AssembledImage> {
-  const { manifest: baseManifest } = await base.client.imageManifest(base.repository, base.reference);
+  const baseManifest = base.manifest;
   const baseConfig = (await (await base.client.getBlob(base.repository, baseManifest.config.digest)).json()) as BaseConfig;
   if (baseConfig.rootfs.diff_ids.length !== baseManifest.layers.length)
     throw new RegistryError(`base ${plan.baseImage}: ${baseManifest.layers.length} layers but ${baseConfig.rootfs.diff_ids.length} diff_ids`);
@@ -52,7 +59,7 @@ export async function assembleImage(
     created: EPOCH,
     config: {
       ...baseConfig.config,
-      Env: mergeEnv(baseConfig.config?.Env, plan.env),
+      Env: mergeEnv(baseConfig.config?.Env, plan.env, libraryPaths),
       User: `${plan.user.uid}:${plan.user.gid}`,
       WorkingDir: plan.workdir,
       Entrypoint: [...plan.entrypoint],

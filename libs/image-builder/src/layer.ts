@@ -50,7 +50,7 @@ export function stagePath(from: string, root: string, to: string, skip: (rel: st
 }
 
 /** All paths below `root`, relative, in byte order (a directory before its contents). */
-function listSorted(root: string, rel = ''): string[] {
+export function listSorted(root: string, rel = ''): string[] {
   const out: string[] = [];
   for (const name of readdirSync(join(root, rel)).sort()) {
     const r = rel ? `${rel}/${name}` : name;

@@ -5,7 +5,7 @@ import { AptCache, aptSourcesFor, installedNames, resolveClosure, type AptPackag
 import { resolveIn, type BaseRootfs } from './base-rootfs';
 import { parseControl, readDeb, readTar, type TarItem } from './deb';
 import { ImageBuildError } from './errors';
-import { tarLayer, type BuiltLayer } from './layer';
+import { listSorted, tarLayer, type BuiltLayer } from './layer';
 
 /**
  * The daemonless stand-in for the Dockerfile's `apt-get install --no-install-recommends
@@ -164,7 +164,7 @@ export async function buildSystemPackagesLayer(o: SystemPackagesOptions): Promis
   // update-ca-certificates: the bundle of every certificate the package ships.
   const caDir = join(root, 'usr/share/ca-certificates');
   if (existsSync(caDir) && !existsSync(join(root, 'etc/ssl/certs/ca-certificates.crt'))) {
-    const pems = listFiles(caDir).filter((f) => f.endsWith('.crt'));
+    const pems = listSorted(caDir).filter((f) => f.endsWith('.crt') && lstatSync(join(caDir, f)).isFile());
     mkdirSync(join(root, 'etc/ssl/certs'), { recursive: true });
     writeFileSync(join(root, 'etc/ssl/certs/ca-certificates.crt'), pems.map((f) => readFileSync(join(caDir, f), 'utf8').trimEnd() + '\n').join(''));
   }
@@ -182,16 +182,6 @@ export async function buildSystemPackagesLayer(o: SystemPackagesOptions): Promis
   rmSync(root, { recursive: true, force: true });
   writeFileSync(cachedMeta, JSON.stringify({ layer, libraryPaths }));
   return { layer, added, libraryPaths, downloadedBytes: cache.downloaded, summary: summary(layer) };
-}
-
-function listFiles(dir: string, rel = ''): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(join(dir, rel)).sort()) {
-    const r = rel ? `${rel}/${name}` : name;
-    if (lstatSync(join(dir, r)).isDirectory()) out.push(...listFiles(dir, r));
-    else out.push(r);
-  }
-  return out;
 }
 
 /** Writes one package entry at image path `to` under `root`; a later package's file replaces an earlier one's, as dpkg would. */
