@@ -41,7 +41,7 @@ beforeAll(async () => {
   await writeModelDir(
     {
       name: 'onnx-regions',
-      config: parse(readFileSync(join(DEFAULT_MODEL, 'config.yaml'), 'utf8')) as Record<string, unknown>,
+      config: onnxRegionsConfig(),
       density: new Uint8Array(readFileSync(join(DEFAULT_MODEL, 'density.safetensors'))),
       stages: { regions: { kind: 'onnx', model: buildRegionsModel() }, flow: manifest.stages.flow as never, pose: null, appearance: null },
       source: manifest.source,
@@ -49,6 +49,17 @@ beforeAll(async () => {
     modelDir,
   );
 });
+
+/**
+ * The default model's config with one velocity column per region. Its bank has the direction bin
+ * plus the built-in regions' matched speed; the ONNX regions' box velocity has only bins, so two
+ * bins make the same width (the scores do not matter here, only which provider runs).
+ */
+function onnxRegionsConfig(): Record<string, unknown> {
+  const config = parse(readFileSync(join(DEFAULT_MODEL, 'config.yaml'), 'utf8')) as { model: Record<string, unknown> };
+  config.model['n_velocity_bins'] = (config.model['n_velocity_bins'] as number) + 1;
+  return config;
+}
 
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 

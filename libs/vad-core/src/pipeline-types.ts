@@ -21,6 +21,8 @@ export interface RegionScore {
   attributes: Partial<Record<AttributeName, number>>;
   /** Mean flow magnitude per direction bin, when velocity is enabled. */
   velocityBins?: number[];
+  /** Block-matched speed in px/frame (built-in regions with velocityFrom 'moving-pixels-p90+matched'). */
+  matchedSpeed?: number;
 }
 
 export interface ClipScore {

@@ -168,7 +168,7 @@ describe('the built-in regions stage', () => {
     expect(manifestOf(dir).stages.regions).toEqual({
       kind: 'builtin',
       name: 'motion-components-v1',
-      params: { kernelSize: 3, binaryThreshold: 18, closeRadius: 3, minPixels: 6, velocityFrom: 'moving-pixels-p90' },
+      params: { kernelSize: 3, binaryThreshold: 18, closeRadius: 3, minPixels: 6, velocityFrom: 'moving-pixels-p90+matched' },
     });
     const model = await loadModel(dir);
     try {

@@ -7,6 +7,7 @@ import { type PoseModel, createPoseModel } from './features/pose-model';
 import { poseFeatures } from './features/pose';
 import { velocityFeatures } from './features/velocity';
 import { movingVelocityFeatures } from './features/moving-velocity';
+import { matchedSpeeds } from './features/matched-speed';
 import { BUILTIN_FLOW_NAME, loadBuiltinFlow } from './flow/builtin-flow';
 import { createOnnxFlow } from './flow/onnx-flow';
 import { assertSameSize } from './frames/clip';
@@ -14,11 +15,11 @@ import { loadModelFiles } from './model/load-model-dir';
 import type { ClipScore, LoadOptions, PreparedFrame, RegionScore, StageProvider } from './pipeline-types';
 import { type Detections, type ObjectDetector, createObjectDetector } from './regions/detector';
 import { foregroundDetections } from './regions/foreground';
-import { BUILTIN_REGIONS_NAME, type MotionRegionParams, motionRegions, parseMotionRegionParams } from './regions/motion-regions';
+import { BUILTIN_REGIONS_NAME, type MotionRegionParams, motionRegions, parseMotionRegionParams, velocityWidth } from './regions/motion-regions';
 import { postprocessRegions } from './regions/postprocess';
 import { type Regions, concatRegions, regionsFromDetections, selectRegions } from './regions/regions';
 import { describeProviders, type ProviderReport } from './runtime/providers';
-import { type Boxes, type Float32Tensor, tensor } from './tensor';
+import { type Boxes, type Float32Tensor, appendColumn, tensor } from './tensor';
 
 /**
  * AI-VAD inference, clip → regions + flow → features → density → scores (ai-vad-spec.md). The only
@@ -189,6 +190,11 @@ export class FeatureExtractor {
     return { ...this.stages.providers };
   }
 
+  /** Columns of the velocity features: the direction bins, plus the matched speed with the built-in regions that record it. */
+  get velocityColumns(): number {
+    return velocityWidth(this.config.model.n_velocity_bins, this.stages.motion);
+  }
+
   get providerSummary(): string {
     const builtin = (['regions', 'flow'] as const).filter((s) => this.stages.providers[s] === 'builtin').map((s) => `${s}: builtin`);
     return [describeProviders(this.stages.reports), ...builtin].join(', ');
@@ -216,7 +222,7 @@ export class FeatureExtractor {
       // The built-in stage replaces the detector and anomalib's foreground step (it is a better
       // foreground step); anomalib's size and overlap filters still apply.
       const found = motionRegions(first, last, this.stages.motion);
-      const movingMask = this.stages.motion.velocityFrom === 'moving-pixels-p90' ? found.mask : undefined;
+      const movingMask = this.stages.motion.velocityFrom === 'box' ? undefined : found.mask;
       return { regions: postprocess(found.regions), motionPixels: found.motionPixels, ...(movingMask ? { movingMask } : {}) };
     }
     const detections = this.stages.detector ? await this.stages.detector.run(last) : NO_DETECTIONS;
@@ -249,6 +255,9 @@ export class FeatureExtractor {
       t = process.hrtime.bigint();
       const bins = this.config.model.n_velocity_bins;
       features.velocity = movingMask ? movingVelocityFeatures(flow, boxes, movingMask, bins) : velocityFeatures(flow, boxes, bins);
+      if (movingMask && this.stages.motion?.velocityFrom === 'moving-pixels-p90+matched') {
+        features.velocity = appendColumn(features.velocity, matchedSpeeds(first.image, last.image, boxes, movingMask));
+      }
       timingsMs['features'] = elapsed(t);
     }
     t = process.hrtime.bigint();
@@ -309,6 +318,7 @@ class AiVadModel implements VadModel {
 
     const out: RegionScore[] = [];
     const bins = this.config.model.n_velocity_bins;
+    const columns = this.extractor.velocityColumns;
     for (let i = 0; i < count; i++) {
       const attributes: RegionScore['attributes'] = {};
       for (const a of this.enabled) attributes[a] = scores.normalized[a]![i];
@@ -320,7 +330,10 @@ class AiVadModel implements VadModel {
         score: scores.regionScores[i],
         attributes,
       };
-      if (features.velocity) r.velocityBins = Array.from(features.velocity.data.subarray(i * bins, (i + 1) * bins));
+      if (features.velocity) {
+        r.velocityBins = Array.from(features.velocity.data.subarray(i * columns, i * columns + bins));
+        if (columns > bins) r.matchedSpeed = features.velocity.data[i * columns + bins]!;
+      }
       out.push(r);
     }
     if (count > 0) return { score: scores.frameScore, regions: out, timingsMs };

@@ -1,3 +1,4 @@
+import { VadError } from './errors';
 /** A plain typed tensor: data + shape + dtype, row-major. Nothing clever, on purpose. */
 export type DType = 'float32' | 'float64' | 'int32' | 'int64' | 'uint8';
 
@@ -46,4 +47,18 @@ export function boxCount(boxes: Boxes): number {
 
 export function emptyBoxes(): Boxes {
   return zeros([0, 4]);
+}
+
+/** [m, d] and [m] → [m, d + 1], the vector as the last column. */
+export function appendColumn(matrix: Float32Tensor, column: Float32Array): Float32Tensor {
+  const [m, d] = matrix.shape;
+  if (matrix.shape.length !== 2 || column.length !== m) {
+    throw new VadError('bad_argument', `appendColumn: a [${matrix.shape.join(', ')}] matrix and ${column.length} values`);
+  }
+  const out = new Float32Array(m! * (d! + 1));
+  for (let i = 0; i < m!; i++) {
+    out.set(matrix.data.subarray(i * d!, (i + 1) * d!), i * (d! + 1));
+    out[i * (d! + 1) + d!] = column[i]!;
+  }
+  return tensor('float32', out, [m!, d! + 1]);
 }

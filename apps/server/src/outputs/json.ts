@@ -45,6 +45,7 @@ export function invocationJson(
         attributes: { ...r.attributes },
       };
       if (r.velocityBins) region.velocityBins = [...r.velocityBins];
+      if (r.matchedSpeed !== undefined) region.matchedSpeed = r.matchedSpeed;
       return region;
     }),
   }));

@@ -15,6 +15,8 @@ export const RegionResultSchema = z.object({
   attributes: z.object({ velocity: z.number().optional(), pose: z.number().optional(), appearance: z.number().optional() }),
   /** Mean flow magnitude per direction bin (velocity attribute enabled). */
   velocityBins: z.array(z.number()).optional(),
+  /** Block-matched speed in px/frame (models fitted with the built-in regions' matched speed). */
+  matchedSpeed: z.number().optional(),
 });
 
 export const FrameResultSchema = z.object({

@@ -1,7 +1,8 @@
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { VadError } from '../errors';
+import { defaultModelDir } from './default-model';
 import { sha256Bytes, sha256File } from './digest';
 import { parseSafetensors, serializeSafetensors } from './safetensors';
 import { tinyModelSpec } from './tiny-model';
@@ -194,5 +195,19 @@ describe('writeModelDir + verifyModelDir', () => {
       const report = await verifyModelDir(dir);
       expect(report.warnings).toEqual(['unknown file README.txt ignored']);
     });
+  });
+});
+
+describe('the velocity width of the built-in regions', () => {
+  it("counts the matched-speed column the manifest's velocityFrom records, and refuses a bank fitted without it", async () => {
+    const dir = join(root, 'default');
+    await cp(defaultModelDir(), dir, { recursive: true });
+    const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8'));
+    expect(manifest.stages.regions.params.velocityFrom).toBe('moving-pixels-p90+matched');
+    await verifyModelDir(dir);
+    await editManifest(dir, (m) => {
+      m.stages.regions.params.velocityFrom = 'moving-pixels-p90';
+    });
+    await expectVadError(verifyModelDir(dir), 'model_invalid', /velocity\.gmm\.means/);
   });
 });

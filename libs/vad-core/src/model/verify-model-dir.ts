@@ -15,6 +15,7 @@ import {
 } from '@vad/contracts';
 import { parse as parseYaml } from 'yaml';
 import { VadError } from '../errors';
+import { BUILTIN_REGIONS_NAME, parseMotionRegionParams, velocityWidth } from '../regions/motion-regions';
 import { sha256Bytes, sha256File } from './digest';
 import { entryToFloat32, entryToInt32, parseSafetensors, type SafetensorsEntry, type SafetensorsFile } from './safetensors';
 
@@ -150,7 +151,16 @@ function parseGroups(metadata: Record<string, string>): string[] {
  * The density tensors against the config (model-format.md): an attribute's tensors are present iff
  * it is enabled, shapes agree with each other and with the config, banks are finite.
  */
-export function checkDensity(density: SafetensorsFile, config: AiVadConfig, warnings: string[] = []): string[] {
+export function checkDensity(
+  density: SafetensorsFile,
+  config: AiVadConfig,
+  warnings: string[] = [],
+  /**
+   * Columns of the velocity features (velocityWidth: the bins, plus one with the built-in regions'
+   * matched speed); null when the regions stage is one this build does not know (the loader refuses it).
+   */
+  velocityColumns: number | null = config.model.n_velocity_bins,
+): string[] {
   const model = config.model;
   const enabled = new Set(enabledAttributes(model));
   const metadata = density.metadata ?? {};
@@ -167,7 +177,7 @@ export function checkDensity(density: SafetensorsFile, config: AiVadConfig, warn
   if (enabled.has('velocity')) {
     const names = DENSITY_TENSORS.velocity;
     const why = 'model.use_velocity_features is true';
-    const B = model.n_velocity_bins;
+    const B = velocityColumns;
     const weights = need(density, names.weights, why);
     expectShape(names.weights, weights, 'F32', [null]);
     const K = weights.shape[0]!;
@@ -289,7 +299,13 @@ export async function verifyModelDir(dir: string): Promise<ModelDirReport> {
   }
 
   const densityFile = parseSafetensors(await readFile(join(dir, DENSITY_FILE)), DENSITY_FILE);
-  checkDensity(densityFile, config, warnings);
+  const regions = manifest.stages.regions;
+  // The built-in regions' params decide the velocity width (bad params are refused here, by name);
+  // another builtin name is the loader's to refuse, with a clearer message than a width.
+  const builtin = regions?.kind === 'builtin' ? regions : undefined;
+  const known = builtin === undefined || builtin.name === BUILTIN_REGIONS_NAME;
+  const motion = builtin?.name === BUILTIN_REGIONS_NAME ? parseMotionRegionParams(builtin.params) : undefined;
+  checkDensity(densityFile, config, warnings, known ? velocityWidth(config.model.n_velocity_bins, motion) : null);
 
   for (const path of present) {
     if (path !== MANIFEST_FILE && !(path in manifest.files) && !stageFiles.has(path)) warnings.push(`unknown file ${path} ignored`);

@@ -98,7 +98,8 @@ describe('built-in motion regions', () => {
     // A manifest written before velocityFrom existed was fitted on whole-box velocity: it keeps it.
     expect(parseMotionRegionParams({})).toEqual({ ...DEFAULT_MOTION_REGION_PARAMS, velocityFrom: 'box' });
     expect(parseMotionRegionParams(DEFAULT_MOTION_REGION_PARAMS)).toEqual(DEFAULT_MOTION_REGION_PARAMS);
-    expect(DEFAULT_MOTION_REGION_PARAMS.velocityFrom).toBe('moving-pixels-p90');
+    expect(DEFAULT_MOTION_REGION_PARAMS.velocityFrom).toBe('moving-pixels-p90+matched');
+    expect(parseMotionRegionParams({ velocityFrom: 'moving-pixels-p90' }).velocityFrom).toBe('moving-pixels-p90');
     expect(() => parseMotionRegionParams({ velocityFrom: 'moving-pixels-mean' })).toThrow(/velocityFrom/);
     expect(() => parseMotionRegionParams({ kernelSize: 4 })).toThrow(VadError);
     expect(() => parseMotionRegionParams({ radius: 3 })).toThrow(/radius/);

@@ -36,18 +36,24 @@ export const MotionRegionParamsSchema = z.strictObject({
    * What the velocity attribute averages the flow over: `box`, anomalib's whole box (what models
    * fitted before this param existed were fitted with, hence the schema default), or
    * `moving-pixels-p90`, a high percentile over the difference-mask pixels inside the box
-   * (movingVelocityFeatures), which new
-   * fits record. A bank is valid only with the one it was fitted with.
+   * (movingVelocityFeatures), or `moving-pixels-p90+matched`, those bins followed by one more
+   * column, the region's block-matched speed (matchedSpeeds), which new fits record. A bank is
+   * valid only with the one it was fitted with.
    */
-  velocityFrom: z.enum(['box', 'moving-pixels-p90']).default('box'),
+  velocityFrom: z.enum(['box', 'moving-pixels-p90', 'moving-pixels-p90+matched']).default('box'),
 });
 export type MotionRegionParams = z.infer<typeof MotionRegionParamsSchema>;
 
-/** What new fits use (and record): the schema's defaults, velocity from the moving pixels. */
+/** What new fits use (and record): the schema's defaults, velocity from the moving pixels plus the matched speed. */
 export const DEFAULT_MOTION_REGION_PARAMS: MotionRegionParams = Object.freeze({
   ...MotionRegionParamsSchema.parse({}),
-  velocityFrom: 'moving-pixels-p90' as const,
+  velocityFrom: 'moving-pixels-p90+matched' as const,
 });
+
+/** Columns of the velocity attribute: the direction bins, and the matched speed when the params ask for it. */
+export function velocityWidth(nBins: number, params: Pick<MotionRegionParams, 'velocityFrom'> | undefined): number {
+  return nBins + (params?.velocityFrom === 'moving-pixels-p90+matched' ? 1 : 0);
+}
 
 export function parseMotionRegionParams(params: unknown): MotionRegionParams {
   const r = MotionRegionParamsSchema.safeParse(params ?? {});
