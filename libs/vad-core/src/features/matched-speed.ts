@@ -1,5 +1,7 @@
 import { VadError } from '../errors';
+import { GREY } from '../regions/foreground';
 import type { Boxes, Float32Tensor } from '../tensor';
+import { boxPixelExtent } from './moving-velocity';
 
 /**
  * Second velocity feature of the built-in stages (`velocityFrom: 'moving-pixels-p90+matched'`): each
@@ -60,10 +62,7 @@ export function matchedSpeeds(first: Float32Tensor, last: Float32Tensor, boxes: 
   if (m === 0) return out;
   const frames = matchFrames(first.data, last.data, mask, h!, w!);
   for (let i = 0; i < m; i++) {
-    const x1 = clamp(Math.floor(boxes.data[i * 4]!), w!);
-    const y1 = clamp(Math.floor(boxes.data[i * 4 + 1]!), h!);
-    const x2 = clamp(Math.ceil(boxes.data[i * 4 + 2]!), w!);
-    const y2 = clamp(Math.ceil(boxes.data[i * 4 + 3]!), h!);
+    const { x1, y1, x2, y2 } = boxPixelExtent(boxes, i, h!, w!);
     out[i] = matchBox(frames, mask, x1, y1, x2, y2);
   }
   return out;
@@ -89,10 +88,11 @@ function matchFrames(first: Float32Array, last: Float32Array, mask: Uint8Array, 
   return { h, w, first: g1, last: g2, firstHalf, lastHalf, maskHalf };
 }
 
-/** torchvision.transforms.functional.rgb_to_grayscale's weights. */
+/** torchvision.transforms.functional.rgb_to_grayscale. */
 function grey(rgb: Float32Array, plane: number): Float32Array {
+  const [wr, wg, wb] = GREY;
   const g = new Float32Array(plane);
-  for (let p = 0; p < plane; p++) g[p] = 0.2989 * rgb[p]! + 0.587 * rgb[plane + p]! + 0.114 * rgb[2 * plane + p]!;
+  for (let p = 0; p < plane; p++) g[p] = wr * rgb[p]! + wg * rgb[plane + p]! + wb * rgb[2 * plane + p]!;
   return g;
 }
 
@@ -110,7 +110,7 @@ function matchBox(f: MatchFrames, mask: Uint8Array, x1: number, y1: number, x2: 
 interface PixelList {
   readonly xs: Int32Array;
   readonly ys: Int32Array;
-  /** Bounding box of the pixels, to know when a shift keeps them all inside the image. */
+  /** The box the pixels lie in, to know when a shift keeps them all inside the image. */
   readonly x1: number;
   readonly y1: number;
   readonly x2: number;
@@ -231,8 +231,4 @@ function shiftCost(first: Float32Array, last: Float32Array, h: number, w: number
     if (c >= bound) return c;
   }
   return c;
-}
-
-function clamp(v: number, n: number): number {
-  return Math.min(Math.max(v, 0), n - 1);
 }

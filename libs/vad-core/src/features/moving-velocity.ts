@@ -44,11 +44,7 @@ export function movingVelocityFeatures(flow: Float32Tensor, boxes: Boxes, mask: 
   const edges = velocityBinEdges(nBins);
   const samples = new BinSamples(nBins);
   for (let i = 0; i < m; i++) {
-    const x1 = clamp(Math.floor(boxes.data[i * 4]!), w);
-    const y1 = clamp(Math.floor(boxes.data[i * 4 + 1]!), h);
-    const x2 = clamp(Math.ceil(boxes.data[i * 4 + 2]!), w);
-    const y2 = clamp(Math.ceil(boxes.data[i * 4 + 3]!), h);
-    const box = { x1, y1, x2, y2 };
+    const box = boxPixelExtent(boxes, i, h, w);
     if (gather(flow.data, w, h * w, box, mask, edges, samples) === 0) gather(flow.data, w, h * w, box, undefined, edges, samples);
     for (let k = 0; k < nBins; k++) out[i * nBins + k] = samples.quantile(k, MOVING_VELOCITY_QUANTILE);
   }
@@ -108,6 +104,16 @@ class BinSamples {
     const sorted = this.values[k]!.subarray(0, n).sort();
     return sorted[Math.min(n - 1, Math.floor(q * n))]!;
   }
+}
+
+/** Box i's pixels (inclusive integer extent, outward-rounded, clipped to the image). */
+export function boxPixelExtent(boxes: Boxes, i: number, h: number, w: number): { x1: number; y1: number; x2: number; y2: number } {
+  return {
+    x1: clamp(Math.floor(boxes.data[i * 4]!), w),
+    y1: clamp(Math.floor(boxes.data[i * 4 + 1]!), h),
+    x2: clamp(Math.ceil(boxes.data[i * 4 + 2]!), w),
+    y2: clamp(Math.ceil(boxes.data[i * 4 + 3]!), h),
+  };
 }
 
 function clamp(v: number, n: number): number {

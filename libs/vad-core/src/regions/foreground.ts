@@ -14,8 +14,8 @@ const FOREGROUND_LABEL = 0;
 const FOREGROUND_SCORE = 0.5;
 // Detector boxes are grown by this many pixels before their pixels leave the foreground mask.
 const BOX_MARGIN = 2;
-// torchvision rgb_to_grayscale weights.
-const GREY = [0.2989, 0.587, 0.114] as const;
+/** torchvision rgb_to_grayscale's weights. */
+export const GREY = [0.2989, 0.587, 0.114] as const;
 
 /** torchvision gaussian_blur's 1-D kernel for sigma = 0.3·((k − 1)/2 − 1) + 0.8 (its default). */
 export function gaussianKernel1d(kernelSize: number): Float64Array {
